@@ -1,0 +1,1 @@
+"""mia_core: membership inference attacks on MNIST LeNets. No streamlit in here."""

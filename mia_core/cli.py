@@ -1,0 +1,155 @@
+"""Command line: `python -m mia_core run | reproduce | bench`."""
+
+import argparse
+import json
+import resource
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from .attacks import ATTACKS
+from .config import PRESETS, ExperimentConfig, preset
+from .data import load_digits
+from .progress import TqdmProgress
+from .report import run_summary
+from .store import StoreError, default_store
+
+
+class Parser(argparse.ArgumentParser):
+    """Bad input ends in one line on stderr and exit code 2, never a traceback."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+        return value
+    return parse
+
+
+def _attack_list(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in ATTACKS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown attack {unknown[0] if unknown else text!r}; choose from {','.join(ATTACKS)}")
+    return names
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m mia_core", description="Membership inference attacks on MNIST LeNets.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    run = sub.add_parser("run", help="train a target and its shadows, run the attacks, print a table")
+    run.add_argument("--preset", choices=sorted(PRESETS), default="overfit")
+    run.add_argument("--train-size", type=_positive(int))
+    run.add_argument("--epochs", type=_positive(int))
+    run.add_argument("--shadows", type=_positive(int))
+    run.add_argument("--dropout", type=float)
+    run.add_argument("--weight-decay", type=float)
+    run.add_argument("--attacks", type=_attack_list, help=f"comma-separated, from {','.join(ATTACKS)}")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--arch", choices=["lenet5", "seed_lenet"])
+    run.add_argument("--save", metavar="NAME", help="keep the target and shadows in the model store under NAME")
+    _common(run)
+    run.add_argument("--json", type=Path, metavar="PATH", help="write the full results as JSON")
+
+    rep = sub.add_parser("reproduce", help="the seed's two results tables, realistic attack beside the oracle")
+    rep.add_argument("--out", type=Path, required=True)
+    rep.add_argument("--epochs", type=_positive(int), nargs="+", default=[20, 25, 50, 100])
+    rep.add_argument("--seeds", type=_positive(int), default=1)
+    _common(rep)
+
+    bench = sub.add_parser("bench", help="seconds per stage and peak memory for each preset")
+    bench.add_argument("--presets", nargs="+", choices=sorted(PRESETS), default=sorted(PRESETS, reverse=True))
+    _common(bench)
+    return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", help="full MNIST root (MNIST/raw/*-ubyte); default $MIA_DATA_DIR, else the embedded subset")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def config_from_args(args) -> ExperimentConfig:
+    cfg = preset(args.preset)
+    train = {k: v for k, v in {"epochs": args.epochs, "dropout": args.dropout, "weight_decay": args.weight_decay,
+                               "arch": args.arch, "device": args.device}.items() if v is not None}
+    top = {k: v for k, v in {"train_size": args.train_size, "shadows": args.shadows, "attacks": args.attacks,
+                             "seed": args.seed}.items() if v is not None}
+    return replace(cfg.with_train(**train), **top)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def prepare_run(args):
+    from .pipeline import run_experiment, split_for
+
+    cfg = config_from_args(args)
+    digits = load_digits(args.data_dir)
+    split_for(cfg, digits)  # an impossible split fails here, before any training
+
+    def job() -> int:
+        progress = TqdmProgress(disable=args.quiet)
+        result = run_experiment(cfg, digits, progress=progress)
+        progress.close()
+        out = result.to_json()
+        out["peak_rss_mb"] = peak_rss_mb()
+        if args.save:
+            default_store().save(args.save, result.target, result.shadows, digits=digits, metrics=out["attacks"])
+        print(run_summary(out))
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(out, indent=1))
+        return 0
+    return job
+
+
+def prepare_reproduce(args):
+    from .reproduce import markdown, reproduce, write_csv
+
+    digits = load_digits(args.data_dir)
+
+    def job() -> int:
+        progress = TqdmProgress(disable=args.quiet)
+        rows = reproduce(digits, epochs=tuple(args.epochs), seeds=args.seeds, progress=progress,
+                         on_run=lambda s, e, seed, r: print(f"{s} epochs={e} seed={seed}: shadow auc"
+                                                            f" {r['attacks']['shadow']['auc']:.3f}", file=sys.stderr))
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_csv(rows, args.out / "results.csv")
+        text = markdown(rows)
+        (args.out / "results.md").write_text(text)
+        print(text)
+        return 0
+    return job
+
+
+def prepare_bench(args):
+    from .bench import bench
+
+    load_digits(args.data_dir)
+    return lambda: bench(args.presets, data_dir=args.data_dir, device=args.device)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    prepare = {"run": prepare_run, "reproduce": prepare_reproduce, "bench": prepare_bench}[args.command]
+    try:  # everything a user can get wrong is checked here, before the long work starts
+        job = prepare(args)
+    except (ValueError, FileNotFoundError, StoreError) as err:
+        parser.error(str(err))
+    return job()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

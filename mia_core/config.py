@@ -1,0 +1,114 @@
+"""Typed, validated configurations. A preset is a named `ExperimentConfig`."""
+
+from dataclasses import asdict, dataclass, field, replace
+
+import torch
+
+from .attacks import ATTACKS
+from .models import ARCHITECTURES
+
+OPTIMIZERS = ("adam", "sgd")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one LeNet (target or shadow) is trained."""
+
+    arch: str = "lenet5"
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    dropout: float = 0.0  # on the fully connected layers
+    weight_decay: float = 0.0  # L2 penalty, applied by the optimiser
+    device: str = "auto"  # cuda when present, else cpu
+
+    def __post_init__(self):
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {self.arch!r}; choose one of {sorted(ARCHITECTURES)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {list(OPTIMIZERS)}")
+        if self.device not in DEVICES:
+            raise ValueError(f"unknown device {self.device!r}; choose one of {list(DEVICES)}")
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device 'cuda' was asked for but no CUDA device is available")
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
+        if not self.lr > 0:
+            raise ValueError(f"learning rate must be positive, got {self.lr}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight decay must be non-negative, got {self.weight_decay}")
+
+    def resolved_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+
+DEFAULT_ATTACKS = ("shadow", "loss", "confidence", "entropy", "modified_entropy", "oracle")
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A whole Shokri et al. experiment: target, shadows, attacks."""
+
+    train_size: int = 500  # target members; each shadow trains on as many (or the most the pool allows)
+    shadows: int = 4
+    seed: int = 0
+    attacks: tuple[str, ...] = DEFAULT_ATTACKS
+    eval_size: int | None = None  # members and non-members each scored; None -> min(train_size, 1000)
+    test_size: int = 1000
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        object.__setattr__(self, "attacks", tuple(self.attacks))
+        if self.train_size < 1:
+            raise ValueError(f"train size must be at least 1, got {self.train_size}")
+        if self.shadows < 1:
+            raise ValueError(f"the attack needs at least 1 shadow model, got {self.shadows}")
+        if self.eval_size is not None and not 1 <= self.eval_size <= self.train_size:
+            raise ValueError(f"eval size must be between 1 and the train size {self.train_size}, got {self.eval_size}")
+        if self.test_size < 1:
+            raise ValueError(f"test size must be at least 1, got {self.test_size}")
+        if not self.attacks:
+            raise ValueError("choose at least one attack")
+        unknown = [a for a in self.attacks if a not in ATTACKS]
+        if unknown:
+            raise ValueError(f"unknown attack {unknown[0]!r}; choose from {sorted(ATTACKS)}")
+
+    @property
+    def non_member_size(self) -> int:
+        return self.eval_size if self.eval_size is not None else min(self.train_size, 1000)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ExperimentConfig":
+        d = dict(d)
+        d["train"] = TrainConfig(**d.get("train", {}))
+        return cls(**d)
+
+    def with_train(self, **changes) -> "ExperimentConfig":
+        return replace(self, train=replace(self.train, **changes))
+
+
+PRESETS: dict[str, ExperimentConfig] = {
+    # A small training set, long training, no regularisation: memorises its members.
+    "overfit": ExperimentConfig(train_size=200, shadows=8, train=TrainConfig(epochs=80)),
+    # A larger training set with dropout and L2: generalises, so members look like everyone else.
+    "defended": ExperimentConfig(
+        train_size=3000, shadows=4,
+        train=TrainConfig(epochs=20, dropout=0.3, weight_decay=1e-3)),
+}
+
+
+def preset(name: str) -> ExperimentConfig:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return PRESETS[name]

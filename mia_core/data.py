@@ -1,0 +1,114 @@
+"""MNIST sources and the seeded, disjoint splits every experiment uses.
+
+Two sources, one shape: `Digits` holds uint8 images [N, 28, 28] and labels [N].
+- `load_embedded()`: 10,000 real MNIST digits shipped in `assets/` (works offline).
+- `load_mnist(data_dir)`: the full 70,000 through `torchvision.datasets.MNIST`.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+EMBEDDED_PATH = Path(__file__).resolve().parent.parent / "assets" / "mnist_10k.npz"
+DATA_DIR_ENV = "MIA_DATA_DIR"  # where full MNIST lives when --data-dir is not given
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+@dataclass(frozen=True)
+class Digits:
+    images: np.ndarray  # uint8 [N, 28, 28]
+    labels: np.ndarray  # int64 [N]
+    source: str  # human-readable provenance, shown in the app and the JSON
+
+    def __post_init__(self):
+        if self.images.ndim != 3 or self.images.shape[1:] != (28, 28):
+            raise ValueError(f"images must be [N, 28, 28], got {list(self.images.shape)}")
+        if len(self.images) != len(self.labels):
+            raise ValueError(f"{len(self.images)} images but {len(self.labels)} labels")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def tensors(self, index: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalised float images [n, 1, 28, 28] and int64 labels [n] for `index`."""
+        images = self.images if index is None else self.images[index]
+        labels = self.labels if index is None else self.labels[index]
+        return to_model_input(images), torch.as_tensor(labels, dtype=torch.long)
+
+
+def to_model_input(images: np.ndarray) -> torch.Tensor:
+    """uint8 [n, 28, 28] -> normalised float [n, 1, 28, 28], as the models were trained."""
+    x = torch.as_tensor(np.asarray(images), dtype=torch.float32).div(255.0)
+    return x.sub(MNIST_MEAN).div(MNIST_STD).unsqueeze(1)
+
+
+def load_embedded(path: Path = EMBEDDED_PATH) -> Digits:
+    with np.load(path, allow_pickle=False) as f:
+        images, labels = f["images"], f["labels"].astype(np.int64)
+    return Digits(images, labels, source=f"embedded MNIST subset ({len(labels):,} digits)")
+
+
+def load_mnist(data_dir: str | os.PathLike, *, download: bool = False) -> Digits:
+    """Full MNIST (train + test, 70,000 digits) from `data_dir` via torchvision.
+
+    Reads the standard raw IDX files under `data_dir/MNIST/raw/`; with `download=True`
+    torchvision fetches them first (needs the internet).
+    """
+    from torchvision.datasets import MNIST
+
+    root = Path(data_dir)
+    if not root.is_dir() and not download:
+        raise FileNotFoundError(f"MNIST data directory {str(root)!r} does not exist")
+    try:
+        parts = [MNIST(str(root), train=train, download=download) for train in (True, False)]
+    except RuntimeError as err:  # torchvision: "Dataset not found. You can use download=True ..."
+        raise FileNotFoundError(f"no MNIST files under {str(root)!r} (expected MNIST/raw/*-idx*-ubyte): {err}") from err
+    images = np.concatenate([p.data.numpy() for p in parts]).astype(np.uint8)
+    labels = np.concatenate([p.targets.numpy() for p in parts]).astype(np.int64)
+    return Digits(images, labels, source=f"full MNIST from {root} ({len(labels):,} digits)")
+
+
+def load_digits(data_dir: str | os.PathLike | None = None) -> Digits:
+    """Full MNIST from `data_dir` (or $MIA_DATA_DIR) when given, else the embedded subset."""
+    data_dir = data_dir or os.environ.get(DATA_DIR_ENV)
+    return load_mnist(data_dir) if data_dir else load_embedded()
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Disjoint index sets into one `Digits`, cut from a single seeded permutation."""
+
+    members: np.ndarray  # the target's training set
+    non_members: np.ndarray  # never trained on by the target; the held-out "out" half
+    shadow_pool: np.ndarray  # the attacker's public data, disjoint from the target's
+    test: np.ndarray  # for test accuracy and "unseen digit" demos
+
+    def eval_members(self, size: int, *, seed: int) -> np.ndarray:
+        """A seeded subset of members the same size as the non-member set, for balanced metrics."""
+        rng = np.random.default_rng([seed, 1])
+        return np.sort(rng.choice(self.members, size=size, replace=False))
+
+
+def make_splits(n: int, *, train_size: int, non_member_size: int, test_size: int, seed: int,
+                min_shadow_pool: int = 0) -> Splits:
+    """Cut `n` examples into members, non-members, test set and shadow pool.
+
+    Disjoint by construction: every set is a slice of the same permutation.
+    """
+    for name, value in (("train_size", train_size), ("non_member_size", non_member_size)):
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
+    if test_size < 0:
+        raise ValueError(f"test_size must be non-negative, got {test_size}")
+    needed = train_size + non_member_size + test_size + min_shadow_pool
+    if needed > n:
+        raise ValueError(
+            f"train size {train_size} + {non_member_size} non-members + {test_size} test digits"
+            f" + {min_shadow_pool} for the attacker's shadow pool = {needed}, more than the {n:,} digits available")
+    order = np.random.default_rng(seed).permutation(n)
+    cuts = np.cumsum([train_size, non_member_size, test_size])
+    members, non_members, test, pool = np.split(order, cuts)
+    return Splits(np.sort(members), np.sort(non_members), np.sort(pool), np.sort(test))

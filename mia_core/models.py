@@ -1,0 +1,61 @@
+"""The target architectures: LeNet-5 and the seed project's LeNet variant.
+
+Both are Opacus-compatible (no batch norm) and take [B, 1, 28, 28] images.
+"""
+
+import torch
+from torch import nn
+
+
+class LeNet5(nn.Module):
+    """LeCun et al. 1998: conv 6 and 16 filters of 5x5, pooling, then 120-84-10."""
+
+    def __init__(self, *, dropout: float = 0.0, num_classes: int = 10):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),  # -> [B, 6, 14, 14]
+            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),  # -> [B, 16, 5, 5]
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),  # -> [B, 400]
+            nn.Linear(400, 120), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(120, 84), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(84, num_classes),  # -> [B, 10] logits
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+class SeedLeNet(nn.Module):
+    """The seed repository's "LeNet", kept for reproduction (61,610 parameters).
+
+    conv 1->6 (3x3, padding 1), pool; conv 6->16 (5x5), pool; fc 400->120 with no
+    ReLU, 120->84 with ReLU, 84->10. The seed put Dropout(0.5) between the fully
+    connected layers; here its rate is the configured `dropout`.
+    """
+
+    def __init__(self, *, dropout: float = 0.0, num_classes: int = 10):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 6, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # -> [B, 6, 14, 14]
+            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),  # -> [B, 16, 5, 5]
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(400, 120), nn.Dropout(dropout),
+            nn.Linear(120, 84), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(84, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+ARCHITECTURES = {"lenet5": LeNet5, "seed_lenet": SeedLeNet}
+
+
+def build_model(arch: str, *, dropout: float = 0.0) -> nn.Module:
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {sorted(ARCHITECTURES)}")
+    return ARCHITECTURES[arch](dropout=dropout)

@@ -1,0 +1,151 @@
+"""The Shokri et al. pipeline, stage by stage: target, shadows, attacks, metrics.
+
+Each stage is its own function so the app can run them one page at a time;
+`run_experiment` chains them for the command line and the tests.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from torch import nn
+
+from .attacks import AttackData, MembershipAttack, make_attack
+from .config import ExperimentConfig
+from .data import Digits, Splits, make_splits
+from .metrics import AttackMetrics, RocCurve, evaluate
+from .progress import Progress, ProgressFn, no_progress
+from .training import EpochStats, accuracy, predict_logits, train_model
+
+
+@dataclass
+class TargetRun:
+    config: ExperimentConfig
+    splits: Splits
+    model: nn.Module
+    history: list[EpochStats]
+    train_accuracy: float
+    test_accuracy: float
+    seconds: float
+
+    @property
+    def gap(self) -> float:
+        return self.train_accuracy - self.test_accuracy
+
+    def eval_records(self) -> tuple[np.ndarray, np.ndarray]:
+        """Balanced held-out records: (indices, is_member). No attack ever trains on these
+        (except the oracle, which is the point of the oracle)."""
+        members = self.splits.eval_members(len(self.splits.non_members), seed=self.config.seed)
+        index = np.concatenate([members, self.splits.non_members])
+        return index, np.r_[np.ones(len(members), bool), np.zeros(len(self.splits.non_members), bool)]
+
+
+@dataclass
+class ShadowRun:
+    models: list[nn.Module]
+    data: AttackData  # every shadow's outputs on its own in and out records
+    train_size: int  # records each shadow trained on
+    seconds: float
+
+
+@dataclass
+class AttackRun:
+    name: str
+    attack: MembershipAttack
+    metrics: AttackMetrics
+    curve: RocCurve
+    scores: np.ndarray  # member probability per evaluation record
+    is_member: np.ndarray
+    index: np.ndarray  # the evaluation records, as indices into the digits
+    seconds: float
+
+
+def split_for(cfg: ExperimentConfig, digits: Digits) -> Splits:
+    return make_splits(len(digits), train_size=cfg.train_size, non_member_size=cfg.non_member_size,
+                       test_size=cfg.test_size, seed=cfg.seed, min_shadow_pool=2)
+
+
+def train_target(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn = no_progress) -> TargetRun:
+    start = time.perf_counter()
+    splits = split_for(cfg, digits)
+    x, y = digits.tensors(splits.members)
+    test = digits.tensors(splits.test)
+    model, history = train_model(cfg.train, x, y, seed=cfg.seed, test=test, progress=progress, stage="target")
+    return TargetRun(cfg, splits, model, history, train_accuracy=accuracy(model, x, y),
+                     test_accuracy=accuracy(model, *test), seconds=time.perf_counter() - start)
+
+
+def shadow_size(cfg: ExperimentConfig, splits: Splits) -> int:
+    """Each shadow trains on as many records as the target, or on half the pool if that is smaller."""
+    return min(cfg.train_size, len(splits.shadow_pool) // 2)
+
+
+def train_shadows(cfg: ExperimentConfig, digits: Digits, splits: Splits, *,
+                  progress: ProgressFn = no_progress) -> ShadowRun:
+    """k shadows, each trained like the target on its own random in-half of the attacker's pool."""
+    start = time.perf_counter()
+    size = shadow_size(cfg, splits)
+    models, parts = [], []
+    for k in range(cfg.shadows):
+        rng = np.random.default_rng([cfg.seed, 2, k])
+        chosen = rng.choice(splits.shadow_pool, size=2 * size, replace=False)
+        inside, outside = chosen[:size], chosen[size:]
+        stage = f"shadow {k + 1}/{cfg.shadows}"
+        model, _ = train_model(cfg.train, *digits.tensors(inside), seed=cfg.seed * 1000 + k + 1,
+                               progress=progress, stage=stage)
+        both = np.concatenate([inside, outside])
+        parts.append(AttackData(predict_logits(model, digits.tensors(both)[0]), digits.labels[both],
+                                np.r_[np.ones(size, bool), np.zeros(size, bool)]))
+        models.append(model)
+    return ShadowRun(models, AttackData.concat(parts), size, time.perf_counter() - start)
+
+
+def run_attacks(target: TargetRun, shadows: ShadowRun, digits: Digits, names: tuple[str, ...] | None = None, *,
+                progress: ProgressFn = no_progress) -> dict[str, AttackRun]:
+    """Fit each attack on the attacker's data, score the target's held-out records, measure."""
+    names = names or target.config.attacks
+    index, is_member = target.eval_records()
+    logits = predict_logits(target.model, digits.tensors(index)[0])
+    labels = digits.labels[index]
+    runs = {}
+    for i, name in enumerate(names, 1):
+        start = time.perf_counter()
+        attack = make_attack(name)
+        fit_on = AttackData(logits, labels, is_member) if attack.uses_target_membership else shadows.data
+        scores = attack.fit(fit_on).score(logits, labels)
+        metrics, curve = evaluate(scores, is_member)
+        runs[name] = AttackRun(name, attack, metrics, curve, scores, is_member, index, time.perf_counter() - start)
+        progress(Progress("attacks", i, len(names), {name + "_auc": metrics.auc}))
+    return runs
+
+
+@dataclass
+class ExperimentResult:
+    config: ExperimentConfig
+    source: str
+    target: TargetRun
+    shadows: ShadowRun
+    attacks: dict[str, AttackRun]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        s = self.target.splits
+        return {
+            "config": self.config.to_dict(),
+            "data": {"source": self.source, "members": len(s.members), "non_members": len(s.non_members),
+                     "eval_members": len(s.non_members), "shadow_pool": len(s.shadow_pool), "test": len(s.test),
+                     "shadow_train_size": self.shadows.train_size},
+            "target": {"train_accuracy": self.target.train_accuracy, "test_accuracy": self.target.test_accuracy,
+                       "seconds": self.target.seconds},
+            "attacks": {name: {**run.metrics.to_dict(), "seconds": run.seconds} for name, run in self.attacks.items()},
+            "seconds": self.seconds,
+        }
+
+
+def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn = no_progress) -> ExperimentResult:
+    target = train_target(cfg, digits, progress=progress)
+    shadows = train_shadows(cfg, digits, target.splits, progress=progress)
+    start = time.perf_counter()
+    attacks = run_attacks(target, shadows, digits, progress=progress)
+    seconds = {"target": target.seconds, "shadows": shadows.seconds, "attacks": time.perf_counter() - start}
+    return ExperimentResult(cfg, digits.source, target, shadows, attacks, seconds)

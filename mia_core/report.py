@@ -1,0 +1,31 @@
+"""Plain-text tables of results for the command line."""
+
+from .attacks import LABELS
+
+
+def attack_table(attacks: dict[str, dict]) -> str:
+    """One row per attack, from the JSON form of the results."""
+    head = f"{'attack':38s} {'acc':>6s} {'prec':>6s} {'rec':>6s} {'f1':>6s} {'auc':>6s} {'tpr@1%':>7s} {'tpr@.1%':>7s} {'adv':>6s} {'sec':>6s}"
+    rows = [head, "-" * len(head)]
+    for name, m in attacks.items():
+        rows.append(f"{LABELS.get(name, name):38s} {m['accuracy']:6.3f} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f}"
+                    f" {m['auc']:6.3f} {m['tpr_at_fpr']['0.01']:7.3f} {m['tpr_at_fpr']['0.001']:7.3f}"
+                    f" {m['advantage']:6.3f} {m['seconds']:6.2f}")
+    return "\n".join(rows)
+
+
+def run_summary(result: dict) -> str:
+    t, d = result["target"], result["data"]
+    lines = [
+        f"data: {d['source']}; target members {d['members']}, held-out non-members {d['non_members']},"
+        f" shadow pool {d['shadow_pool']} (each shadow trains on {d['shadow_train_size']})",
+        f"target: train accuracy {t['train_accuracy']:.4f}, test accuracy {t['test_accuracy']:.4f},"
+        f" gap {t['train_accuracy'] - t['test_accuracy']:+.4f}, {t['seconds']:.1f} s",
+        "seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items()),
+        "",
+        attack_table(result["attacks"]),
+    ]
+    if "oracle" in result["attacks"]:
+        lines.append("\noracle = the attack model fitted and scored on the target's true membership (the seed's"
+                     " setting): an upper bound, not an attack.")
+    return "\n".join(lines)

@@ -1,0 +1,165 @@
+"""The model store: one folder per experiment, written atomically.
+
+    <root>/<name>/meta.json         config, split seed, accuracies, metrics, package versions
+    <root>/<name>/target.pt         the target's state_dict
+    <root>/<name>/shadows.pt        every shadow's state_dict, keys prefixed "<k>."
+    <root>/<name>/shadow_data.npz   the shadows' outputs the attack models are fitted on
+
+Weights load with `torch.load(..., weights_only=True)` and arrays with
+`allow_pickle=False`: nothing here is ever unpickled. Attack models are not stored
+as objects; they are refitted from `shadow_data.npz` (deterministic, well under a second).
+A folder is written under a temporary name and renamed into place, so a reader never
+sees half a model.
+"""
+
+import json
+import os
+import pickle
+import platform
+import re
+import shutil
+import tempfile
+import time
+import uuid
+import zipfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import torch
+
+from .attacks import AttackData
+from .config import ExperimentConfig
+from .data import Digits
+from .models import build_model
+from .pipeline import ShadowRun, TargetRun, split_for
+from .training import EpochStats
+
+STORE_ENV = "MIA_STORE_DIR"
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "model_store"
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+FORMAT = 1
+
+
+class StoreError(Exception):
+    """A stored model is missing, corrupt, foreign, or does not fit the data in use."""
+
+
+def default_store() -> "ModelStore":
+    return ModelStore(os.environ.get(STORE_ENV) or DEFAULT_ROOT)
+
+
+def _versions() -> dict:
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "numpy": np.__version__, "scikit-learn": sklearn.__version__}
+
+
+def _load_weights(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise StoreError(f"{path}: file is missing") from None
+    except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
+        raise StoreError(f"{path}: not a valid weights file ({type(err).__name__}: {str(err)[:120]})") from None
+
+
+def _into_model(cfg: ExperimentConfig, state: dict, path: Path) -> torch.nn.Module:
+    model = build_model(cfg.train.arch, dropout=cfg.train.dropout)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as err:
+        raise StoreError(f"{path}: weights do not fit a {cfg.train.arch} model ({str(err).splitlines()[0][:160]})") from None
+    return model.eval()
+
+
+class ModelStore:
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def path(self, name: str) -> Path:
+        if not NAME_RE.match(name):
+            raise ValueError(f"model name {name!r} must be 1-64 letters, digits, '.', '_' or '-', starting alphanumeric")
+        return self.root / name
+
+    def exists(self, name: str) -> bool:
+        return (self.path(name) / "meta.json").is_file()
+
+    def names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if NAME_RE.match(p.name) and (p / "meta.json").is_file())
+
+    def save(self, name: str, target: TargetRun, shadows: ShadowRun | None = None, *, digits: Digits,
+             metrics: dict | None = None) -> Path:
+        final = self.path(name)
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=self.root))
+        meta = {
+            "format": FORMAT, "name": name, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "config": target.config.to_dict(), "split_seed": target.config.seed,
+            "data": {"source": digits.source, "size": len(digits)},
+            "target": {"train_accuracy": target.train_accuracy, "test_accuracy": target.test_accuracy,
+                       "seconds": target.seconds, "history": [asdict(h) for h in target.history]},
+            "shadows": None if shadows is None else {"count": len(shadows.models), "train_size": shadows.train_size,
+                                                     "seconds": shadows.seconds},
+            "metrics": metrics or {}, "versions": _versions(),
+        }
+        try:
+            torch.save(target.model.state_dict(), tmp / "target.pt")
+            if shadows is not None:
+                torch.save({f"{k}.{key}": v for k, m in enumerate(shadows.models) for key, v in m.state_dict().items()},
+                           tmp / "shadows.pt")
+                np.savez(tmp / "shadow_data.npz", logits=shadows.data.logits, labels=shadows.data.labels,
+                         member=shadows.data.member)
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+            if final.exists():  # swap: the old folder moves aside, the new one takes its name
+                old = self.root / f".old-{name}-{uuid.uuid4().hex[:8]}"
+                os.replace(final, old)
+                os.replace(tmp, final)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, final)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return final
+
+    def meta(self, name: str) -> dict:
+        path = self.path(name) / "meta.json"
+        try:
+            meta = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise StoreError(f"no stored model named {name!r} in {self.root}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise StoreError(f"{path}: not valid JSON ({err})") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or "config" not in meta:
+            raise StoreError(f"{path}: not a model-store metadata file (format {FORMAT})")
+        return meta
+
+    def load(self, name: str, digits: Digits) -> tuple[TargetRun, ShadowRun | None]:
+        """The stored target (and shadows, if saved) for use with `digits`, the data it was trained on."""
+        meta = self.meta(name)
+        folder = self.path(name)
+        try:
+            cfg = ExperimentConfig.from_dict(meta["config"])
+        except (TypeError, ValueError) as err:
+            raise StoreError(f"{folder / 'meta.json'}: invalid config ({err})") from None
+        if meta["data"]["size"] != len(digits):
+            raise StoreError(f"{name!r} was trained on {meta['data']['source']}, but the data in use is {digits.source}")
+        t = meta["target"]
+        target = TargetRun(cfg, split_for(cfg, digits), _into_model(cfg, _load_weights(folder / "target.pt"), folder / "target.pt"),
+                           [EpochStats(**h) for h in t["history"]], t["train_accuracy"], t["test_accuracy"], t["seconds"])
+        if meta["shadows"] is None:
+            return target, None
+        state = _load_weights(folder / "shadows.pt")
+        models = []
+        for k in range(meta["shadows"]["count"]):
+            prefix = f"{k}."
+            part = {key[len(prefix):]: v for key, v in state.items() if key.startswith(prefix)}
+            models.append(_into_model(cfg, part, folder / "shadows.pt"))
+        try:
+            with np.load(folder / "shadow_data.npz", allow_pickle=False) as f:
+                data = AttackData(f["logits"], f["labels"], f["member"].astype(bool))
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+            raise StoreError(f"{folder / 'shadow_data.npz'}: not a valid shadow-data file ({err})") from None
+        return target, ShadowRun(models, data, meta["shadows"]["train_size"], meta["shadows"]["seconds"])
