@@ -5,7 +5,9 @@ Two sources, one shape: `Digits` holds uint8 images [N, 28, 28] and labels [N].
 - `load_mnist(data_dir)`: the full 70,000 through `torchvision.datasets.MNIST`.
 """
 
+import gzip
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +64,7 @@ def load_mnist(data_dir: str | os.PathLike, *, download: bool = False) -> Digits
     root = Path(data_dir)
     if not root.is_dir() and not download:
         raise FileNotFoundError(f"MNIST data directory {str(root)!r} does not exist")
+    _gunzip_raw_files(root / "MNIST" / "raw")
     try:
         parts = [MNIST(str(root), train=train, download=download) for train in (True, False)]
     except RuntimeError as err:  # torchvision: "Dataset not found. You can use download=True ..."
@@ -69,6 +72,20 @@ def load_mnist(data_dir: str | os.PathLike, *, download: bool = False) -> Digits
     images = np.concatenate([p.data.numpy() for p in parts]).astype(np.uint8)
     labels = np.concatenate([p.targets.numpy() for p in parts]).astype(np.int64)
     return Digits(images, labels, source=f"full MNIST from {root} ({len(labels):,} digits)")
+
+
+RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def _gunzip_raw_files(raw: Path) -> None:
+    """torchvision reads the raw IDX files unzipped; unzip any that are only there as .gz (as its download does)."""
+    for name in RAW_FILES:
+        packed, plain = raw / f"{name}.gz", raw / name
+        if packed.is_file() and not plain.is_file():
+            tmp = plain.with_suffix(".tmp")
+            with gzip.open(packed, "rb") as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            os.replace(tmp, plain)
 
 
 def load_digits(data_dir: str | os.PathLike | None = None) -> Digits:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import preset
+from .config import ExperimentConfig, preset
 from .data import Digits
 from .pipeline import run_experiment
 from .progress import ProgressFn, no_progress
@@ -28,14 +28,19 @@ SEED_TABLES = {
 
 
 def reproduce(digits: Digits, *, epochs=(20, 25, 50, 100), seeds: int = 1,
+              settings: dict[str, ExperimentConfig] | None = None,
               progress: ProgressFn = no_progress, on_run=None) -> list[dict]:
-    """One row per (setting, epochs, attack): mean and std over `seeds` seeds."""
+    """One row per (setting, epochs, attack): mean and std over `seeds` seeds.
+
+    `settings` maps "overfit" and "defended" to their base configurations (default: the presets).
+    """
+    settings = settings or {name: preset(name) for name in SETTINGS}
     rows = []
-    for setting in SETTINGS:
+    for setting, base in settings.items():
         for n_epochs in epochs:
             runs = []
             for seed in range(seeds):
-                cfg = replace(preset(setting).with_train(epochs=n_epochs), seed=seed, attacks=ATTACKS)
+                cfg = replace(base.with_train(epochs=n_epochs), seed=seed, attacks=ATTACKS)
                 result = run_experiment(cfg, digits, progress=progress).to_json()
                 runs.append(result)
                 if on_run:
@@ -74,12 +79,12 @@ def read_csv(path: Path) -> list[dict]:
 
 def markdown(rows: list[dict]) -> str:
     out = []
-    for setting in SETTINGS:
-        title = {"overfit": "Overfitted target (vulnerable)", "defended": "Well-trained target (defended)"}[setting]
+    for setting in dict.fromkeys(r["setting"] for r in rows):
+        title = {"overfit": "Overfitted target (vulnerable)", "defended": "Well-trained target (defended)"}.get(setting, setting)
         out += [f"## {title}", "",
                 "| Epochs | Attack | Accuracy (%) | Precision | Recall | F1 | AUC | TPR@1%FPR | Time (s) | Target train / test acc | Seed's accuracy (%) |",
                 "|---|---|---|---|---|---|---|---|---|---|---|"]
-        seed = {e: acc for e, acc, *_ in SEED_TABLES[setting]}
+        seed = {e: acc for e, acc, *_ in SEED_TABLES.get(setting, [])}
         for r in (r for r in rows if r["setting"] == setting):
             pm = lambda m, scale=1.0, d=2: f"{r[m] * scale:.{d}f} ± {r[m + '_std'] * scale:.{d}f}"  # noqa: E731
             label = "shadow models (realistic)" if r["attack"] == "shadow" else "oracle (seed's setting, upper bound)"

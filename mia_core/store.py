@@ -57,11 +57,14 @@ def _versions() -> dict:
 
 def _load_weights(path: Path) -> dict:
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise StoreError(f"{path}: file is missing") from None
     except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
         raise StoreError(f"{path}: not a valid weights file ({type(err).__name__}: {str(err)[:120]})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise StoreError(f"{path}: not a valid weights file (expected a state_dict of tensors)")
+    return state
 
 
 def _into_model(cfg: ExperimentConfig, state: dict, path: Path) -> torch.nn.Module:

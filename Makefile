@@ -1,0 +1,32 @@
+# Two commands do all the set-up on a fresh machine (Python 3.11):
+#   make app    create .venv, install, start the app on the embedded MNIST subset
+#   make test   create .venv, install (with Debian's chromium for the browser test), run every test
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: app test setup setup-dev browser bench reproduce
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+setup: $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+
+setup-dev: $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+
+browser:  # Debian's Chromium; test tools cannot download a browser here
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+app: setup
+	$(BIN)/streamlit run app.py
+
+test: setup-dev browser
+	$(BIN)/python -m pytest -q tests
+
+bench: setup
+	$(BIN)/python -m mia_core bench
+
+reproduce: setup
+	$(BIN)/python -m mia_core reproduce --out results

@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+import torch
+
+from mia_core.config import PRESETS, ExperimentConfig, TrainConfig, preset
+from mia_core.models import LeNet5, SeedLeNet, build_model
+from mia_core.training import predict_logits, train_model
+
+
+def test_lenet_shapes_and_parameter_counts():
+    x = torch.zeros(2, 1, 28, 28)
+    assert LeNet5()(x).shape == (2, 10)
+    assert SeedLeNet()(x).shape == (2, 10)
+    assert sum(p.numel() for p in SeedLeNet().parameters()) == 61_610  # as in the seed repository
+    assert sum(p.numel() for p in LeNet5().parameters()) == 61_706
+
+
+def test_same_seed_same_model(digits):
+    cfg = TrainConfig(epochs=2, device="cpu", dropout=0.3)
+    x, y = digits.tensors(np.arange(200))
+    a, hist_a = train_model(cfg, x, y, seed=5)
+    b, hist_b = train_model(cfg, x, y, seed=5)
+    c, _ = train_model(cfg, x, y, seed=6)
+    assert hist_a == hist_b
+    assert np.array_equal(predict_logits(a, x), predict_logits(b, x))
+    assert not np.array_equal(predict_logits(a, x), predict_logits(c, x))
+
+
+def test_progress_reports_every_epoch(digits):
+    events = []
+    x, y = digits.tensors(np.arange(64))
+    train_model(TrainConfig(epochs=3, device="cpu"), x, y, seed=0, test=(x, y), progress=events.append, stage="t")
+    assert [(e.stage, e.step, e.total) for e in events] == [("t", 1, 3), ("t", 2, 3), ("t", 3, 3)]
+    assert {"loss", "train_acc", "test_acc"} <= set(events[-1].metrics)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"dropout": 1.0}, "dropout must be in"),
+    ({"epochs": 0}, "epochs must be at least 1"),
+    ({"lr": 0}, "learning rate must be positive"),
+    ({"weight_decay": -1}, "weight decay must be non-negative"),
+    ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
+    ({"arch": "resnet"}, "unknown architecture 'resnet'"),
+])
+def test_train_config_rejects_impossible_values(changes, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**changes)
+
+
+def test_experiment_config_validation_and_presets():
+    with pytest.raises(ValueError, match="at least 1 shadow"):
+        ExperimentConfig(shadows=0)
+    with pytest.raises(ValueError, match="unknown attack 'x'"):
+        ExperimentConfig(attacks=("x",))
+    with pytest.raises(ValueError, match="unknown preset 'big'"):
+        preset("big")
+    assert set(PRESETS) >= {"overfit", "defended"}
+    cfg = preset("defended")
+    assert ExperimentConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_build_model_names_the_unknown_architecture():
+    with pytest.raises(ValueError, match="unknown architecture 'vgg'"):
+        build_model("vgg")
