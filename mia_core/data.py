@@ -103,6 +103,14 @@ class Splits:
     shadow_pool: np.ndarray  # the attacker's public data, disjoint from the target's
     test: np.ndarray  # for test accuracy and "unseen digit" demos
 
+    def role(self, index: int) -> str:
+        """Which set one example belongs to, in words."""
+        for name, part in (("member", self.members), ("non-member (held out)", self.non_members),
+                           ("attacker's shadow pool", self.shadow_pool), ("test set", self.test)):
+            if np.isin(index, part):
+                return name
+        raise IndexError(f"example {index} is in no split")
+
     def eval_members(self, size: int, *, seed: int) -> np.ndarray:
         """A seeded subset of members the same size as the non-member set, for balanced metrics."""
         rng = np.random.default_rng([seed, 1])

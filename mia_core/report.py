@@ -29,3 +29,18 @@ def run_summary(result: dict) -> str:
         lines.append("\noracle = the attack model fitted and scored on the target's true membership (the seed's"
                      " setting): an upper bound, not an attack.")
     return "\n".join(lines)
+
+
+def result_rows(result, *, run: int, target: str) -> list[dict]:
+    """The seed's columns (run, epochs, accuracy, precision, recall, F1, time) plus AUC and TPR@1%FPR,
+    one row per attack of an `ExperimentResult`."""
+    cfg = result.config
+    rows = []
+    for name, r in result.attacks.items():
+        m = r.metrics
+        rows.append({"run": run, "target": target, "epochs": cfg.train.epochs, "train_size": cfg.train_size,
+                     "dropout": cfg.train.dropout, "weight_decay": cfg.train.weight_decay, "shadows": cfg.shadows,
+                     "attack": name, "accuracy": m.accuracy, "precision": m.precision, "recall": m.recall,
+                     "f1": m.f1, "time_s": r.seconds, "auc": m.auc, "tpr_at_1pct_fpr": m.tpr_at_fpr["0.01"],
+                     "tpr_at_0.1pct_fpr": m.tpr_at_fpr["0.001"], "advantage": m.advantage})
+    return rows

@@ -1,0 +1,63 @@
+"""Draw a digit (or pick one) and see every attack's member probability on both targets."""
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+from streamlit_drawable_canvas import st_canvas
+
+from mia_core.membership import membership_report, query
+from mia_core.preprocess import EmptyDrawing
+from mia_core.workflows import DEMO
+from ui.charts import class_probabilities, member_probabilities
+from ui.state import digits, loaded, store
+
+st.title("Membership test")
+ready = [n for n in store().names() if (store().meta(n)["shadows"] or {}).get("count")]
+if not ready:
+    st.info("No attacked targets yet: build the demo models on the Overview page first.")
+    st.stop()
+defaults = [n for n in DEMO if n in ready] or ready[:2]
+targets = st.multiselect("Targets to compare", ready, default=defaults, max_selections=3)
+if not targets:
+    st.stop()
+models = {n: loaded(n) for n in targets}
+
+source = st.radio("Digit", ["Draw one", "Pick an MNIST digit"], horizontal=True)
+left, right = st.columns([1, 2])
+with left:
+    if source == "Draw one":
+        canvas = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=280,
+                           width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")
+        label = st.selectbox("The digit you drew (optional: the attacks use the predicted class otherwise)",
+                             [None, *range(10)], format_func=lambda v: "let the model decide" if v is None else str(v))
+        try:
+            reports = {n: membership_report(canvas.image_data, m.target.model, m.attacks, label=label)
+                       for n, m in models.items()}
+        except EmptyDrawing:
+            st.info("Draw a digit in the black square: white strokes, as in MNIST.")
+            st.stop()
+        st.caption("A digit you draw now was in no model's training set: a high member probability is a false "
+                   "positive, and shows how much the attack trusts a confident prediction.")
+    else:
+        first = models[targets[0]].target.splits
+        pools = {f"members of {targets[0]}": first.members, f"non-members of {targets[0]}": first.non_members,
+                 "unseen test digits": first.test}
+        pool = st.selectbox("From", list(pools))
+        i = st.slider("Which one", 0, len(pools[pool]) - 1, 0)
+        index = int(pools[pool][i])
+        image, truth = digits().images[index], int(digits().labels[index])
+        reports = {n: query(m.target.model, image, m.attacks, label=truth) for n, m in models.items()}
+        st.markdown(f"**Ground truth:** digit {truth}; " + "; ".join(
+            f"{n}: **{m.target.splits.role(index)}**" for n, m in models.items()))
+    some = next(iter(reports.values()))
+    st.image(Image.fromarray(some.image).resize((140, 140), Image.NEAREST), caption="what the model sees (28x28)")
+
+with right:
+    cols = st.columns(len(reports))
+    for col, (name, report) in zip(cols, reports.items()):
+        col.plotly_chart(class_probabilities(report.probabilities, f"{name}: predicts {report.predicted}"),
+                         width="stretch", key=f"probs-{name}")
+    st.markdown(f"**Member probability** (attacks condition on class {some.label})")
+    st.plotly_chart(member_probabilities({n: r.member_probability for n, r in reports.items()}), width="stretch")
+    st.dataframe([{"attack": a, **{n: round(r.member_probability[a], 3) for n, r in reports.items()}}
+                  for a in some.member_probability], hide_index=True)

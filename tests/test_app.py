@@ -1,0 +1,129 @@
+"""AppTest: every page renders, its widgets are there, and a small train-and-attack run completes."""
+
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from mia_core.cli import main as cli
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["pages/targets.py", "pages/attack.py", "pages/membership.py", "pages/experiments.py"]
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("MIA_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("MIA_DEMO_SMALL", "1")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+def open_app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    assert not at.exception
+    return at
+
+
+def test_every_page_renders_on_an_empty_store(app_env):
+    at = open_app()
+    assert at.title[0].value == "Was this digit in the training set?"
+    assert at.button[0].label == "Build the demo models"
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, page
+    at.switch_page("pages/targets.py").run()
+    assert {s.key for s in at.slider} >= {"train_size", "epochs", "dropout"}
+    assert at.select_slider(key="weight_decay").value == 0.0
+
+
+def test_build_demo_then_membership_and_attack(app_env):
+    at = open_app()
+    at.button[0].click().run()
+    assert not at.exception
+    assert "ready" in at.success[0].value
+    assert {"demo-overfit", "demo-defended"} <= {p.name for p in (app_env / "store").iterdir()}
+
+    at.switch_page("pages/membership.py").run()
+    assert not at.exception
+    assert "Draw a digit" in at.info[0].value  # the canvas starts empty: a hint, not a prediction
+    at.radio[0].set_value("Pick an MNIST digit").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["attack", "demo-overfit", "demo-defended"]
+    assert ((table[["demo-overfit", "demo-defended"]] >= 0) & (table[["demo-overfit", "demo-defended"]] <= 1)).all().all()
+    assert "Ground truth" in at.markdown[-1].value or any("Ground truth" in m.value for m in at.markdown)
+
+    at.switch_page("pages/attack.py").run()
+    at.slider[0].set_value(1)
+    at.button[0].click().run()
+    assert not at.exception
+    rows = at.dataframe[0].value
+    assert len(rows) == 6 and set(rows["run"]) == {1}
+    at.button[0].click().run()  # a second run adds rows
+    assert set(at.dataframe[0].value["run"]) == {1, 2}
+
+
+def test_target_trained_in_the_app_matches_the_command_line(app_env):
+    at = open_app()
+    at.switch_page("pages/targets.py").run()
+    at.slider(key="train_size").set_value(100)
+    at.slider(key="epochs").set_value(5)
+    at.slider(key="dropout").set_value(0.0)
+    at.select_slider(key="weight_decay").set_value(0.0)
+    at.text_input(key="model_name").set_value("small")
+    at.button(key="FormSubmitter:train-Train target").click().run()
+    assert not at.exception and not at.error
+    assert "small" in at.dataframe[0].value["name"].tolist()
+
+    at.switch_page("pages/attack.py").run()
+    at.selectbox[0].set_value("small")
+    at.slider[0].set_value(2)
+    at.button[0].click().run()
+    assert not at.exception
+    app_rows = at.dataframe[0].value.set_index("attack")
+
+    out = app_env / "cli.json"
+    cli(["run", "--train-size", "100", "--epochs", "5", "--dropout", "0", "--weight-decay", "0", "--shadows", "2",
+         "--seed", "0", "--quiet", "--json", str(out)])
+    expected = json.loads(out.read_text())["attacks"]
+    for attack, m in expected.items():
+        assert app_rows.loc[attack, "auc"] == pytest.approx(m["auc"])
+        assert app_rows.loc[attack, "accuracy"] == pytest.approx(m["accuracy"])
+        assert app_rows.loc[attack, "tpr_at_1pct_fpr"] == pytest.approx(m["tpr_at_fpr"]["0.01"])
+
+
+def test_impossible_training_config_is_an_error_message(app_env):
+    at = open_app()
+    at.switch_page("pages/targets.py").run()
+    at.text_input(key="model_name").set_value("../escape")
+    at.button(key="FormSubmitter:train-Train target").click().run()
+    assert not at.exception
+    assert "Cannot train this target" in at.error[0].value and "model name" in at.error[0].value
+
+
+def test_corrupt_model_is_an_error_message_not_a_trace(app_env):
+    at = open_app()
+    at.button[0].click().run()
+    (app_env / "store" / "demo-overfit" / "target.pt").write_bytes(b"garbage")
+    st.cache_resource.clear()
+    at.switch_page("pages/attack.py").run()
+    at.selectbox[0].set_value("demo-overfit")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "target.pt: not a valid weights file" in at.error[0].value
+
+
+def test_experiments_page_runs_a_small_reproduction(app_env):
+    at = open_app()
+    at.switch_page("pages/experiments.py").run()
+    at.multiselect[0].set_value([5])
+    at.button[0].click().run()
+    assert not at.exception
+    assert (app_env / "results" / "results.csv").is_file()
+    assert any("Overfitted target" in m.value for m in at.markdown)

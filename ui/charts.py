@@ -1,0 +1,90 @@
+"""Plotly figures for the pages. Inputs are plain numbers and arrays, never widgets."""
+
+import numpy as np
+import plotly.express as px
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from mia_core.attacks import LABELS
+
+MEMBER, NON_MEMBER = "#d62728", "#1f77b4"
+
+
+def training_curves(history: list) -> go.Figure:
+    """history: EpochStats (or dicts with epoch, loss, train_accuracy, test_accuracy)."""
+    rows = [h if isinstance(h, dict) else h.__dict__ for h in history]
+    epochs = [r["epoch"] for r in rows]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss", "accuracy"))
+    fig.add_scatter(x=epochs, y=[r["loss"] for r in rows], name="loss", row=1, col=1)
+    fig.add_scatter(x=epochs, y=[r["train_accuracy"] for r in rows], name="train", row=1, col=2)
+    if rows and rows[0].get("test_accuracy") is not None:
+        fig.add_scatter(x=epochs, y=[r["test_accuracy"] for r in rows], name="test", row=1, col=2)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(height=300, margin=dict(t=40, b=10))
+    return fig
+
+
+def roc_chart(curves: dict) -> go.Figure:
+    """Log-log ROC, as Carlini et al. 2022 recommend: what matters is the low-FPR corner."""
+    fig = go.Figure()
+    floor = 1e-3
+    grid = np.logspace(-3, 0, 50)
+    fig.add_scatter(x=grid, y=grid, name="chance", line=dict(dash="dot", color="grey"))
+    for name, c in curves.items():
+        fig.add_scatter(x=np.maximum(c.fpr, floor), y=np.maximum(c.tpr, floor), mode="lines",
+                        name=f"{LABELS.get(name, name)} (AUC {c.auc:.3f})")
+    fig.update_xaxes(type="log", title="false positive rate", range=[-3, 0])
+    fig.update_yaxes(type="log", title="true positive rate", range=[-3, 0])
+    fig.update_layout(height=420, margin=dict(t=30, b=10), legend=dict(font=dict(size=10)))
+    return fig
+
+
+def score_histogram(scores: np.ndarray, is_member: np.ndarray, title: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_histogram(x=scores[is_member], name="members", marker_color=MEMBER, opacity=0.6, nbinsx=30)
+    fig.add_histogram(x=scores[~is_member], name="non-members", marker_color=NON_MEMBER, opacity=0.6, nbinsx=30)
+    fig.update_layout(barmode="overlay", height=260, title=title, margin=dict(t=40, b=10),
+                      xaxis_title="member probability")
+    return fig
+
+
+def metrics_per_run(rows: list[dict], metric: str) -> go.Figure:
+    fig = px.bar(rows, x="run", y=metric, color="attack", barmode="group", hover_data=["target", "epochs"],
+                 title=f"{metric} per run")
+    fig.add_hline(y=0.5, line_dash="dot", annotation_text="coin flip") if metric in ("accuracy", "auc") else None
+    fig.update_layout(height=320, margin=dict(t=40, b=10))
+    return fig
+
+
+def class_probabilities(probabilities: np.ndarray, title: str) -> go.Figure:
+    fig = px.bar(x=list(range(10)), y=probabilities, labels={"x": "digit", "y": "probability"}, title=title)
+    fig.update_xaxes(dtick=1)
+    fig.update_yaxes(range=[0, 1])
+    fig.update_layout(height=240, margin=dict(t=40, b=10))
+    return fig
+
+
+def member_probabilities(by_target: dict[str, dict[str, float]]) -> go.Figure:
+    """by_target: target name -> {attack name -> P(member)}."""
+    fig = go.Figure()
+    for target, probs in by_target.items():
+        fig.add_bar(y=[LABELS.get(a, a) for a in probs], x=list(probs.values()), name=target, orientation="h")
+    fig.add_vline(x=0.5, line_dash="dot", annotation_text="coin flip")
+    fig.update_xaxes(range=[0, 1], title="member probability")
+    fig.update_layout(barmode="group", height=320, margin=dict(t=20, b=10))
+    return fig
+
+
+def experiment_table_chart(rows: list[dict], setting: str, seed_rows: list[tuple]) -> go.Figure:
+    """Attack accuracy per epoch count: realistic, oracle, and the seed's published figure."""
+    fig = go.Figure()
+    for attack, name in (("shadow", "shadow models (realistic)"), ("oracle", "oracle (upper bound)")):
+        sub = [r for r in rows if r["setting"] == setting and r["attack"] == attack]
+        fig.add_scatter(x=[r["epochs"] for r in sub], y=[100 * r["accuracy"] for r in sub], name=name,
+                        error_y=dict(array=[100 * r["accuracy_std"] for r in sub]), mode="lines+markers")
+    fig.add_scatter(x=[r[0] for r in seed_rows], y=[r[1] for r in seed_rows], name="seed's published",
+                    mode="markers", marker=dict(symbol="x", size=11))
+    fig.add_hline(y=50, line_dash="dot", annotation_text="coin flip")
+    fig.update_layout(height=320, title=f"{setting}: attack accuracy (%)", xaxis_title="epochs",
+                      margin=dict(t=40, b=10))
+    return fig

@@ -1,0 +1,47 @@
+"""Cached, shared, read-only resources (data, store, loaded models) and progress display."""
+
+import streamlit as st
+
+from mia_core.data import load_digits
+from mia_core.progress import Progress
+from mia_core.store import ModelStore, default_store
+from mia_core.workflows import LoadedTarget, load_with_attacks
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def digits():
+    return load_digits()
+
+
+@st.cache_resource
+def store() -> ModelStore:
+    return default_store()
+
+
+def stamp(name: str) -> str:
+    """Changes whenever the stored model is rewritten, so the cache below reloads it."""
+    return store().meta(name)["created"] + str((store().path(name) / "meta.json").stat().st_mtime_ns)
+
+
+@st.cache_resource(show_spinner="Loading the model and fitting its attack models on the stored shadow outputs…",
+                   max_entries=8)
+def _loaded(name: str, _stamp: str) -> LoadedTarget:
+    return load_with_attacks(store(), name, digits())
+
+
+def loaded(name: str) -> LoadedTarget:
+    return _loaded(name, stamp(name))
+
+
+class StreamlitProgress:
+    """A mia_core ProgressFn drawing one progress bar; `on_event` sees every event (for live charts)."""
+
+    def __init__(self, container, on_event=None):
+        self.bar = container.progress(0.0, text="starting…")
+        self.on_event = on_event
+
+    def __call__(self, p: Progress) -> None:
+        details = ", ".join(f"{k} {v:.3f}" for k, v in p.metrics.items())
+        self.bar.progress(min(p.step / p.total, 1.0), text=f"{p.stage}: {p.step}/{p.total}  {details}")
+        if self.on_event:
+            self.on_event(p)
