@@ -1,0 +1,118 @@
+"""A real browser: start the app, build small demo models, draw a digit, see member probabilities.
+
+Screenshots of every page land in test-artifacts/ (kept by CI as artifacts)."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium")
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+
+if CHROMIUM is None and os.environ.get("CI"):
+    pytest.fail("chromium is not installed: the browser test must run in CI (make test installs it)",
+                pytrace=False)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    port = free_port()
+    env = {**os.environ, "MIA_STORE_DIR": str(tmp_path_factory.mktemp("store")), "MIA_DEMO_SMALL": "1",
+           "MIA_RESULTS_DIR": str(tmp_path_factory.mktemp("results"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
+         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the app did not answer its health check within a minute")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield page
+        browser.close()
+
+
+def wait_ready(page, timeout_s: float = 240) -> None:
+    """Connected, script finished, no skeletons left (as in Streamlit's own end-to-end tests)."""
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector("[data-testid='stApp']");
+            return app && app.dataset.testConnectionState === 'CONNECTED'
+                && app.dataset.testScriptState === 'notRunning'
+                && !document.querySelector("[data-testid='stSkeleton']");
+        }""", timeout=timeout_s * 1000)
+    page.wait_for_timeout(500)
+
+
+def open_page(page, url: str, path: str = "") -> None:
+    page.goto(f"{url}/{path}")
+    wait_ready(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_build_draw_and_see_member_probabilities(app_url, page):
+    open_page(page, app_url)
+    page.screenshot(path=ARTIFACTS / "1-overview-empty.png", full_page=True)
+    page.get_by_role("button", name="Build the demo models").click()
+    page.get_by_text("Demo models are ready").wait_for(timeout=300_000)
+    wait_ready(page)
+    page.screenshot(path=ARTIFACTS / "1-overview.png", full_page=True)
+
+    open_page(page, app_url, "membership")
+    assert page.get_by_text("Draw a digit in the black square").count() == 1  # blank canvas: a hint
+    canvas = page.locator("canvas.upper-canvas").first
+    box = canvas.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.15
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for dy in (0.35, 0.6, 0.85):  # a "1", stroke by stroke
+        page.mouse.move(x + 5, box["y"] + box["height"] * dy, steps=8)
+    page.mouse.up()
+    page.get_by_text("Member probability", exact=True).wait_for(timeout=60_000)
+    wait_ready(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_text("Draw a digit in the black square").count() == 0
+    assert page.get_by_text("what the model sees").count() == 1
+    page.screenshot(path=ARTIFACTS / "4-membership.png", full_page=True)
+
+
+@pytest.mark.parametrize("path, shot", [("targets", "2-targets"), ("attack", "3-attack"),
+                                        ("experiments", "5-experiments")])
+def test_every_page_opens_without_an_exception(app_url, page, path, shot):
+    open_page(page, app_url, path)
+    page.screenshot(path=ARTIFACTS / f"{shot}.png", full_page=True)
