@@ -51,6 +51,7 @@ def build_parser() -> Parser:
     run.add_argument("--train-size", type=_positive(int))
     run.add_argument("--epochs", type=_positive(int))
     run.add_argument("--shadows", type=_positive(int))
+    run.add_argument("--references", type=_positive(int), help="reference models for LiRA and RMIA (default 16)")
     run.add_argument("--dropout", type=float)
     run.add_argument("--weight-decay", type=float)
     run.add_argument("--attacks", type=_attack_list, help=f"comma-separated, from {','.join(ATTACKS)}")
@@ -83,7 +84,7 @@ def config_from_args(args) -> ExperimentConfig:
     train = {k: v for k, v in {"epochs": args.epochs, "dropout": args.dropout, "weight_decay": args.weight_decay,
                                "arch": args.arch, "device": args.device}.items() if v is not None}
     top = {k: v for k, v in {"train_size": args.train_size, "shadows": args.shadows, "attacks": args.attacks,
-                             "seed": args.seed}.items() if v is not None}
+                             "seed": args.seed, "references": args.references}.items() if v is not None}
     return replace(cfg.with_train(**train), **top)
 
 
@@ -105,7 +106,8 @@ def prepare_run(args):
         out = result.to_json()
         out["peak_rss_mb"] = peak_rss_mb()
         if args.save:
-            default_store().save(args.save, result.target, result.shadows, digits=digits, metrics=out["attacks"])
+            default_store().save(args.save, result.target, result.shadows, digits=digits, metrics=out["attacks"],
+                                 references=result.references)
         print(run_summary(out))
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,7 @@ class ExperimentConfig:
 
     train_size: int = 500  # target members; each shadow trains on as many (or the most the pool allows)
     shadows: int = 4
+    references: int = 16  # reference models for LiRA and RMIA (trained only when one of them is asked for)
     seed: int = 0
     attacks: tuple[str, ...] = DEFAULT_ATTACKS
     eval_size: int | None = None  # members and non-members each scored; None -> min(train_size, 1000)
@@ -71,6 +72,8 @@ class ExperimentConfig:
             raise ValueError(f"train size must be at least 1, got {self.train_size}")
         if self.shadows < 1:
             raise ValueError(f"the attack needs at least 1 shadow model, got {self.shadows}")
+        if self.references < 2:
+            raise ValueError(f"reference attacks need at least 2 reference models, got {self.references}")
         if self.eval_size is not None and not 1 <= self.eval_size <= self.train_size:
             raise ValueError(f"eval size must be between 1 and the train size {self.train_size}, got {self.eval_size}")
         if self.test_size < 1:

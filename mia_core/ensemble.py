@@ -16,6 +16,7 @@ from torch.nn import functional as F
 from .config import TrainConfig
 from .models import build_model
 from .progress import Progress, ProgressFn, no_progress
+from .training import train_model
 
 
 def balanced_keep(n_models: int, n_examples: int, *, seed: int) -> np.ndarray:
@@ -30,6 +31,25 @@ def balanced_keep(n_models: int, n_examples: int, *, seed: int) -> np.ndarray:
         if m + 1 < n_models:
             keep[m + 1] = ~keep[m]
     return keep
+
+
+def train_many(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, keep: np.ndarray, *, seed: int,
+               progress: ProgressFn = no_progress, stage: str = "references") -> list[nn.Module]:
+    """Train len(keep) models, all at once with vmap on CUDA; on the CPU one after another,
+    which measured as fast or faster there (see `python -m mia_core bench`)."""
+    if cfg.resolved_device().type == "cuda":
+        return train_ensemble(cfg, x, y, keep, seed=seed, progress=progress, stage=stage)
+    return train_sequential(cfg, x, y, keep, seed=seed, progress=progress, stage=stage)
+
+
+def train_sequential(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, keep: np.ndarray, *, seed: int,
+                     progress: ProgressFn = no_progress, stage: str = "references") -> list[nn.Module]:
+    models = []
+    for m, k in enumerate(keep):
+        model, _ = train_model(cfg, x[k], y[k], seed=seed * 10_007 + m, progress=progress,
+                               stage=f"{stage} {m + 1}/{len(keep)}")
+        models.append(model)
+    return models
 
 
 def train_ensemble(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, keep: np.ndarray, *, seed: int,
@@ -70,8 +90,7 @@ def train_ensemble(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, keep: np.
             opt.step()
             total += loss.item()
         progress(Progress(stage, epoch, cfg.epochs, {"loss": total / n_models / -(-length // cfg.batch_size)}))
-    for m, model in enumerate(models):
-        model.load_state_dict({name: p[m].detach().clone() for name, p in params.items()}, strict=False)
-        model.load_state_dict({**model.state_dict(), **{n: b[m].clone() for n, b in buffers.items()}})
+    for m, model in enumerate(models):  # unstack: model m gets row m of every stacked tensor
+        model.load_state_dict({name: t[m].detach().clone() for name, t in {**params, **buffers}.items()})
         model.eval()
     return models

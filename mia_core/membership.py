@@ -6,7 +6,7 @@ import numpy as np
 from scipy.special import softmax
 from torch import nn
 
-from .attacks import MembershipAttack
+from .attacks import MembershipAttack, ReferenceQuery
 from .data import to_model_input
 from .preprocess import to_mnist
 from .training import predict_logits
@@ -25,16 +25,20 @@ class MembershipReport:
 
 
 def query(model: nn.Module, image: np.ndarray, attacks: dict[str, MembershipAttack], *,
-          label: int | None = None) -> MembershipReport:
-    """`image` is a uint8 [28, 28] MNIST digit. Without `label`, attacks use the predicted class."""
+          label: int | None = None, reference: ReferenceQuery | None = None) -> MembershipReport:
+    """`image` is a uint8 [28, 28] MNIST digit. Without `label`, attacks use the predicted class.
+    Reference attacks (LiRA, RMIA) are scored only when `reference` gives their models' view."""
     logits = predict_logits(model, to_model_input(image[None]))  # -> [1, 10]
     label = int(logits.argmax()) if label is None else int(label)
     labels = np.array([label])
-    probs = {name: float(a.score(logits, labels)[0]) for name, a in attacks.items()}
+    probs = {name: float(a.score(logits, labels, reference)[0]) for name, a in attacks.items()
+             if a.needs != "references" or reference is not None}
     return MembershipReport(image, softmax(logits[0]), label, probs)
 
 
 def membership_report(canvas: np.ndarray | None, model: nn.Module, attacks: dict[str, MembershipAttack], *,
-                      label: int | None = None) -> MembershipReport:
-    """A drawing (any size, RGBA/RGB/grey) -> preprocessing -> `query`. Raises EmptyDrawing on a blank canvas."""
-    return query(model, to_mnist(canvas), attacks, label=label)
+                      label: int | None = None, reference_of=None) -> MembershipReport:
+    """A drawing (any size, RGBA/RGB/grey) -> preprocessing -> `query`. Raises EmptyDrawing on a blank canvas.
+    `reference_of(image)` gives the reference models' view of the 28x28 image, for LiRA and RMIA."""
+    image = to_mnist(canvas)
+    return query(model, image, attacks, label=label, reference=reference_of(image) if reference_of else None)

@@ -15,6 +15,7 @@ from .config import ExperimentConfig
 from .data import Digits, Splits, make_splits
 from .metrics import AttackMetrics, RocCurve, evaluate
 from .progress import Progress, ProgressFn, no_progress
+from .references import ReferenceSet, train_references
 from .training import EpochStats, accuracy, predict_logits, train_model
 
 
@@ -100,19 +101,36 @@ def train_shadows(cfg: ExperimentConfig, digits: Digits, splits: Splits, *,
     return ShadowRun(models, AttackData.concat(parts), size, time.perf_counter() - start)
 
 
-def run_attacks(target: TargetRun, shadows: ShadowRun, digits: Digits, names: tuple[str, ...] | None = None, *,
-                progress: ProgressFn = no_progress) -> dict[str, AttackRun]:
+def needs_references(names: tuple[str, ...]) -> bool:
+    return any(make_attack(n).needs == "references" for n in names)
+
+
+def train_references_for(target: TargetRun, digits: Digits, *, progress: ProgressFn = no_progress) -> ReferenceSet:
+    cfg = target.config
+    return train_references(cfg, digits, target.eval_records()[0], target.splits.shadow_pool,
+                            count=cfg.references, progress=progress)
+
+
+def run_attacks(target: TargetRun, shadows: ShadowRun | None, digits: Digits, names: tuple[str, ...] | None = None, *,
+                references: ReferenceSet | None = None, progress: ProgressFn = no_progress) -> dict[str, AttackRun]:
     """Fit each attack on the attacker's data, score the target's held-out records, measure."""
     names = names or target.config.attacks
     index, is_member = target.eval_records()
     logits = predict_logits(target.model, digits.tensors(index)[0])
     labels = digits.labels[index]
+    query = None
+    if references is not None:
+        population_logits = predict_logits(target.model, digits.tensors(references.population_index)[0])
+        query = references.query(index, population_logits)
+    fit_data = {"shadow": shadows.data if shadows else None, "references": references.data if references else None,
+                "target_membership": AttackData(logits, labels, is_member)}
     runs = {}
     for i, name in enumerate(names, 1):
         start = time.perf_counter()
         attack = make_attack(name)
-        fit_on = AttackData(logits, labels, is_member) if attack.uses_target_membership else shadows.data
-        scores = attack.fit(fit_on).score(logits, labels)
+        if fit_data[attack.needs] is None:
+            raise ValueError(f"attack {name!r} needs {attack.needs} models, and none were given")
+        scores = attack.fit(fit_data[attack.needs]).score(logits, labels, query)
         metrics, curve = evaluate(scores, is_member)
         runs[name] = AttackRun(name, attack, metrics, curve, scores, is_member, index, time.perf_counter() - start)
         progress(Progress("attacks", i, len(names), {name + "_auc": metrics.auc}))
@@ -127,6 +145,7 @@ class ExperimentResult:
     shadows: ShadowRun
     attacks: dict[str, AttackRun]
     seconds: dict[str, float] = field(default_factory=dict)
+    references: ReferenceSet | None = None
 
     def to_json(self) -> dict:
         s = self.target.splits
@@ -134,7 +153,8 @@ class ExperimentResult:
             "config": self.config.to_dict(),
             "data": {"source": self.source, "members": len(s.members), "non_members": len(s.non_members),
                      "eval_members": len(s.non_members), "shadow_pool": len(s.shadow_pool), "test": len(s.test),
-                     "shadow_train_size": self.shadows.train_size},
+                     "shadow_train_size": self.shadows.train_size,
+                     "references": 0 if self.references is None else len(self.references.models)},
             "target": {"train_accuracy": self.target.train_accuracy, "test_accuracy": self.target.test_accuracy,
                        "seconds": self.target.seconds},
             "attacks": {name: {**run.metrics.to_dict(), "seconds": run.seconds} for name, run in self.attacks.items()},
@@ -145,7 +165,12 @@ class ExperimentResult:
 def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn = no_progress) -> ExperimentResult:
     target = train_target(cfg, digits, progress=progress)
     shadows = train_shadows(cfg, digits, target.splits, progress=progress)
+    seconds = {"target": target.seconds, "shadows": shadows.seconds}
+    references = None
+    if needs_references(cfg.attacks):
+        references = train_references_for(target, digits, progress=progress)
+        seconds["references"] = references.seconds
     start = time.perf_counter()
-    attacks = run_attacks(target, shadows, digits, progress=progress)
-    seconds = {"target": target.seconds, "shadows": shadows.seconds, "attacks": time.perf_counter() - start}
-    return ExperimentResult(cfg, digits.source, target, shadows, attacks, seconds)
+    attacks = run_attacks(target, shadows, digits, references=references, progress=progress)
+    seconds["attacks"] = time.perf_counter() - start
+    return ExperimentResult(cfg, digits.source, target, shadows, attacks, seconds, references)

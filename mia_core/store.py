@@ -4,6 +4,8 @@
     <root>/<name>/target.pt         the target's state_dict
     <root>/<name>/shadows.pt        every shadow's state_dict, keys prefixed "<k>."
     <root>/<name>/shadow_data.npz   the shadows' outputs the attack models are fitted on
+    <root>/<name>/references.pt     reference models for LiRA / RMIA, keys prefixed "<k>." (optional)
+    <root>/<name>/reference_data.npz  their pool, keep matrix, outputs and population (optional)
 
 Weights load with `torch.load(..., weights_only=True)` and arrays with
 `allow_pickle=False`: nothing here is ever unpickled. Attack models are not stored
@@ -29,11 +31,12 @@ import numpy as np
 import sklearn
 import torch
 
-from .attacks import AttackData
+from .attacks import AttackData, ReferenceData
 from .config import ExperimentConfig
 from .data import Digits
 from .models import build_model
 from .pipeline import ShadowRun, TargetRun, split_for
+from .references import ReferenceSet
 from .training import EpochStats
 
 STORE_ENV = "MIA_STORE_DIR"
@@ -76,6 +79,19 @@ def _into_model(cfg: ExperimentConfig, state: dict, path: Path) -> torch.nn.Modu
     return model.eval()
 
 
+def _stack_states(models: list[torch.nn.Module]) -> dict:
+    return {f"{k}.{key}": v for k, m in enumerate(models) for key, v in m.state_dict().items()}
+
+
+def _load_models(cfg: ExperimentConfig, path: Path, count: int) -> list[torch.nn.Module]:
+    state = _load_weights(path)
+    models = []
+    for k in range(count):
+        prefix = f"{k}."
+        models.append(_into_model(cfg, {key[len(prefix):]: v for key, v in state.items() if key.startswith(prefix)}, path))
+    return models
+
+
 class ModelStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
@@ -94,7 +110,7 @@ class ModelStore:
         return sorted(p.name for p in self.root.iterdir() if NAME_RE.match(p.name) and (p / "meta.json").is_file())
 
     def save(self, name: str, target: TargetRun, shadows: ShadowRun | None = None, *, digits: Digits,
-             metrics: dict | None = None) -> Path:
+             metrics: dict | None = None, references: ReferenceSet | None = None) -> Path:
         final = self.path(name)
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=self.root))
@@ -106,15 +122,22 @@ class ModelStore:
                        "seconds": target.seconds, "history": [asdict(h) for h in target.history]},
             "shadows": None if shadows is None else {"count": len(shadows.models), "train_size": shadows.train_size,
                                                      "seconds": shadows.seconds},
+            "references": None if references is None else {"count": len(references.models),
+                                                            "seconds": references.seconds},
             "metrics": metrics or {}, "versions": _versions(),
         }
         try:
             torch.save(target.model.state_dict(), tmp / "target.pt")
             if shadows is not None:
-                torch.save({f"{k}.{key}": v for k, m in enumerate(shadows.models) for key, v in m.state_dict().items()},
-                           tmp / "shadows.pt")
+                torch.save(_stack_states(shadows.models), tmp / "shadows.pt")
                 np.savez(tmp / "shadow_data.npz", logits=shadows.data.logits, labels=shadows.data.labels,
                          member=shadows.data.member)
+            if references is not None:
+                torch.save(_stack_states(references.models), tmp / "references.pt")
+                d = references.data
+                np.savez(tmp / "reference_data.npz", index=references.index, population_index=references.population_index,
+                         logits=d.logits, labels=d.labels, keep=d.keep, population_logits=d.population_logits,
+                         population_labels=d.population_labels, seconds=references.seconds)
             (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
             if final.exists():  # swap: the old folder moves aside, the new one takes its name
                 old = self.root / f".old-{name}-{uuid.uuid4().hex[:8]}"
@@ -154,15 +177,26 @@ class ModelStore:
                            [EpochStats(**h) for h in t["history"]], t["train_accuracy"], t["test_accuracy"], t["seconds"])
         if meta["shadows"] is None:
             return target, None
-        state = _load_weights(folder / "shadows.pt")
-        models = []
-        for k in range(meta["shadows"]["count"]):
-            prefix = f"{k}."
-            part = {key[len(prefix):]: v for key, v in state.items() if key.startswith(prefix)}
-            models.append(_into_model(cfg, part, folder / "shadows.pt"))
+        models = _load_models(cfg, folder / "shadows.pt", meta["shadows"]["count"])
         try:
             with np.load(folder / "shadow_data.npz", allow_pickle=False) as f:
                 data = AttackData(f["logits"], f["labels"], f["member"].astype(bool))
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
             raise StoreError(f"{folder / 'shadow_data.npz'}: not a valid shadow-data file ({err})") from None
         return target, ShadowRun(models, data, meta["shadows"]["train_size"], meta["shadows"]["seconds"])
+
+    def load_references(self, name: str, digits: Digits) -> ReferenceSet | None:
+        """The stored reference models (for LiRA and RMIA), or None if none were kept."""
+        meta = self.meta(name)
+        if not meta.get("references"):
+            return None
+        folder = self.path(name)
+        cfg = ExperimentConfig.from_dict(meta["config"])
+        models = _load_models(cfg, folder / "references.pt", meta["references"]["count"])
+        try:
+            with np.load(folder / "reference_data.npz", allow_pickle=False) as f:
+                data = ReferenceData(f["logits"], f["labels"], f["keep"].astype(bool), f["population_logits"],
+                                     f["population_labels"])
+                return ReferenceSet(models, f["index"], f["population_index"], data, float(f["seconds"]))
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+            raise StoreError(f"{folder / 'reference_data.npz'}: not a valid reference-data file ({err})") from None

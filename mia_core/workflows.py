@@ -3,22 +3,34 @@ target, build the demo models, load a target with its fitted attacks."""
 
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from .attacks import MembershipAttack, make_attack
 from .config import ExperimentConfig, preset
-from .data import Digits
-from .pipeline import ExperimentResult, TargetRun, run_attacks, train_shadows, train_target
+from .data import Digits, to_model_input
+from .pipeline import (ExperimentResult, TargetRun, needs_references, run_attacks, train_references_for,
+                       train_shadows, train_target)
+from .references import ReferenceSet
+from .training import predict_logits
 from .progress import ProgressFn, no_progress
 from .store import ModelStore
 
 DEMO = {"demo-overfit": "overfit", "demo-defended": "defended"}  # store name -> preset
+SHADOW_ATTACKS = ("shadow", "loss", "confidence", "entropy", "modified_entropy")
+REFERENCE_ATTACKS = ("lira_online", "lira_offline", "rmia")
+
+
+DEMO_REFERENCES = {"demo-overfit": 8, "demo-defended": 4}  # fewer for the larger target: the build stays ~90 s
 
 
 def demo_configs(*, small: bool = False) -> dict[str, ExperimentConfig]:
-    """The demo's two targets. `small` is a seconds-long version for tests and slow machines."""
-    configs = {name: preset(p) for name, p in DEMO.items()}
+    """The demo's two targets, attacked by everything (oracle aside, which needs the target's secrets).
+    `small` is a seconds-long version for tests and slow machines."""
+    configs = {name: replace(preset(p), attacks=SHADOW_ATTACKS + REFERENCE_ATTACKS + ("oracle",),
+                             references=DEMO_REFERENCES[name]) for name, p in DEMO.items()}
     if small:
         configs = {name: replace(cfg.with_train(epochs=min(cfg.train.epochs, 10)), train_size=min(cfg.train_size, 500),
-                                 shadows=2) for name, cfg in configs.items()}
+                                 shadows=2, references=2) for name, cfg in configs.items()}
     return configs
 
 
@@ -32,18 +44,22 @@ def train_and_store(store: ModelStore, name: str, cfg: ExperimentConfig, digits:
 
 
 def attack_stored(store: ModelStore, name: str, digits: Digits, *, shadows: int, attacks: tuple[str, ...],
-                  progress: ProgressFn = no_progress) -> ExperimentResult:
-    """Attack a stored target with `shadows` shadow models (reused from the store when it has them)."""
+                  references: int = 16, progress: ProgressFn = no_progress) -> ExperimentResult:
+    """Attack a stored target with `shadows` shadow models and, for LiRA / RMIA, `references`
+    reference models; both are reused from the store when it has as many, else trained and kept."""
     target, stored_shadows = store.load(name, digits)
-    cfg = replace(target.config, shadows=shadows, attacks=attacks)
+    stored_refs = store.load_references(name, digits)
+    cfg = replace(target.config, shadows=shadows, attacks=attacks, references=references)
     target = replace(target, config=cfg)
     if stored_shadows is None or len(stored_shadows.models) != shadows:
         stored_shadows = train_shadows(cfg, digits, target.splits, progress=progress)
-    runs = run_attacks(target, stored_shadows, digits, attacks, progress=progress)
+    if needs_references(attacks) and (stored_refs is None or len(stored_refs.models) != references):
+        stored_refs = train_references_for(target, digits, progress=progress)
+    runs = run_attacks(target, stored_shadows, digits, attacks, references=stored_refs, progress=progress)
     seconds = {"target": target.seconds, "shadows": stored_shadows.seconds,
                "attacks": sum(r.seconds for r in runs.values())}
-    result = ExperimentResult(cfg, digits.source, target, stored_shadows, runs, seconds)
-    store.save(name, target, stored_shadows, digits=digits, metrics=result.to_json()["attacks"])
+    result = ExperimentResult(cfg, digits.source, target, stored_shadows, runs, seconds, stored_refs)
+    store.save(name, target, stored_shadows, digits=digits, metrics=result.to_json()["attacks"], references=stored_refs)
     return result
 
 
@@ -54,7 +70,8 @@ def build_demo(store: ModelStore, digits: Digits, *, progress: ProgressFn = no_p
     results = {}
     for name, cfg in configs.items():
         train_and_store(store, name, cfg, digits, progress=progress)
-        results[name] = attack_stored(store, name, digits, shadows=cfg.shadows, attacks=cfg.attacks, progress=progress)
+        results[name] = attack_stored(store, name, digits, shadows=cfg.shadows, attacks=cfg.attacks,
+                                      references=cfg.references, progress=progress)
     return results
 
 
@@ -62,14 +79,27 @@ def build_demo(store: ModelStore, digits: Digits, *, progress: ProgressFn = no_p
 class LoadedTarget:
     name: str
     target: TargetRun
-    attacks: dict[str, MembershipAttack]  # fitted on the stored shadow outputs; no oracle
+    attacks: dict[str, MembershipAttack]  # fitted on the stored shadow / reference outputs; no oracle
+    references: ReferenceSet | None = None
+    population_logits: np.ndarray | None = None  # the target on the references' population samples
+
+    def reference_query(self, digits: Digits, *, index: int | None = None, image: np.ndarray | None = None):
+        """The references' view of one digit: a pool record by `index`, or a new `image` [28, 28]."""
+        if self.references is None:
+            return None
+        if index is not None and np.isin(index, self.references.index):
+            return self.references.query(np.array([index]), self.population_logits)
+        x = to_model_input((digits.images[index] if image is None else image)[None])
+        return self.references.query_new(x, self.population_logits)
 
 
-def load_with_attacks(store: ModelStore, name: str, digits: Digits,
-                      attacks: tuple[str, ...] = ("shadow", "loss", "confidence", "entropy", "modified_entropy")
-                      ) -> LoadedTarget:
-    """A stored target and its attacks, refitted on the stored shadow outputs (deterministic)."""
+def load_with_attacks(store: ModelStore, name: str, digits: Digits) -> LoadedTarget:
+    """A stored target and its attacks, refitted on the stored shadow and reference outputs (deterministic)."""
     target, shadows = store.load(name, digits)
-    if shadows is None:
-        return LoadedTarget(name, target, {})
-    return LoadedTarget(name, target, {a: make_attack(a).fit(shadows.data) for a in attacks})
+    references = store.load_references(name, digits)
+    attacks = {a: make_attack(a).fit(shadows.data) for a in SHADOW_ATTACKS} if shadows else {}
+    population = None
+    if references is not None:
+        attacks |= {a: make_attack(a).fit(references.data) for a in REFERENCE_ATTACKS}
+        population = predict_logits(target.model, digits.tensors(references.population_index)[0])
+    return LoadedTarget(name, target, attacks, references, population)

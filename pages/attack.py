@@ -3,13 +3,14 @@
 import csv
 import io
 
+import numpy as np
 import streamlit as st
 
 from mia_core.attacks import ATTACKS, LABELS
 from mia_core.report import result_rows
 from mia_core.store import StoreError
-from mia_core.workflows import attack_stored
-from ui.charts import metrics_per_run, roc_chart, score_histogram
+from mia_core.workflows import SHADOW_ATTACKS, attack_stored
+from ui.charts import exposed_digits, metrics_per_run, roc_chart, score_histogram
 from ui.state import StreamlitProgress, digits, store
 
 st.title("Attack")
@@ -21,8 +22,12 @@ if not names:
 current = st.session_state.get("target")
 with st.form("attack"):
     name = st.selectbox("Target", names, index=names.index(current) if current in names else 0)
-    shadows = st.slider("Shadow models", 1, 16, 4)
-    attacks = st.multiselect("Attacks", list(ATTACKS), default=list(ATTACKS), format_func=lambda a: LABELS[a])
+    c1, c2 = st.columns(2)
+    shadows = c1.slider("Shadow models", 1, 16, 4)
+    references = c2.slider("Reference models (LiRA, RMIA)", 2, 32, 8, step=2,
+                           help="Trained once per target and count, then kept in the model store.")
+    attacks = st.multiselect("Attacks", list(ATTACKS), default=[*SHADOW_ATTACKS, "oracle"],
+                             format_func=lambda a: LABELS[a])
     submitted = st.form_submit_button("Run the attack", type="primary")
 
 runs = st.session_state.setdefault("attack_runs", [])  # this browser session's runs only
@@ -33,7 +38,7 @@ if submitted:
     try:
         with st.status(f"Attacking {name} with {shadows} shadow models…", expanded=True) as status:
             result = attack_stored(store(), name, digits(), shadows=shadows, attacks=tuple(attacks),
-                                   progress=StreamlitProgress(st))
+                                   references=references, progress=StreamlitProgress(st))
             status.update(label=f"Attacked {name}.", state="complete")
     except (StoreError, ValueError) as err:
         st.error(f"Cannot attack {name}: {err}")
@@ -41,6 +46,7 @@ if submitted:
     runs.append({"rows": result_rows(result, run=len(runs) + 1, target=name),
                  "curves": {a: r.curve for a, r in result.attacks.items()},
                  "scores": {a: (r.scores, r.is_member) for a, r in result.attacks.items()},
+                 "index": next(iter(result.attacks.values())).index,
                  "target": name, "gap": result.target.gap})
 
 if not runs:
@@ -69,3 +75,10 @@ st.plotly_chart(roc_chart(last["curves"]), width="stretch")
 cols = st.columns(3)
 for i, (attack, (scores, is_member)) in enumerate(last["scores"].items()):
     cols[i % 3].plotly_chart(score_histogram(scores, is_member, LABELS[attack]), width="stretch")
+
+st.subheader("Most exposed training digits")
+attack = st.selectbox("Ranked by", [a for a in last["scores"] if a != "oracle"], format_func=lambda a: LABELS[a])
+scores, is_member = last["scores"][attack]
+top = np.argsort(-np.where(is_member, scores, -np.inf))[:10]  # members only, highest member probability first
+st.plotly_chart(exposed_digits(digits().images[last["index"][top]], scores[top]), width="stretch")
+st.caption("The target's training digits this attack is surest about: typically unusual digits the model had to memorise.")

@@ -31,13 +31,15 @@ with left:
         label = st.selectbox("The digit you drew (optional: the attacks use the predicted class otherwise)",
                              [None, *range(10)], format_func=lambda v: "let the model decide" if v is None else str(v))
         try:
-            reports = {n: membership_report(canvas.image_data, m.target.model, m.attacks, label=label)
+            reports = {n: membership_report(canvas.image_data, m.target.model, m.attacks, label=label,
+                                            reference_of=lambda img, m=m: m.reference_query(digits(), image=img))
                        for n, m in models.items()}
         except EmptyDrawing:
             st.info("Draw a digit in the black square: white strokes, as in MNIST.")
             st.stop()
-        st.caption("A digit you draw now was in no model's training set: a high member probability is a false "
-                   "positive, and shows how much the attack trusts a confident prediction.")
+        st.caption("A digit you draw now was in no model's training set, the target's or the reference models': "
+                   "a high member probability is a false positive. LiRA and RMIA compare the target with reference "
+                   "models that never saw this digit either, so they judge it as an outsider should be judged.")
     else:
         first = models[targets[0]].target.splits
         pools = {f"members of {targets[0]}": first.members, f"non-members of {targets[0]}": first.non_members,
@@ -46,7 +48,8 @@ with left:
         i = st.slider("Which one", 0, len(pools[pool]) - 1, 0)
         index = int(pools[pool][i])
         image, truth = digits().images[index], int(digits().labels[index])
-        reports = {n: query(m.target.model, image, m.attacks, label=truth) for n, m in models.items()}
+        reports = {n: query(m.target.model, image, m.attacks, label=truth,
+                            reference=m.reference_query(digits(), index=index)) for n, m in models.items()}
         st.markdown(f"**Ground truth:** digit {truth}; " + "; ".join(
             f"{n}: **{m.target.splits.role(index)}**" for n, m in models.items()))
     some = next(iter(reports.values()))

@@ -40,3 +40,30 @@ def test_same_seed_same_numbers(tiny_overfit, digits, tiny_overfit_run):
         for metric in ("accuracy", "precision", "recall", "f1", "auc", "advantage", "tpr_at_fpr"):
             assert again["attacks"][name][metric] == first["attacks"][name][metric]
     assert again["target"]["test_accuracy"] == first["target"]["test_accuracy"]
+
+
+def test_reference_attacks_end_to_end_and_store_round_trip(digits, tmp_path):
+    from dataclasses import replace
+
+    from mia_core.store import ModelStore
+
+    cfg = ExperimentConfig(train_size=100, shadows=1, references=4, seed=0, test_size=500,
+                           attacks=("lira_online", "lira_offline", "rmia", "loss"),
+                           train=TrainConfig(epochs=30, batch_size=32, device="cpu"))
+    r = run_experiment(cfg, digits)
+    refs = r.references
+    assert refs.data.keep.shape == (4, 200) and (refs.data.keep.sum(axis=0) == 2).all()
+    assert np.isin(r.attacks["lira_online"].index, refs.index).all()  # every scored record is in the pool
+    assert not np.isin(refs.population_index, refs.index).any()
+    for name in ("lira_online", "lira_offline", "rmia"):
+        assert r.attacks[name].metrics.auc > 0.6, name
+    store = ModelStore(tmp_path)
+    store.save("t", r.target, r.shadows, digits=digits, references=refs)
+    back = store.load_references("t", digits)
+    assert np.array_equal(back.data.keep, refs.data.keep) and np.array_equal(back.index, refs.index)
+    assert len(back.models) == 4
+    assert store.load_references("t", digits) is not None
+    store.save("u", r.target, r.shadows, digits=digits)
+    assert store.load_references("u", digits) is None
+    with pytest.raises(ValueError, match="at least 2 reference models"):
+        replace(cfg, references=1)

@@ -88,3 +88,14 @@ def experiment_table_chart(rows: list[dict], setting: str, seed_rows: list[tuple
     fig.update_layout(height=320, title=f"{setting}: attack accuracy (%)", xaxis_title="epochs",
                       margin=dict(t=40, b=10))
     return fig
+
+
+def exposed_digits(images: np.ndarray, scores: np.ndarray) -> go.Figure:
+    """A row of digits [n, 28, 28] titled with their member probabilities."""
+    fig = px.imshow(images, facet_col=0, binary_string=True, facet_col_spacing=0.01)
+    for i, annotation in enumerate(fig.layout.annotations):
+        annotation.text = f"{scores[i]:.3f}"
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    fig.update_layout(height=180, margin=dict(t=30, b=0, l=0, r=0))
+    return fig

@@ -2,7 +2,9 @@
 
 from functools import partial
 
-from .base import AttackData, MembershipAttack
+from .base import AttackData, MembershipAttack, ReferenceData, ReferenceQuery
+from .lira import LiRA
+from .rmia import RMIA
 from .shadow import OracleAttack, ShadowModelAttack
 from .threshold import ThresholdAttack
 
@@ -13,6 +15,9 @@ ATTACKS = {
     "entropy": partial(ThresholdAttack, signal="entropy"),
     "modified_entropy": partial(ThresholdAttack, signal="modified_entropy"),
     "oracle": OracleAttack,
+    "lira_online": partial(LiRA, online=True),
+    "lira_offline": partial(LiRA, online=False),
+    "rmia": RMIA,
 }
 
 LABELS = {  # how each attack is named in tables and charts
@@ -22,6 +27,9 @@ LABELS = {  # how each attack is named in tables and charts
     "entropy": "Entropy threshold",
     "modified_entropy": "Modified entropy (Song & Mittal)",
     "oracle": "Oracle (seed's setting, upper bound)",
+    "lira_online": "LiRA online (Carlini et al.)",
+    "lira_offline": "LiRA offline (Carlini et al.)",
+    "rmia": "RMIA (Zarifzadeh et al.)",
 }
 
 
@@ -31,4 +39,4 @@ def make_attack(name: str) -> MembershipAttack:
     return ATTACKS[name]()
 
 
-__all__ = ["ATTACKS", "LABELS", "AttackData", "MembershipAttack", "make_attack"]
+__all__ = ["ATTACKS", "LABELS", "AttackData", "MembershipAttack", "ReferenceData", "ReferenceQuery", "make_attack"]

@@ -27,6 +27,36 @@ class AttackData:
                           np.concatenate([p.member for p in parts]))
 
 
+@dataclass(frozen=True)
+class ReferenceData:
+    """What the attacker's reference models say: LiRA and RMIA fit on this.
+
+    Each reference model trained on a random half of the reference pool (`keep`);
+    none trained on the population samples.
+    """
+
+    logits: np.ndarray  # [R, P, C] every reference model on every pool example
+    labels: np.ndarray  # [P]
+    keep: np.ndarray  # [R, P] bool: reference model r trained on pool example p
+    population_logits: np.ndarray  # [R, Z, C] on population samples outside the pool
+    population_labels: np.ndarray  # [Z]
+
+    def __post_init__(self):
+        if self.logits.shape[:2] != self.keep.shape:
+            raise ValueError(f"logits {self.logits.shape[:2]} and keep {self.keep.shape} disagree")
+        if len(self.keep) < 2:
+            raise ValueError(f"reference attacks need at least 2 reference models, got {len(self.keep)}")
+
+
+@dataclass(frozen=True)
+class ReferenceQuery:
+    """The reference models' view of the records being scored."""
+
+    logits: np.ndarray  # [R, N, C] every reference model on the queried records
+    keep: np.ndarray  # [R, N] bool: did reference model r train on record n (all False for a new digit)
+    target_population_logits: np.ndarray  # [Z, C] the target on the population samples
+
+
 class MembershipAttack(ABC):
     """scikit-learn style: `__init__` stores parameters, `fit` returns self, fitted attributes end in `_`.
 
@@ -35,14 +65,17 @@ class MembershipAttack(ABC):
     """
 
     name: str = "attack"
-    # True only for the oracle: it is fitted on the target's own membership, not on shadow data.
-    uses_target_membership: bool = False
+    # What `fit` takes: "shadow" (AttackData from shadow models), "references" (ReferenceData),
+    # or "target_membership" (the oracle only: AttackData of the target's own true membership).
+    needs: str = "shadow"
 
     @abstractmethod
-    def fit(self, data: AttackData) -> "MembershipAttack": ...
+    def fit(self, data) -> "MembershipAttack": ...
 
     @abstractmethod
-    def score(self, logits: np.ndarray, labels: np.ndarray) -> np.ndarray: ...
+    def score(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None) -> np.ndarray:
+        """Member probability per record from the target's logits [N, C] and labels [N];
+        reference attacks also need the reference models' view of the same records."""
 
-    def predict(self, logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        return self.score(logits, labels) >= 0.5
+    def predict(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None) -> np.ndarray:
+        return self.score(logits, labels, reference) >= 0.5

@@ -49,7 +49,7 @@ class ShadowModelAttack(MembershipAttack):
         self.fallback_ = self._new_model().fit(x, data.member)
         return self
 
-    def score(self, logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    def score(self, logits: np.ndarray, labels: np.ndarray, reference=None) -> np.ndarray:
         x = features(logits)
         out = self.fallback_.predict_proba(x)[:, 1]
         for c, model in self.models_.items():
@@ -64,4 +64,4 @@ class OracleAttack(ShadowModelAttack):
     membership. No attacker has this; it is an upper bound, not an attack."""
 
     name = "oracle"
-    uses_target_membership = True
+    needs = "target_membership"

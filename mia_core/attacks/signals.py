@@ -54,3 +54,16 @@ SIGNALS = {
     "entropy": neg_entropy,
     "modified_entropy": neg_modified_entropy,
 }
+
+
+def scaled_true_class_confidence(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """LiRA's statistic: log(p_y / (1 - p_y)) for the true class y, computed without cancellation."""
+    lp = log_probs(logits)
+    rows = np.arange(len(labels))
+    others = lp.copy()
+    others[rows, labels] = -np.inf
+    return lp[rows, labels] - np.logaddexp.reduce(others, axis=1)
+
+
+def true_class_probability(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return np.exp(true_class_log_prob(logits, labels))

@@ -26,5 +26,5 @@ class ThresholdAttack(MembershipAttack):
         self.threshold_ = float(-self.calibrator_.intercept_[0] / self.calibrator_.coef_[0, 0])
         return self
 
-    def score(self, logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    def score(self, logits: np.ndarray, labels: np.ndarray, reference=None) -> np.ndarray:
         return self.calibrator_.predict_proba(self._feature(logits, labels))[:, 1]
