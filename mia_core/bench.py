@@ -28,8 +28,30 @@ def bench(presets, *, data_dir=None, device="auto") -> int:
         print(f"{name:10s} {s['target']:9.1f} {s['shadows']:10.1f} {s['attacks']:10.1f} {sum(s.values()):8.1f}"
               f" {r['peak_rss_mb']:12.0f}  {r['target']['test_accuracy']:8.4f} {r['attacks']['shadow']['auc']:10.3f}"
               f"   (process wall time {wall:.1f} s, including imports)")
+    ensemble_speed(data_dir, device=device)
     query_latency(data_dir)
     return 0
+
+
+def ensemble_speed(data_dir=None, *, device="auto", count: int = 8) -> None:
+    """Models per second: the vmap ensemble against the same models trained one after another."""
+    from .config import preset
+    from .ensemble import balanced_keep, train_ensemble, train_sequential
+
+    digits = load_digits(data_dir)
+    cfg = preset("overfit").train
+    cfg = type(cfg)(**{**cfg.__dict__, "epochs": 20, "device": device})
+    index = np.random.default_rng(0).permutation(len(digits))[:400]
+    x, y = digits.tensors(index)
+    keep = balanced_keep(count, len(index), seed=0)
+    rates = {}
+    for name, trainer in (("vmap ensemble", train_ensemble), ("sequential", train_sequential)):
+        start = time.perf_counter()
+        trainer(cfg, x, y, keep, seed=0)
+        rates[name] = count / (time.perf_counter() - start)
+    print(f"reference models ({count} LeNets, 200 digits each, 20 epochs, {cfg.resolved_device()}): "
+          + ", ".join(f"{k} {v:.2f} models/s" for k, v in rates.items())
+          + f"; ensemble / sequential = {rates['vmap ensemble'] / rates['sequential']:.2f}")
 
 
 def query_latency(data_dir=None, repeats: int = 50) -> None:
@@ -38,20 +60,27 @@ def query_latency(data_dir=None, repeats: int = 50) -> None:
 
     from .config import preset
     from .membership import membership_report
-    from .pipeline import run_attacks, train_shadows, train_target
+    from .pipeline import run_experiment
+    from .workflows import REFERENCE_ATTACKS, SHADOW_ATTACKS, loaded_from_result
 
     digits = load_digits(data_dir)
-    cfg = replace(preset("overfit").with_train(epochs=5), shadows=2)  # small: only the query is timed
-    target = train_target(cfg, digits)
-    shadows = train_shadows(cfg, digits, target.splits)
-    attacks = {n: r.attack for n, r in run_attacks(target, shadows, digits).items() if n != "oracle"}
+    cfg = replace(preset("overfit").with_train(epochs=5), shadows=2, references=8,  # small: only the query is timed
+                  attacks=SHADOW_ATTACKS + REFERENCE_ATTACKS)
+    loaded = loaded_from_result("bench", run_experiment(cfg, digits), digits)
+    attacks = loaded.attacks
     canvas = np.zeros((280, 280, 4), np.uint8)
-    canvas[60:220, 130:150, 3] = 255  # a drawn "1"
-    membership_report(canvas, target.model, attacks)
+    canvas[..., 3] = 255  # opaque black, as the app's canvas
+    canvas[60:220, 130:150, :3] = 255  # a drawn "1"
+
+    def once():
+        return membership_report(canvas, loaded.target.model, attacks,
+                                 reference_of=lambda img: loaded.reference_query(digits, image=img))
+
+    once()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        membership_report(canvas, target.model, attacks)
+        once()
         times.append(time.perf_counter() - start)
     print(f"drawn-digit query (preprocess + predict + {len(attacks)} attacks): median {np.median(times) * 1000:.1f} ms,"
           f" max {np.max(times) * 1000:.1f} ms over {repeats} runs")

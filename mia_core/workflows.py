@@ -20,7 +20,7 @@ SHADOW_ATTACKS = ("shadow", "loss", "confidence", "entropy", "modified_entropy")
 REFERENCE_ATTACKS = ("lira_online", "lira_offline", "rmia")
 
 
-DEMO_REFERENCES = {"demo-overfit": 8, "demo-defended": 4}  # fewer for the larger target: the build stays ~90 s
+DEMO_REFERENCES = {"demo-overfit": 8, "demo-defended": 2}  # fewer for the larger target: the build stays ~90 s
 
 
 def demo_configs(*, small: bool = False) -> dict[str, ExperimentConfig]:
@@ -91,6 +91,15 @@ class LoadedTarget:
             return self.references.query(np.array([index]), self.population_logits)
         x = to_model_input((digits.images[index] if image is None else image)[None])
         return self.references.query_new(x, self.population_logits)
+
+
+def loaded_from_result(name: str, result: ExperimentResult, digits: Digits) -> LoadedTarget:
+    """The same as `load_with_attacks` after saving `result`, without fitting the attacks again."""
+    attacks = {a: run.attack for a, run in result.attacks.items() if run.attack.needs != "target_membership"}
+    population = None
+    if result.references is not None:
+        population = predict_logits(result.target.model, digits.tensors(result.references.population_index)[0])
+    return LoadedTarget(name, result.target, attacks, result.references, population)
 
 
 def load_with_attacks(store: ModelStore, name: str, digits: Digits) -> LoadedTarget:

@@ -4,8 +4,8 @@ import os
 
 import streamlit as st
 
-from mia_core.workflows import DEMO, build_demo, demo_configs
-from ui.state import StreamlitProgress, digits, loaded, store
+from mia_core.workflows import DEMO, build_demo, demo_configs, loaded_from_result
+from ui.state import StreamlitProgress, digits, remember, store
 
 st.title("Was this digit in the training set?")
 st.markdown(
@@ -44,9 +44,9 @@ if missing:
             "Building them takes about a minute on a laptop" + (" (small test configuration)." if small else "."))
     if st.button("Build the demo models", type="primary"):
         with st.status("Building the demo models…", expanded=True) as status:
-            build_demo(store(), digits(), progress=StreamlitProgress(st), configs=demo_configs(small=small))
-            for name in DEMO:
-                loaded(name)  # fit the attack models now, so every page is ready at once
+            results = build_demo(store(), digits(), progress=StreamlitProgress(st), configs=demo_configs(small=small))
+            for name, result in results.items():  # every page is ready at once: nothing is fitted twice
+                remember(name, loaded_from_result(name, result, digits()))
             status.update(label="Demo models built.", state="complete")
         st.rerun()
 else:

@@ -62,7 +62,7 @@ def page(app_url):
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": 2800})
         yield page
         browser.close()
 
@@ -109,6 +109,16 @@ def test_build_draw_and_see_member_probabilities(app_url, page):
     assert page.get_by_text("Draw a digit in the black square").count() == 0
     assert page.get_by_text("what the model sees").count() == 1
     page.screenshot(path=ARTIFACTS / "4-membership.png", full_page=True)
+
+
+def test_attack_page_runs_and_charts(app_url, page):
+    open_page(page, app_url, "attack")
+    page.get_by_role("button", name="Run the attack").click()
+    page.get_by_text("Most exposed training digits").wait_for(timeout=300_000)
+    wait_ready(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator(".js-plotly-plot").count() >= 4  # per-run metrics, ROC, histograms, exposed digits
+    page.screenshot(path=ARTIFACTS / "3-attack-run.png", full_page=True)
 
 
 @pytest.mark.parametrize("path, shot", [("targets", "2-targets"), ("attack", "3-attack"),

@@ -71,3 +71,12 @@ def test_reproduce_writes_csv_and_markdown(tmp_path, digits):
     md = markdown(rows)
     assert "Overfitted target" in md and "91.67" not in md  # no seed row for epochs 2-3
     assert "oracle (seed's setting, upper bound)" in md
+
+
+def test_reference_attacks_from_the_command_line(tmp_path):
+    out = tmp_path / "r.json"
+    main(["run", *SMALL, "--attacks", "lira_online,lira_offline,rmia", "--references", "2", "--json", str(out)])
+    r = json.loads(out.read_text())
+    assert r["data"]["references"] == 2 and "references" in r["seconds"]
+    assert set(r["attacks"]) == {"lira_online", "lira_offline", "rmia"}
+    assert all(0 <= m["auc"] <= 1 for m in r["attacks"].values())

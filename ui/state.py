@@ -25,12 +25,18 @@ def stamp(name: str) -> str:
 
 @st.cache_resource(show_spinner="Loading the model and fitting its attack models on the stored shadow outputs…",
                    max_entries=8)
-def _loaded(name: str, _stamp: str) -> LoadedTarget:
-    return load_with_attacks(store(), name, digits())
+def _loaded(name: str, version: str, _fresh: LoadedTarget | None = None) -> LoadedTarget:
+    # `_fresh` is not part of the cache key: passing it files an object built moments ago under (name, version).
+    return _fresh if _fresh is not None else load_with_attacks(store(), name, digits())
 
 
 def loaded(name: str) -> LoadedTarget:
     return _loaded(name, stamp(name))
+
+
+def remember(name: str, fresh: LoadedTarget) -> None:
+    """Cache a just-built target with its fitted attacks, so no page fits them again."""
+    _loaded(name, stamp(name), _fresh=fresh)
 
 
 class StreamlitProgress:

@@ -18,6 +18,7 @@ from .base import AttackData, MembershipAttack
 from .signals import log_probs
 
 MIN_PER_LABEL = 5  # members and non-members a class needs for a model of its own
+MAX_PER_CLASS = 1000  # records an attack model trains on per class: beyond this, more shadow data barely helps
 
 
 def features(logits: np.ndarray) -> np.ndarray:
@@ -41,12 +42,16 @@ class ShadowModelAttack(MembershipAttack):
 
     def _fit(self, data: AttackData) -> "ShadowModelAttack":
         x = features(data.logits)
+        rng = np.random.default_rng(self.seed)
         self.models_: dict[int, object] = {}
         for c in np.unique(data.labels):
-            rows = data.labels == c
+            rows = np.flatnonzero(data.labels == c)
+            if len(rows) > MAX_PER_CLASS:
+                rows = np.sort(rng.choice(rows, MAX_PER_CLASS, replace=False))
             if min(data.member[rows].sum(), (~data.member[rows]).sum()) >= MIN_PER_LABEL:
                 self.models_[int(c)] = clone(self._new_model()).fit(x[rows], data.member[rows])
-        self.fallback_ = self._new_model().fit(x, data.member)
+        rows = rng.choice(len(x), min(len(x), 2 * MAX_PER_CLASS), replace=False)
+        self.fallback_ = self._new_model().fit(x[rows], data.member[rows])
         return self
 
     def score(self, logits: np.ndarray, labels: np.ndarray, reference=None) -> np.ndarray:
