@@ -9,6 +9,7 @@ navigation = st.navigation([
     st.Page("pages/targets.py", title="Targets", icon=":material/target:"),
     st.Page("pages/attack.py", title="Attack", icon=":material/swords:"),
     st.Page("pages/membership.py", title="Membership test", icon=":material/draw:"),
+    st.Page("pages/defences.py", title="Defences", icon=":material/shield:"),
     st.Page("pages/experiments.py", title="Experiments", icon=":material/table_chart:"),
 ])
 navigation.run()

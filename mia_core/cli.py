@@ -10,6 +10,7 @@ from pathlib import Path
 from .attacks import ATTACKS
 from .config import PRESETS, ExperimentConfig, preset
 from .data import load_digits
+from .pipeline import split_for
 from .progress import TqdmProgress
 from .report import run_summary
 from .store import StoreError, default_store
@@ -54,6 +55,10 @@ def build_parser() -> Parser:
     run.add_argument("--references", type=_positive(int), help="reference models for LiRA and RMIA (default 16)")
     run.add_argument("--dropout", type=float)
     run.add_argument("--weight-decay", type=float)
+    run.add_argument("--label-smoothing", type=float)
+    run.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without validation improvement")
+    run.add_argument("--dp-epsilon", type=float, help="train with DP-SGD (Opacus) to this epsilon")
+    run.add_argument("--dp-noise", type=float, help="train with DP-SGD at this noise multiplier")
     run.add_argument("--attacks", type=_attack_list, help=f"comma-separated, from {','.join(ATTACKS)}")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--arch", choices=["lenet5", "seed_lenet"])
@@ -66,6 +71,17 @@ def build_parser() -> Parser:
     rep.add_argument("--epochs", type=_positive(int), nargs="+", default=[20, 25, 50, 100])
     rep.add_argument("--seeds", type=_positive(int), default=1)
     _common(rep)
+
+    sw = sub.add_parser("sweep", help="train and attack one target per point of a grid of defence settings")
+    sw.add_argument("--preset", choices=sorted(PRESETS), default="overfit", help="the settings the grid starts from")
+    sw.add_argument("--grid", action="append", required=True, metavar="NAME=V1,V2,...",
+                    help="a setting and its values (repeat for a product grid): dropout, weight_decay, "
+                         "label_smoothing, dp_epsilon, dp_noise, early_stopping, epochs, train_size")
+    sw.add_argument("--attacks", type=_attack_list)
+    sw.add_argument("--shadows", type=_positive(int))
+    sw.add_argument("--seed", type=int, default=0)
+    sw.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    _common(sw)
 
     bench = sub.add_parser("bench", help="seconds per stage and peak memory for each preset")
     bench.add_argument("--presets", nargs="+", choices=sorted(PRESETS), default=sorted(PRESETS, reverse=True))
@@ -82,7 +98,13 @@ def _common(p: argparse.ArgumentParser) -> None:
 def config_from_args(args) -> ExperimentConfig:
     cfg = preset(args.preset)
     train = {k: v for k, v in {"epochs": args.epochs, "dropout": args.dropout, "weight_decay": args.weight_decay,
+                               "label_smoothing": args.label_smoothing, "early_stopping": args.early_stopping,
+                               "dp_epsilon": args.dp_epsilon, "dp_noise": args.dp_noise,
                                "arch": args.arch, "device": args.device}.items() if v is not None}
+    if args.dp_epsilon is not None:
+        train["dp_noise"] = None  # one replaces the other, whatever the preset had
+    if args.dp_noise is not None:
+        train["dp_epsilon"] = None
     top = {k: v for k, v in {"train_size": args.train_size, "shadows": args.shadows, "attacks": args.attacks,
                              "seed": args.seed, "references": args.references}.items() if v is not None}
     return replace(cfg.with_train(**train), **top)
@@ -93,7 +115,7 @@ def peak_rss_mb() -> float:
 
 
 def prepare_run(args):
-    from .pipeline import run_experiment, split_for
+    from .pipeline import run_experiment
 
     cfg = config_from_args(args)
     digits = load_digits(args.data_dir)
@@ -135,6 +157,28 @@ def prepare_reproduce(args):
     return job
 
 
+def prepare_sweep(args):
+    from .reproduce import write_csv
+    from .sweep import configure, grid_points, parse_grid, sweep
+
+    grid = parse_grid(args.grid)
+    base = replace(preset(args.preset).with_train(device=args.device), seed=args.seed,
+                   **{k: v for k, v in {"attacks": args.attacks, "shadows": args.shadows}.items() if v is not None})
+    digits = load_digits(args.data_dir)
+    for point in grid_points(grid):  # every point's configuration and split is checked before training starts
+        split_for(configure(base, point), digits)
+
+    def job() -> int:
+        progress = TqdmProgress(disable=args.quiet)
+        rows = sweep(base, digits, grid, progress=progress, on_point=lambda i, n, row: print(
+            f"point {i}/{n}: " + ", ".join(f"{k}={row[k]}" for k in grid) + f"; test accuracy {row['test_accuracy']:.4f},"
+            f" shadow AUC {row.get('shadow_auc', float('nan')):.3f}", file=sys.stderr))
+        write_csv(rows, args.out)
+        print(f"wrote {len(rows)} points to {args.out}")
+        return 0
+    return job
+
+
 def prepare_bench(args):
     from .bench import bench
 
@@ -145,7 +189,8 @@ def prepare_bench(args):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    prepare = {"run": prepare_run, "reproduce": prepare_reproduce, "bench": prepare_bench}[args.command]
+    prepare = {"run": prepare_run, "reproduce": prepare_reproduce, "sweep": prepare_sweep,
+               "bench": prepare_bench}[args.command]
     try:  # everything a user can get wrong is checked here, before the long work starts
         job = prepare(args)
     except (ValueError, FileNotFoundError, StoreError) as err:

@@ -22,6 +22,12 @@ class TrainConfig:
     optimizer: str = "adam"
     dropout: float = 0.0  # on the fully connected layers
     weight_decay: float = 0.0  # L2 penalty, applied by the optimiser
+    label_smoothing: float = 0.0  # share of each target's probability spread over the other classes
+    early_stopping: int = 0  # patience in epochs on a validation split; 0 = train all epochs
+    dp_epsilon: float | None = None  # DP-SGD to this target epsilon (Opacus picks the noise); None = no DP
+    dp_noise: float | None = None  # or DP-SGD with this noise multiplier; the epsilon spent is reported
+    dp_delta: float = 1e-5
+    dp_max_grad_norm: float = 1.0  # per-sample gradient clipping norm
     device: str = "auto"  # cuda when present, else cpu
 
     def __post_init__(self):
@@ -43,6 +49,24 @@ class TrainConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.weight_decay < 0:
             raise ValueError(f"weight decay must be non-negative, got {self.weight_decay}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.early_stopping < 0:
+            raise ValueError(f"early-stopping patience must be non-negative, got {self.early_stopping}")
+        if self.dp_epsilon is not None and self.dp_noise is not None:
+            raise ValueError("give DP-SGD either a target epsilon or a noise multiplier, not both")
+        if self.dp_epsilon is not None and not self.dp_epsilon > 0:
+            raise ValueError(f"DP epsilon must be positive, got {self.dp_epsilon}")
+        if self.dp_noise is not None and not self.dp_noise > 0:
+            raise ValueError(f"DP noise multiplier must be positive, got {self.dp_noise}")
+        if not 0 < self.dp_delta < 1:
+            raise ValueError(f"DP delta must be in (0, 1), got {self.dp_delta}")
+        if not self.dp_max_grad_norm > 0:
+            raise ValueError(f"DP clipping norm must be positive, got {self.dp_max_grad_norm}")
+
+    @property
+    def private(self) -> bool:
+        return self.dp_epsilon is not None or self.dp_noise is not None
 
     def resolved_device(self) -> torch.device:
         if self.device == "auto":
@@ -88,6 +112,11 @@ class ExperimentConfig:
     def non_member_size(self) -> int:
         return self.eval_size if self.eval_size is not None else min(self.train_size, 1000)
 
+    @property
+    def validation_size(self) -> int:
+        """The defender's validation split for early stopping (none without it)."""
+        return max(100, self.train_size // 10) if self.train.early_stopping else 0
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -108,6 +137,10 @@ PRESETS: dict[str, ExperimentConfig] = {
     "defended": ExperimentConfig(
         train_size=3000, shadows=4,
         train=TrainConfig(epochs=20, dropout=0.3, weight_decay=1e-3)),
+    # DP-SGD at epsilon 3 (delta 1e-5) on most of the embedded data; the shadows are trained the same way.
+    "dp": ExperimentConfig(
+        train_size=6000, shadows=2,
+        train=TrainConfig(epochs=20, batch_size=256, lr=3e-3, dp_epsilon=3.0)),
 }
 
 

@@ -8,7 +8,7 @@ Two sources, one shape: `Digits` holds uint8 images [N, 28, 28] and labels [N].
 import gzip
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -102,11 +102,13 @@ class Splits:
     non_members: np.ndarray  # never trained on by the target; the held-out "out" half
     shadow_pool: np.ndarray  # the attacker's public data, disjoint from the target's
     test: np.ndarray  # for test accuracy and "unseen digit" demos
+    validation: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # the defender's, for early stopping
 
     def role(self, index: int) -> str:
         """Which set one example belongs to, in words."""
         for name, part in (("member", self.members), ("non-member (held out)", self.non_members),
-                           ("attacker's shadow pool", self.shadow_pool), ("test set", self.test)):
+                           ("attacker's shadow pool", self.shadow_pool), ("test set", self.test),
+                           ("validation set", self.validation)):
             if np.isin(index, part):
                 return name
         raise IndexError(f"example {index} is in no split")
@@ -118,8 +120,8 @@ class Splits:
 
 
 def make_splits(n: int, *, train_size: int, non_member_size: int, test_size: int, seed: int,
-                min_shadow_pool: int = 0) -> Splits:
-    """Cut `n` examples into members, non-members, test set and shadow pool.
+                min_shadow_pool: int = 0, validation_size: int = 0) -> Splits:
+    """Cut `n` examples into members, non-members, test set, validation set and shadow pool.
 
     Disjoint by construction: every set is a slice of the same permutation.
     """
@@ -128,12 +130,15 @@ def make_splits(n: int, *, train_size: int, non_member_size: int, test_size: int
             raise ValueError(f"{name} must be at least 1, got {value}")
     if test_size < 0:
         raise ValueError(f"test_size must be non-negative, got {test_size}")
-    needed = train_size + non_member_size + test_size + min_shadow_pool
+    needed = train_size + non_member_size + test_size + validation_size + min_shadow_pool
     if needed > n:
         raise ValueError(
             f"train size {train_size} + {non_member_size} non-members + {test_size} test digits"
-            f" + {min_shadow_pool} for the attacker's shadow pool = {needed}, more than the {n:,} digits available")
+            + (f" + {validation_size} validation digits" if validation_size else "")
+            + f" + {min_shadow_pool} for the attacker's shadow pool = {needed}, more than the {n:,} digits available")
     order = np.random.default_rng(seed).permutation(n)
-    cuts = np.cumsum([train_size, non_member_size, test_size])
-    members, non_members, test, pool = np.split(order, cuts)
-    return Splits(np.sort(members), np.sort(non_members), np.sort(pool), np.sort(test))
+    # The validation cut comes last but one, so splits without it are unchanged by its existence.
+    cuts = np.cumsum([train_size, non_member_size, test_size, n - train_size - non_member_size - test_size
+                      - validation_size])
+    members, non_members, test, pool, validation = np.split(order, cuts)
+    return Splits(np.sort(members), np.sort(non_members), np.sort(pool), np.sort(test), np.sort(validation))

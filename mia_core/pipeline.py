@@ -33,6 +33,11 @@ class TargetRun:
     def gap(self) -> float:
         return self.train_accuracy - self.test_accuracy
 
+    @property
+    def epsilon(self) -> float | None:
+        """DP-SGD's epsilon spent (at `config.train.dp_delta`); None without DP."""
+        return self.history[-1].epsilon if self.history else None
+
     def eval_records(self) -> tuple[np.ndarray, np.ndarray]:
         """Balanced held-out records: (indices, is_member). No attack ever trains on these
         (except the oracle, which is the point of the oracle)."""
@@ -63,7 +68,7 @@ class AttackRun:
 
 def split_for(cfg: ExperimentConfig, digits: Digits) -> Splits:
     return make_splits(len(digits), train_size=cfg.train_size, non_member_size=cfg.non_member_size,
-                       test_size=cfg.test_size, seed=cfg.seed, min_shadow_pool=2)
+                       test_size=cfg.test_size, seed=cfg.seed, min_shadow_pool=2, validation_size=cfg.validation_size)
 
 
 def train_target(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn = no_progress) -> TargetRun:
@@ -71,7 +76,9 @@ def train_target(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn 
     splits = split_for(cfg, digits)
     x, y = digits.tensors(splits.members)
     test = digits.tensors(splits.test)
-    model, history = train_model(cfg.train, x, y, seed=cfg.seed, test=test, progress=progress, stage="target")
+    validation = digits.tensors(splits.validation) if len(splits.validation) else None
+    model, history = train_model(cfg.train, x, y, seed=cfg.seed, test=test, validation=validation,
+                                 progress=progress, stage="target")
     return TargetRun(cfg, splits, model, history, train_accuracy=accuracy(model, x, y),
                      test_accuracy=accuracy(model, *test), seconds=time.perf_counter() - start)
 
@@ -92,8 +99,10 @@ def train_shadows(cfg: ExperimentConfig, digits: Digits, splits: Splits, *,
         chosen = rng.choice(splits.shadow_pool, size=2 * size, replace=False)
         inside, outside = chosen[:size], chosen[size:]
         stage = f"shadow {k + 1}/{cfg.shadows}"
+        # Early stopping, if the target used it, watches part of the shadow's own "out" half.
+        validation = digits.tensors(outside[:cfg.validation_size]) if cfg.validation_size else None
         model, _ = train_model(cfg.train, *digits.tensors(inside), seed=cfg.seed * 1000 + k + 1,
-                               progress=progress, stage=stage)
+                               validation=validation, progress=progress, stage=stage)
         both = np.concatenate([inside, outside])
         parts.append(AttackData(predict_logits(model, digits.tensors(both)[0]), digits.labels[both],
                                 np.r_[np.ones(size, bool), np.zeros(size, bool)]))
@@ -156,7 +165,9 @@ class ExperimentResult:
                      "shadow_train_size": self.shadows.train_size,
                      "references": 0 if self.references is None else len(self.references.models)},
             "target": {"train_accuracy": self.target.train_accuracy, "test_accuracy": self.target.test_accuracy,
-                       "seconds": self.target.seconds},
+                       "seconds": self.target.seconds, "epochs_run": len(self.target.history),
+                       "epsilon": self.target.epsilon,
+                       "delta": self.config.train.dp_delta if self.config.train.private else None},
             "attacks": {name: {**run.metrics.to_dict(), "seconds": run.seconds} for name, run in self.attacks.items()},
             "seconds": self.seconds,
         }

@@ -20,7 +20,8 @@ def run_summary(result: dict) -> str:
         f"data: {d['source']}; target members {d['members']}, held-out non-members {d['non_members']},"
         f" shadow pool {d['shadow_pool']} (each shadow trains on {d['shadow_train_size']})",
         f"target: train accuracy {t['train_accuracy']:.4f}, test accuracy {t['test_accuracy']:.4f},"
-        f" gap {t['train_accuracy'] - t['test_accuracy']:+.4f}, {t['seconds']:.1f} s",
+        f" gap {t['train_accuracy'] - t['test_accuracy']:+.4f}, {t['seconds']:.1f} s"
+        + (f"; DP-SGD epsilon {t['epsilon']:.2f} at delta {t['delta']:g}" if t.get("epsilon") is not None else ""),
         "seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items()),
         "",
         attack_table(result["attacks"]),

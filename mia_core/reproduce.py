@@ -66,15 +66,29 @@ def _metric(result: dict, attack: str, metric: str) -> float:
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
-    with open(path, "w", newline="") as f:
+    """Atomically: a reader (another app session) never sees half a table."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    tmp.replace(path)
 
 
 def read_csv(path: Path) -> list[dict]:
+    """Rows with numbers as floats, words as they are and empty cells as None."""
+    def value(text: str):
+        if text == "":
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
     with open(path, newline="") as f:
-        return [{k: (v if k in ("setting", "attack") else float(v)) for k, v in row.items()} for row in csv.DictReader(f)]
+        return [{k: value(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
 def markdown(rows: list[dict]) -> str:

@@ -1,15 +1,12 @@
 """The seed project's two results tables, reproduced, beside its published numbers."""
 
-import os
-from pathlib import Path
-
 import streamlit as st
 
 from mia_core.reproduce import SEED_TABLES, markdown, read_csv, reproduce, write_csv
 from ui.charts import experiment_table_chart
-from ui.state import StreamlitProgress, digits
+from ui.state import StreamlitProgress, digits, readable_results, results_path
 
-RESULTS = Path(os.environ.get("MIA_RESULTS_DIR", "results")) / "results.csv"
+RESULTS = results_path("results.csv")
 
 st.title("Experiments")
 st.markdown(
@@ -26,16 +23,14 @@ with st.form("reproduce"):
 if run and epochs:
     with st.status("Reproducing the seed's tables…", expanded=True) as status:
         rows = reproduce(digits(), epochs=tuple(sorted(epochs)), seeds=seeds, progress=StreamlitProgress(st))
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        tmp = RESULTS.with_suffix(".tmp")
-        write_csv(rows, tmp)
-        tmp.replace(RESULTS)  # atomic: other sessions never read half a table
+        write_csv(rows, RESULTS)
         status.update(label="Done.", state="complete")
     st.session_state["experiment_rows"] = rows
 rows = st.session_state.get("experiment_rows")
-if rows is None and RESULTS.is_file():
-    rows = read_csv(RESULTS)
-    st.caption(f"Loaded from `{RESULTS}` (written by the app or `python -m mia_core reproduce --out results`).")
+shown = readable_results("results.csv")
+if rows is None and shown is not None:
+    rows = read_csv(shown)
+    st.caption(f"Loaded from `{shown}` (written by this page or `python -m mia_core reproduce --out results`).")
 if not rows:
     st.info("No results yet: reproduce the tables above, or run `python -m mia_core reproduce --out results`.")
     st.stop()

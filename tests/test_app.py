@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from mia_core.cli import main as cli
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/targets.py", "pages/attack.py", "pages/membership.py", "pages/experiments.py"]
+PAGES = ["pages/targets.py", "pages/attack.py", "pages/membership.py", "pages/defences.py", "pages/experiments.py"]
 
 
 @pytest.fixture
@@ -129,3 +129,21 @@ def test_experiments_page_runs_a_small_reproduction(app_env):
     assert not at.exception
     assert (app_env / "results" / "results.csv").is_file()
     assert any("Overfitted target" in m.value for m in at.markdown)
+
+
+def test_defences_page_trains_a_defended_target_and_charts_it(app_env, monkeypatch):
+    import mia_core.config as config
+
+    small = config.ExperimentConfig(train_size=60, shadows=1, attacks=("loss", "shadow"),
+                                    train=config.TrainConfig(epochs=3))
+    monkeypatch.setitem(config.PRESETS, "overfit", small)  # the page builds on this preset: make it seconds-long
+    at = open_app()
+    at.switch_page("pages/defences.py").run()
+    assert not at.exception
+    at.slider[0].set_value(0.5)  # dropout
+    at.button(key="FormSubmitter:defend-Train and attack").click().run()
+    assert not at.exception and not at.error
+    runs = at.dataframe[0].value
+    assert runs["settings"].tolist() == ["dropout=0.5, weight_decay=0, label_smoothing=0, early_stopping=0"]
+    assert 0 <= runs["best AUC"][0] <= 1
+    assert len(at.get("plotly_chart")) == 1  # the privacy-utility chart

@@ -121,7 +121,7 @@ def test_attack_page_runs_and_charts(app_url, page):
     page.screenshot(path=ARTIFACTS / "3-attack-run.png", full_page=True)
 
 
-@pytest.mark.parametrize("path, shot", [("targets", "2-targets"), ("attack", "3-attack"),
+@pytest.mark.parametrize("path, shot", [("targets", "2-targets"), ("attack", "3-attack"), ("defences", "6-defences"),
                                         ("experiments", "5-experiments")])
 def test_every_page_opens_without_an_exception(app_url, page, path, shot):
     open_page(page, app_url, path)

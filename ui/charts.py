@@ -99,3 +99,29 @@ def exposed_digits(images: np.ndarray, scores: np.ndarray) -> go.Figure:
     fig.update_yaxes(showticklabels=False)
     fig.update_layout(height=180, margin=dict(t=30, b=0, l=0, r=0))
     return fig
+
+
+def privacy_utility(points: list[dict], *, labels: list[str], baseline: dict | None = None,
+                    seed_accuracies: dict[str, float] | None = None) -> go.Figure:
+    """Test accuracy against the strongest realistic attack, one marker per trained target.
+
+    points: dicts with test_accuracy, best_auc, best_tpr (TPR@1%FPR), best_accuracy."""
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True,
+                        subplot_titles=("best attack AUC", "best attack TPR @ 1% FPR", "best attack accuracy"))
+    for col, key in enumerate(("best_auc", "best_tpr", "best_accuracy"), 1):
+        fig.add_scatter(x=[p[key] for p in points], y=[p["test_accuracy"] for p in points], mode="markers",
+                        text=labels, hovertemplate="%{text}<br>attack %{x:.3f}<br>test accuracy %{y:.3f}",
+                        marker=dict(size=10, color=NON_MEMBER), name="defended targets", showlegend=col == 1,
+                        row=1, col=col)
+        if baseline:
+            fig.add_scatter(x=[baseline[key]], y=[baseline["test_accuracy"]], mode="markers", name="undefended",
+                            marker=dict(size=16, symbol="star", color=MEMBER), showlegend=col == 1, row=1, col=col)
+    chance = {1: 0.5, 2: 0.01, 3: 0.5}
+    for col, x in chance.items():
+        fig.add_vline(x=x, line_dash="dot", line_color="grey", row=1, col=col)
+    for name, acc in (seed_accuracies or {}).items():  # the seed's published attack accuracies
+        fig.add_vline(x=acc, line_dash="dash", line_color="black", annotation_text=name,
+                      annotation_textangle=-90, row=1, col=3)
+    fig.update_yaxes(title_text="target test accuracy", row=1, col=1)
+    fig.update_layout(height=380, margin=dict(t=40, b=10))
+    return fig

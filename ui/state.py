@@ -1,11 +1,30 @@
 """Cached, shared, read-only resources (data, store, loaded models) and progress display."""
 
+import os
+from pathlib import Path
+
 import streamlit as st
 
 from mia_core.data import load_digits
 from mia_core.progress import Progress
 from mia_core.store import ModelStore, default_store
 from mia_core.workflows import LoadedTarget, load_with_attacks
+
+
+SHIPPED_RESULTS = Path(__file__).resolve().parent.parent / "assets" / "results"
+
+
+def results_path(name: str) -> Path:
+    """Where a page writes a results file (results/ or $MIA_RESULTS_DIR)."""
+    return Path(os.environ.get("MIA_RESULTS_DIR", "results")) / name
+
+
+def readable_results(name: str) -> Path | None:
+    """The newest results to show: this machine's own, else the ones shipped in assets/results/."""
+    for path in (results_path(name), SHIPPED_RESULTS / name):
+        if path.is_file():
+            return path
+    return None
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")

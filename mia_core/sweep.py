@@ -1,0 +1,87 @@
+"""Sweeps over defence settings: each point a trained target attacked by every attack."""
+
+import itertools
+from dataclasses import replace
+
+from .config import ExperimentConfig, TrainConfig
+from .data import Digits
+from .pipeline import run_experiment
+from .progress import ProgressFn, no_progress
+
+EXPERIMENT_FIELDS = {"train_size": int}
+TRAIN_FIELDS = {"dropout": float, "weight_decay": float, "label_smoothing": float, "dp_epsilon": float,
+                "dp_noise": float, "early_stopping": int, "epochs": int}
+SWEEPABLE = {**EXPERIMENT_FIELDS, **TRAIN_FIELDS}
+
+
+def parse_grid(items: list[str]) -> dict[str, list]:
+    """["dropout=0,0.25,0.5", "weight_decay=0,1e-3"] -> {"dropout": [0.0, 0.25, 0.5], ...}."""
+    grid = {}
+    for item in items:
+        name, sep, values = item.partition("=")
+        if not sep or not values:
+            raise ValueError(f"grid entry {item!r} must look like NAME=V1,V2,...")
+        if name not in SWEEPABLE:
+            raise ValueError(f"cannot sweep {name!r}; choose from {sorted(SWEEPABLE)}")
+        try:
+            grid[name] = [None if v in ("none", "off") else SWEEPABLE[name](v) for v in values.split(",")]
+        except ValueError:
+            raise ValueError(f"grid entry {item!r}: values must be {SWEEPABLE[name].__name__}s") from None
+    return grid
+
+
+def configure(base: ExperimentConfig, point: dict) -> ExperimentConfig:
+    """`base` with one grid point's values set (validated like any configuration)."""
+    train = {k: v for k, v in point.items() if k in TRAIN_FIELDS}
+    top = {k: v for k, v in point.items() if k in EXPERIMENT_FIELDS}
+    return replace(replace(base, train=TrainConfig(**{**base.train.__dict__, **train})), **top)
+
+
+def grid_points(grid: dict[str, list]) -> list[dict]:
+    return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+
+
+def sweep(base: ExperimentConfig, digits: Digits, grid: dict[str, list], *, progress: ProgressFn = no_progress,
+          on_point=None) -> list[dict]:
+    """One CSV-ready row per grid point: the settings, the target's accuracy, every attack's AUC and TPR@1%FPR."""
+    configs = [(point, configure(base, point)) for point in grid_points(grid)]  # all validated before any training
+    rows = []
+    for i, (point, cfg) in enumerate(configs, 1):
+        rows.append(point_row(point, cfg, run_experiment(cfg, digits, progress=progress).to_json()))
+        if on_point:
+            on_point(i, len(configs), rows[-1])
+    return rows
+
+
+def point_row(point: dict, cfg: ExperimentConfig, result: dict) -> dict:
+    """One flat row: the point's settings, the target's accuracy and epsilon, each attack's figures,
+    and the strongest realistic attack's (the oracle aside)."""
+    t = result["target"]
+    row = {**{k: ("" if v is None else v) for k, v in point.items()}, "seed": cfg.seed,
+           "members": cfg.train_size, "train_accuracy": t["train_accuracy"], "test_accuracy": t["test_accuracy"],
+           "gap": t["train_accuracy"] - t["test_accuracy"], "epsilon": "" if t["epsilon"] is None else t["epsilon"]}
+    realistic = {n: m for n, m in result["attacks"].items() if n != "oracle"}
+    for name, m in result["attacks"].items():
+        row[f"{name}_auc"] = m["auc"]
+        row[f"{name}_tpr_at_1pct_fpr"] = m["tpr_at_fpr"]["0.01"]
+        row[f"{name}_accuracy"] = m["accuracy"]
+    row["best_auc"] = max(m["auc"] for m in realistic.values())
+    row["best_tpr"] = max(m["tpr_at_fpr"]["0.01"] for m in realistic.values())
+    row["best_accuracy"] = max(m["accuracy"] for m in realistic.values())
+    row["seconds"] = sum(result["seconds"].values())
+    return row
+
+
+DEFENCES = ("dropout", "weight_decay", "label_smoothing", "dp_epsilon", "dp_noise", "early_stopping")
+
+
+def is_undefended(row: dict) -> bool:
+    """No defence switched on at this point (other swept settings aside)."""
+    return all(row.get(k) in (0, 0.0, "", None) for k in DEFENCES)
+
+
+def describe(row: dict) -> str:
+    """The defence settings of a row, in words, for chart labels."""
+    parts = [f"{k}={row[k]:g}" if isinstance(row[k], float) else f"{k}={row[k]}"
+             for k in SWEEPABLE if k in row and row[k] not in ("", None)]
+    return ", ".join(parts) or "undefended"
