@@ -10,22 +10,20 @@ from .config import ExperimentConfig, preset
 from .data import Digits, to_model_input
 from .pipeline import (ExperimentResult, TargetRun, needs_references, run_attacks, train_references_for,
                        train_shadows, train_target)
-from .references import ReferenceSet
-from .training import predict_logits
 from .progress import ProgressFn, no_progress
+from .references import ReferenceSet
 from .store import ModelStore
+from .training import predict_logits
 
 DEMO = {"demo-overfit": "overfit", "demo-defended": "defended"}  # store name -> preset
 SHADOW_ATTACKS = ("shadow", "loss", "confidence", "entropy", "modified_entropy")
 REFERENCE_ATTACKS = ("lira_online", "lira_offline", "rmia")
-
-
 DEMO_REFERENCES = {"demo-overfit": 8, "demo-defended": 2}  # fewer for the larger target: the build stays ~90 s
 
 
 def demo_configs(*, small: bool = False) -> dict[str, ExperimentConfig]:
-    """The demo's two targets, attacked by everything (oracle aside, which needs the target's secrets).
-    `small` is a seconds-long version for tests and slow machines."""
+    """The demo's two targets, attacked by every attack (the oracle too: its figure is the upper bound
+    shown beside the others). `small` is a seconds-long version for tests and slow machines."""
     configs = {name: replace(preset(p), attacks=SHADOW_ATTACKS + REFERENCE_ATTACKS + ("oracle",),
                              references=DEMO_REFERENCES[name]) for name, p in DEMO.items()}
     if small:
