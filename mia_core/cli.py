@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .attacks import ATTACKS
 from .config import PRESETS, ExperimentConfig, preset
+from .models import ARCHITECTURES
 from .data import load_digits
 from .pipeline import split_for
 from .progress import TqdmProgress
@@ -61,7 +62,7 @@ def build_parser() -> Parser:
     run.add_argument("--dp-noise", type=float, help="train with DP-SGD at this noise multiplier")
     run.add_argument("--attacks", type=_attack_list, help=f"comma-separated, from {','.join(ATTACKS)}")
     run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--arch", choices=["lenet5", "seed_lenet"])
+    run.add_argument("--arch", choices=sorted(ARCHITECTURES))
     run.add_argument("--save", metavar="NAME", help="keep the target and shadows in the model store under NAME")
     _common(run)
     run.add_argument("--json", type=Path, metavar="PATH", help="write the full results as JSON")

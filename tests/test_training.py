@@ -13,6 +13,9 @@ def test_lenet_shapes_and_parameter_counts():
     assert SeedLeNet()(x).shape == (2, 10)
     assert sum(p.numel() for p in SeedLeNet().parameters()) == 61_610  # as in the seed repository
     assert sum(p.numel() for p in LeNet5().parameters()) == 61_706
+    tanh = build_model("lenet5_tanh")
+    assert sum(p.numel() for p in tanh.parameters()) == 61_706
+    assert any(isinstance(m, torch.nn.Tanh) for m in tanh.modules())
 
 
 def test_same_seed_same_model(digits):
