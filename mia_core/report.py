@@ -1,5 +1,7 @@
 """Plain-text tables of results for the command line."""
 
+import numpy as np
+
 from .attacks import LABELS
 
 
@@ -45,3 +47,9 @@ def result_rows(result, *, run: int, target: str) -> list[dict]:
                      "f1": m.f1, "time_s": r.seconds, "auc": m.auc, "tpr_at_1pct_fpr": m.tpr_at_fpr["0.01"],
                      "tpr_at_0.1pct_fpr": m.tpr_at_fpr["0.001"], "advantage": m.advantage})
     return rows
+
+
+def most_exposed(scores: np.ndarray, is_member: np.ndarray, k: int = 10) -> np.ndarray:
+    """Positions of the k members an attack is surest about, highest member probability first."""
+    members = np.flatnonzero(is_member)
+    return members[np.argsort(-scores[members], kind="stable")[:k]]

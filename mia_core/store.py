@@ -20,6 +20,7 @@ import pickle
 import platform
 import re
 import shutil
+import struct
 import tempfile
 import time
 import uuid
@@ -63,7 +64,8 @@ def _load_weights(path: Path) -> dict:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise StoreError(f"{path}: file is missing") from None
-    except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
+    except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, OSError,
+            struct.error) as err:
         raise StoreError(f"{path}: not a valid weights file ({type(err).__name__}: {str(err)[:120]})") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise StoreError(f"{path}: not a valid weights file (expected a state_dict of tensors)")
@@ -181,7 +183,7 @@ class ModelStore:
         try:
             with np.load(folder / "shadow_data.npz", allow_pickle=False) as f:
                 data = AttackData(f["logits"], f["labels"], f["member"].astype(bool))
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
             raise StoreError(f"{folder / 'shadow_data.npz'}: not a valid shadow-data file ({err})") from None
         return target, ShadowRun(models, data, meta["shadows"]["train_size"], meta["shadows"]["seconds"])
 
@@ -198,5 +200,5 @@ class ModelStore:
                 data = ReferenceData(f["logits"], f["labels"], f["keep"].astype(bool), f["population_logits"],
                                      f["population_labels"])
                 return ReferenceSet(models, f["index"], f["population_index"], data, float(f["seconds"]))
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
             raise StoreError(f"{folder / 'reference_data.npz'}: not a valid reference-data file ({err})") from None

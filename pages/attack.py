@@ -3,11 +3,10 @@
 import csv
 import io
 
-import numpy as np
 import streamlit as st
 
 from mia_core.attacks import ATTACKS, LABELS
-from mia_core.report import result_rows
+from mia_core.report import most_exposed, result_rows
 from mia_core.store import StoreError
 from mia_core.workflows import SHADOW_ATTACKS, attack_stored
 from ui.charts import exposed_digits, metrics_per_run, roc_chart, score_histogram
@@ -79,6 +78,6 @@ for i, (attack, (scores, is_member)) in enumerate(last["scores"].items()):
 st.subheader("Most exposed training digits")
 attack = st.selectbox("Ranked by", [a for a in last["scores"] if a != "oracle"], format_func=lambda a: LABELS[a])
 scores, is_member = last["scores"][attack]
-top = np.argsort(-np.where(is_member, scores, -np.inf))[:10]  # members only, highest member probability first
+top = most_exposed(scores, is_member, 10)
 st.plotly_chart(exposed_digits(digits().images[last["index"][top]], scores[top]), width="stretch")
 st.caption("The target's training digits this attack is surest about: typically unusual digits the model had to memorise.")

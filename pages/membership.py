@@ -9,10 +9,13 @@ from mia_core.membership import membership_report, query
 from mia_core.preprocess import EmptyDrawing
 from mia_core.workflows import DEMO
 from ui.charts import class_probabilities, member_probabilities
-from ui.state import digits, loaded, store
+from mia_core.store import StoreError
+from ui.state import attacked_targets, digits, loaded
 
 st.title("Membership test")
-ready = [n for n in store().names() if (store().meta(n)["shadows"] or {}).get("count")]
+ready, problems = attacked_targets()
+for problem in problems:
+    st.warning(problem)
 if not ready:
     st.info("No attacked targets yet: build the demo models on the Overview page first.")
     st.stop()
@@ -20,7 +23,11 @@ defaults = [n for n in DEMO if n in ready] or ready[:2]
 targets = st.multiselect("Targets to compare", ready, default=defaults, max_selections=3)
 if not targets:
     st.stop()
-models = {n: loaded(n) for n in targets}
+try:
+    models = {n: loaded(n) for n in targets}
+except StoreError as err:
+    st.error(f"Cannot load a stored model: {err}")
+    st.stop()
 
 source = st.radio("Digit", ["Draw one", "Pick an MNIST digit"], horizontal=True)
 left, right = st.columns([1, 2])

@@ -4,6 +4,7 @@ import os
 
 import streamlit as st
 
+from mia_core.store import StoreError
 from mia_core.workflows import DEMO, build_demo, demo_configs, loaded_from_result
 from ui.state import StreamlitProgress, digits, remember, store
 
@@ -53,7 +54,11 @@ if missing:
 else:
     cols = st.columns(len(DEMO))
     for col, name in zip(cols, DEMO):
-        meta = store().meta(name)
+        try:
+            meta = store().meta(name)
+        except StoreError as err:
+            col.error(str(err))
+            continue
         auc = meta["metrics"].get("shadow", {}).get("auc")
         col.metric(f"{name}: test accuracy", f"{meta['target']['test_accuracy']:.1%}",
                    f"train {meta['target']['train_accuracy']:.1%}", delta_color="off")

@@ -147,3 +147,13 @@ def test_defences_page_trains_a_defended_target_and_charts_it(app_env, monkeypat
     assert runs["settings"].tolist() == ["dropout=0.5, weight_decay=0, label_smoothing=0, early_stopping=0"]
     assert 0 <= runs["best AUC"][0] <= 1
     assert len(at.get("plotly_chart")) == 1  # the privacy-utility chart
+
+
+def test_corrupt_weights_on_the_membership_page_are_a_message(app_env):
+    at = open_app()
+    at.button[0].click().run()
+    (app_env / "store" / "demo-defended" / "shadows.pt").write_bytes(b"junk")
+    st.cache_resource.clear()
+    at.switch_page("pages/membership.py").run()
+    assert not at.exception
+    assert "shadows.pt: not a valid weights file" in at.error[0].value

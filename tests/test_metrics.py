@@ -29,3 +29,11 @@ def test_perfect_and_chance_attacks():
     chance = roc(rng.random(100_000), rng.random(100_000) < 0.5)
     assert chance.auc == pytest.approx(0.5, abs=0.01)
     assert chance.tpr_at_fpr(0.01) == pytest.approx(0.01, abs=0.005)
+
+
+def test_most_exposed_ranks_members_only():
+    from mia_core.report import most_exposed
+
+    scores = np.array([0.9, 0.2, 0.99, 0.7, 0.8])
+    member = np.array([False, True, True, True, False])
+    assert most_exposed(scores, member, 2).tolist() == [2, 3]

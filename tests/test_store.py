@@ -37,7 +37,7 @@ def test_save_is_atomic_and_overwrites_cleanly(store, tiny_overfit_run, digits):
     assert store.load("demo", digits)[1] is not None
 
 
-@pytest.mark.parametrize("garbage", [b"", b"not a zip file at all", b"\x80\x04K\x01."])
+@pytest.mark.parametrize("garbage", [b"", b"junk", b"not a zip file at all", b"\x80\x04K\x01."])
 def test_corrupt_weights_are_named_and_nothing_is_overwritten(store, tiny_overfit_run, digits, garbage):
     r = tiny_overfit_run
     folder = store.save("demo", r.target, r.shadows, digits=digits)
@@ -90,3 +90,11 @@ def test_model_for_other_data_is_refused(store, tiny_overfit_run, digits):
     other = Digits(digits.images[:5000], digits.labels[:5000], "half")
     with pytest.raises(StoreError, match="was trained on embedded"):
         store.load("demo", other)
+
+
+@pytest.mark.parametrize("garbage", [b"", b"junk"])
+def test_corrupt_shadow_data_is_named(store, tiny_overfit_run, digits, garbage):
+    folder = store.save("demo", tiny_overfit_run.target, tiny_overfit_run.shadows, digits=digits)
+    (folder / "shadow_data.npz").write_bytes(garbage)
+    with pytest.raises(StoreError, match=r"shadow_data\.npz: not a valid shadow-data file"):
+        store.load("demo", digits)

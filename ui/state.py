@@ -7,7 +7,7 @@ import streamlit as st
 
 from mia_core.data import load_digits
 from mia_core.progress import Progress
-from mia_core.store import ModelStore, default_store
+from mia_core.store import ModelStore, StoreError, default_store
 from mia_core.workflows import LoadedTarget, load_with_attacks
 
 
@@ -70,3 +70,15 @@ class StreamlitProgress:
         self.bar.progress(min(p.step / p.total, 1.0), text=f"{p.stage}: {p.step}/{p.total}  {details}")
         if self.on_event:
             self.on_event(p)
+
+
+def attacked_targets() -> tuple[list[str], list[str]]:
+    """Stored targets that have shadow models, and messages about entries that cannot be read."""
+    ready, problems = [], []
+    for name in store().names():
+        try:
+            if (store().meta(name)["shadows"] or {}).get("count"):
+                ready.append(name)
+        except StoreError as err:
+            problems.append(str(err))
+    return ready, problems
