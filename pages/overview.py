@@ -43,7 +43,7 @@ missing = [n for n in DEMO if n not in names]
 if missing:
     small = os.environ.get("MIA_DEMO_SMALL") == "1"
     st.info("The demo needs two targets (overfitted and defended) with their shadow and attack models. "
-            "Building them takes about a minute on a laptop" + (" (small test configuration)." if small else "."))
+            "Building them takes about 80 seconds on a 2-core laptop" + (" (small test configuration)." if small else "."))
     if st.button("Build the demo models", type="primary"):
         with st.status("Building the demo models…", expanded=True) as status:
             results = build_demo(store(), digits(), progress=StreamlitProgress(st), configs=demo_configs(small=small))
