@@ -1,6 +1,7 @@
 """The seed's two results tables, reproduced with the realistic attack and the oracle beside it."""
 
 import csv
+import io
 from dataclasses import replace
 from pathlib import Path
 
@@ -65,15 +66,20 @@ def _metric(result: dict, attack: str, metric: str) -> float:
     return a[metric]
 
 
+def csv_text(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
 def write_csv(rows: list[dict], path: Path) -> None:
     """Atomically: a reader (another app session) never sees half a table."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    tmp.write_text(csv_text(rows), newline="")
     tmp.replace(path)
 
 

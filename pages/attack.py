@@ -1,12 +1,10 @@
 """Run the shadow-model attack and the threshold baselines on a stored target."""
 
-import csv
-import io
-
 import streamlit as st
 
 from mia_core.attacks import ATTACKS, LABELS
 from mia_core.report import most_exposed, result_rows
+from mia_core.reproduce import csv_text
 from mia_core.store import StoreError
 from mia_core.workflows import SHADOW_ATTACKS, attack_stored
 from ui.charts import exposed_digits, metrics_per_run, roc_chart, score_histogram
@@ -58,11 +56,7 @@ st.caption("Accuracy, precision, recall and F1 at each attack's own decision rul
            "members and non-members. The oracle is fitted on the target's true membership: an upper bound, as in "
            "the seed project, not an attack.")
 st.dataframe(table, hide_index=True, width="stretch")
-buffer = io.StringIO()
-writer = csv.DictWriter(buffer, fieldnames=list(table[0]))
-writer.writeheader()
-writer.writerows(table)
-st.download_button("Download CSV", buffer.getvalue(), "attack_results.csv", "text/csv")
+st.download_button("Download CSV", csv_text(table), "attack_results.csv", "text/csv")
 
 c1, c2 = st.columns(2)
 c1.plotly_chart(metrics_per_run(table, "auc"), width="stretch")

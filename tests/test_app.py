@@ -109,11 +109,17 @@ def test_impossible_training_config_is_an_error_message(app_env):
     assert "Cannot train this target" in at.error[0].value and "model name" in at.error[0].value
 
 
-def test_corrupt_model_is_an_error_message_not_a_trace(app_env):
+def demo_with_a_corrupt_file(app_env, model: str, file: str) -> AppTest:
+    """Build the demo through the UI, then overwrite one stored file with junk (as a crash or a user might)."""
     at = open_app()
     at.button[0].click().run()
-    (app_env / "store" / "demo-overfit" / "target.pt").write_bytes(b"garbage")
+    (app_env / "store" / model / file).write_bytes(b"junk")
     st.cache_resource.clear()
+    return at
+
+
+def test_corrupt_model_is_an_error_message_not_a_trace(app_env):
+    at = demo_with_a_corrupt_file(app_env, "demo-overfit", "target.pt")
     at.switch_page("pages/attack.py").run()
     at.selectbox[0].set_value("demo-overfit")
     at.button[0].click().run()
@@ -150,10 +156,7 @@ def test_defences_page_trains_a_defended_target_and_charts_it(app_env, monkeypat
 
 
 def test_corrupt_weights_on_the_membership_page_are_a_message(app_env):
-    at = open_app()
-    at.button[0].click().run()
-    (app_env / "store" / "demo-defended" / "shadows.pt").write_bytes(b"junk")
-    st.cache_resource.clear()
+    at = demo_with_a_corrupt_file(app_env, "demo-defended", "shadows.pt")
     at.switch_page("pages/membership.py").run()
     assert not at.exception
     assert "shadows.pt: not a valid weights file" in at.error[0].value
