@@ -60,6 +60,8 @@ def build_parser() -> Parser:
     run.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without validation improvement")
     run.add_argument("--dp-epsilon", type=float, help="train with DP-SGD (Opacus) to this epsilon")
     run.add_argument("--dp-noise", type=float, help="train with DP-SGD at this noise multiplier")
+    run.add_argument("--split-models", type=int, metavar="K", help="Split-AI: K sub-models (0 = one plain model)")
+    run.add_argument("--split-held-out", type=int, metavar="H", help="Split-AI: sub-models that never see each member")
     run.add_argument("--attacks", type=_attack_list, help=f"comma-separated, from {','.join(ATTACKS)}")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--arch", choices=sorted(ARCHITECTURES))
@@ -77,7 +79,8 @@ def build_parser() -> Parser:
     sw.add_argument("--preset", choices=sorted(PRESETS), default="overfit", help="the settings the grid starts from")
     sw.add_argument("--grid", action="append", required=True, metavar="NAME=V1,V2,...",
                     help="a setting and its values (repeat for a product grid): dropout, weight_decay, "
-                         "label_smoothing, dp_epsilon, dp_noise, early_stopping, epochs, train_size")
+                         "label_smoothing, dp_epsilon, dp_noise, early_stopping, epochs, train_size, "
+                         "split_models, split_held_out")
     sw.add_argument("--attacks", type=_attack_list)
     sw.add_argument("--shadows", type=_positive(int))
     sw.add_argument("--seed", type=int, default=0)
@@ -101,6 +104,7 @@ def config_from_args(args) -> ExperimentConfig:
     train = {k: v for k, v in {"epochs": args.epochs, "dropout": args.dropout, "weight_decay": args.weight_decay,
                                "label_smoothing": args.label_smoothing, "early_stopping": args.early_stopping,
                                "dp_epsilon": args.dp_epsilon, "dp_noise": args.dp_noise,
+                               "split_models": args.split_models, "split_held_out": args.split_held_out,
                                "arch": args.arch, "device": args.device}.items() if v is not None}
     if args.dp_epsilon is not None:
         train["dp_noise"] = None  # one replaces the other, whatever the preset had

@@ -36,8 +36,9 @@ def balanced_keep(n_models: int, n_examples: int, *, seed: int) -> np.ndarray:
 def train_many(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, keep: np.ndarray, *, seed: int,
                progress: ProgressFn = no_progress, stage: str = "references") -> list[nn.Module]:
     """Train len(keep) models, all at once with vmap on CUDA; on the CPU one after another,
-    which measured as fast or faster there (see `python -m mia_core bench`)."""
-    if cfg.resolved_device().type == "cuda":
+    which measured as fast or faster there (see `python -m mia_core bench`). DP-SGD and
+    Split-AI models are always trained one after another."""
+    if cfg.resolved_device().type == "cuda" and not cfg.private and not cfg.split_models:
         return train_ensemble(cfg, x, y, keep, seed=seed, progress=progress, stage=stage)
     return train_sequential(cfg, x, y, keep, seed=seed, progress=progress, stage=stage)
 

@@ -1,8 +1,10 @@
 """Attack metrics on balanced held-out members and non-members, via sklearn.metrics."""
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 from sklearn import metrics as skm
 
 LOW_FPRS = (0.01, 0.001)
@@ -28,6 +30,20 @@ class RocCurve:
 def roc(scores: np.ndarray, is_member: np.ndarray) -> RocCurve:
     fpr, tpr, _ = skm.roc_curve(is_member, scores)
     return RocCurve(fpr, tpr, float(skm.roc_auc_score(is_member, scores)))
+
+
+def chance_band(members: int, non_members: int, *, level: float = 0.95) -> tuple[float, float]:
+    """The AUC range a coin-flip attack lands in with probability `level` on this many records.
+
+    An AUC inside it is indistinguishable from guessing at this sample size. Normal approximation
+    to the Mann-Whitney U statistic (AUC = U / (n1 n2)) when members and non-members look alike:
+    sd = sqrt((n1 + n2 + 1) / (12 n1 n2)), 0.029 at 200 + 200 records.
+    """
+    if members < 1 or non_members < 1:
+        raise ValueError(f"need at least one member and one non-member, got {members} and {non_members}")
+    sd = math.sqrt((members + non_members + 1) / (12 * members * non_members))
+    z = stats.norm.ppf(0.5 + level / 2)
+    return 0.5 - z * sd, 0.5 + z * sd
 
 
 @dataclass(frozen=True)

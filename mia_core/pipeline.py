@@ -13,7 +13,7 @@ from torch import nn
 from .attacks import AttackData, MembershipAttack, make_attack
 from .config import ExperimentConfig
 from .data import Digits, Splits, make_splits
-from .metrics import AttackMetrics, RocCurve, evaluate
+from .metrics import AttackMetrics, RocCurve, chance_band, evaluate
 from .progress import Progress, ProgressFn, no_progress
 from .references import ReferenceSet, train_references
 from .training import EpochStats, accuracy, predict_logits, train_model
@@ -169,6 +169,7 @@ class ExperimentResult:
                        "epsilon": self.target.epsilon,
                        "delta": self.config.train.dp_delta if self.config.train.private else None},
             "attacks": {name: {**run.metrics.to_dict(), "seconds": run.seconds} for name, run in self.attacks.items()},
+            "chance_band": list(chance_band(len(s.non_members), len(s.non_members))),  # AUCs a coin flip scores (95%)
             "seconds": self.seconds,
         }
 

@@ -28,8 +28,11 @@ def run_summary(result: dict) -> str:
         "",
         attack_table(result["attacks"]),
     ]
+    low, high = result["chance_band"]
+    lines.append(f"\nAUCs from {low:.3f} to {high:.3f} are what a coin flip scores 95% of the time on "
+                 f"{d['eval_members']} + {d['non_members']} records: indistinguishable from guessing.")
     if "oracle" in result["attacks"]:
-        lines.append("\noracle = the attack model fitted and scored on the target's true membership (the seed's"
+        lines.append("oracle = the attack model fitted and scored on the target's true membership (the seed's"
                      " setting): an upper bound, not an attack.")
     return "\n".join(lines)
 

@@ -33,11 +33,12 @@ import sklearn
 import torch
 
 from .attacks import AttackData, ReferenceData
-from .config import ExperimentConfig
+from .config import ExperimentConfig, TrainConfig
 from .data import Digits
 from .models import build_model
 from .pipeline import ShadowRun, TargetRun, split_for
 from .references import ReferenceSet
+from .split_ai import SplitAI
 from .training import EpochStats
 
 STORE_ENV = "MIA_STORE_DIR"
@@ -72,8 +73,17 @@ def _load_weights(path: Path) -> dict:
     return state
 
 
+def _empty_model(train: TrainConfig, state: dict) -> torch.nn.Module:
+    """A model of the configured shape for `state` to fill (a Split-AI ensemble takes its member count from it)."""
+    if not train.split_models:
+        return build_model(train.arch, dropout=train.dropout)
+    parts = [build_model(train.arch, dropout=train.dropout) for _ in range(train.split_models)]
+    members = state["fingerprints"].shape[0] if "fingerprints" in state else 0
+    return SplitAI(parts, held_out=train.split_held_out, members=members)
+
+
 def _into_model(cfg: ExperimentConfig, state: dict, path: Path) -> torch.nn.Module:
-    model = build_model(cfg.train.arch, dropout=cfg.train.dropout)
+    model = _empty_model(cfg.train, state)
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as err:

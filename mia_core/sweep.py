@@ -10,7 +10,7 @@ from .progress import ProgressFn, no_progress
 
 EXPERIMENT_FIELDS = {"train_size": int}
 TRAIN_FIELDS = {"dropout": float, "weight_decay": float, "label_smoothing": float, "dp_epsilon": float,
-                "dp_noise": float, "early_stopping": int, "epochs": int}
+                "dp_noise": float, "early_stopping": int, "epochs": int, "split_models": int, "split_held_out": int}
 SWEEPABLE = {**EXPERIMENT_FIELDS, **TRAIN_FIELDS}
 
 
@@ -72,7 +72,7 @@ def point_row(point: dict, cfg: ExperimentConfig, result: dict) -> dict:
     return row
 
 
-DEFENCES = ("dropout", "weight_decay", "label_smoothing", "dp_epsilon", "dp_noise", "early_stopping")
+DEFENCES = ("dropout", "weight_decay", "label_smoothing", "dp_epsilon", "dp_noise", "early_stopping", "split_models")
 
 
 def is_undefended(row: dict) -> bool:

@@ -1,14 +1,15 @@
 """Training and querying one model. Deterministic on the CPU for a given seed.
 
 Every defence is a training setting: dropout and L2 (in the model and optimiser), label
-smoothing (in the loss), early stopping (on a validation set), and DP-SGD through Opacus
-(per-sample clipping and noise; the epsilon spent is reported each epoch).
+smoothing (in the loss), early stopping (on a validation set), DP-SGD through Opacus
+(per-sample clipping and noise; the epsilon spent is reported each epoch), and Split-AI
+(an ensemble of sub-models, each trained without some of the members).
 """
 
 import copy
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -18,6 +19,7 @@ from torch.nn import functional as F
 from .config import TrainConfig
 from .models import build_model
 from .progress import Progress, ProgressFn, no_progress
+from .split_ai import SplitAI, split_assignment
 
 Pair = tuple[torch.Tensor, torch.Tensor]
 
@@ -65,7 +67,10 @@ def train_model(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, *, seed: int
 
     With `cfg.early_stopping` > 0 and a `validation` set, training stops once the validation
     loss has not improved for that many epochs, and the best epoch's weights are kept.
+    With `cfg.split_models` > 0 the result is a `SplitAI` ensemble.
     """
+    if cfg.split_models:
+        return _train_split_ai(cfg, x, y, seed=seed, test=test, progress=progress, stage=stage)
     device = cfg.resolved_device()
     torch.manual_seed(seed)  # weights, dropout masks and DP noise
     model = build_model(cfg.arch, dropout=cfg.dropout).to(device)
@@ -88,6 +93,27 @@ def train_model(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, *, seed: int
         model.load_state_dict(best_state)
     model.eval()
     return model, history
+
+
+def _train_split_ai(cfg: TrainConfig, x, y, *, seed: int, test, progress, stage):
+    """K plain sub-models, sub-model k on the members it does not exclude. The history is their
+    per-epoch mean, with the ensemble's test accuracy on the last epoch only (per-epoch test
+    accuracy of K sub-models would cost as much as training them)."""
+    excluded = split_assignment(len(y), models=cfg.split_models, held_out=cfg.split_held_out, seed=seed)
+    plain = replace(cfg, split_models=0)
+    models, histories = [], []
+    for k, out in enumerate(torch.as_tensor(excluded)):
+        model, history = train_model(plain, x[~out], y[~out], seed=seed * 1_009 + k, progress=progress,
+                                     stage=f"{stage} part {k + 1}/{cfg.split_models}")
+        models.append(model)
+        histories.append(history)
+    ensemble = SplitAI(models, held_out=cfg.split_held_out, members=len(y), seed=seed).to(cfg.resolved_device())
+    ensemble.remember(x, excluded).eval()
+    history = [EpochStats(epoch[0].epoch, float(np.mean([h.loss for h in epoch])),
+                          float(np.mean([h.train_accuracy for h in epoch])), None) for epoch in zip(*histories)]
+    if test is not None:
+        history[-1] = replace(history[-1], test_accuracy=accuracy(ensemble, *test))
+    return ensemble, history
 
 
 def _run_epochs(cfg, model, opt, epoch_batches, engine, test, validation, progress, stage):

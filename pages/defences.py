@@ -5,15 +5,21 @@ from dataclasses import replace
 import streamlit as st
 
 from mia_core.config import preset
-from mia_core.reproduce import read_csv, write_csv
+from mia_core.metrics import chance_band
 from mia_core.pipeline import run_experiment
+from mia_core.reproduce import read_csv, write_csv
 from mia_core.sweep import describe, is_undefended, point_row, sweep
 from ui.charts import privacy_utility
-from ui.state import StreamlitProgress, digits, readable_results, results_path
+from ui.state import StreamlitProgress, digits, display_path, readable_results, results_path
 
 SWEEP = results_path("sweep.csv")
+SHOWN_SWEEPS = ("sweep.csv", "split_sweep.csv")  # the page's own sweep, and the Split-AI one from the command line
 SEED_ACCURACIES = {"seed, overfitted (oracle)": 0.9167, "seed, defended": 0.5026}
 BASE = preset("overfit")  # every defence is measured at the overfitted target's training-set size
+SPLIT = preset("split")  # the same 200 members; 20 sub-models of 40 epochs and 4 shadows keep a run near a minute
+CHANCE = chance_band(BASE.non_member_size, BASE.non_member_size)
+SHOWN_METRICS = (("Test accuracy", "test_accuracy", ".1%", "normal"), ("Train-test gap", "gap", "+.1%", "inverse"),
+                 ("Best attack AUC", "best_auc", ".3f", "inverse"), ("Best TPR @ 1% FPR", "best_tpr", ".3f", "inverse"))
 
 st.title("Defences")
 st.caption(f"Each run trains a target like the overfitted preset ({BASE.train_size} digits, {BASE.train.epochs} epochs) "
@@ -24,18 +30,21 @@ with st.form("defend"):
     weight_decay = c1.select_slider("L2 weight decay", [0.0, 1e-4, 1e-3, 5e-3, 1e-2, 5e-2], 0.0)
     smoothing = c2.slider("Label smoothing", 0.0, 0.8, 0.0, 0.05)
     patience = c2.slider("Early stopping patience (0 = off)", 0, 20, 0)
+    use_split = c2.toggle("Split-AI ensemble", help=f"{SPLIT.train.split_models} sub-models; each member is answered "
+                          f"only by the {SPLIT.train.split_held_out} that never trained on it (Tang et al. 2022). "
+                          f"Trains like the split preset: {SPLIT.train.epochs} epochs, {SPLIT.shadows} shadows.")
     use_dp = c3.toggle("DP-SGD (Opacus)")
-    epsilon = c3.slider("Target epsilon", 0.5, 20.0, 3.0, 0.5, disabled=False)
+    epsilon = c3.slider("Target epsilon", 0.5, 20.0, 3.0, 0.5)
     seed = c3.number_input("Seed", 0, 10_000, 0)
     submitted = st.form_submit_button("Train and attack", type="primary")
 
 runs = st.session_state.setdefault("defence_runs", [])  # this browser session's runs
 if submitted:
-    point = {"dropout": dropout, "weight_decay": weight_decay, "label_smoothing": smoothing,
-             "early_stopping": patience, "dp_epsilon": epsilon if use_dp else None}
+    settings = {"dropout": dropout, "weight_decay": weight_decay, "label_smoothing": smoothing,
+                "early_stopping": patience, "dp_epsilon": epsilon if use_dp else None}
+    point = {**settings, "split_models": SPLIT.train.split_models if use_split else None}
     try:
-        cfg = replace(BASE.with_train(dropout=dropout, weight_decay=weight_decay, label_smoothing=smoothing,
-                                      early_stopping=patience, dp_epsilon=epsilon if use_dp else None), seed=int(seed))
+        cfg = replace((SPLIT if use_split else BASE).with_train(**settings), seed=int(seed))
         with st.status("Training and attacking…", expanded=True) as status:
             result = run_experiment(cfg, digits(), progress=StreamlitProgress(st)).to_json()
             status.update(label="Done.", state="complete")
@@ -45,14 +54,11 @@ if submitted:
 
 if runs:
     last, first = runs[-1], runs[0]
-    cols = st.columns(4)
-    cols[0].metric("Test accuracy", f"{last['test_accuracy']:.1%}", f"{last['test_accuracy'] - first['test_accuracy']:+.1%}")
-    cols[1].metric("Train-test gap", f"{last['gap']:+.1%}", f"{last['gap'] - first['gap']:+.1%}", delta_color="inverse")
-    cols[2].metric("Best attack AUC", f"{last['best_auc']:.3f}", f"{last['best_auc'] - first['best_auc']:+.3f}",
-                   delta_color="inverse")
-    cols[3].metric("Best TPR @ 1% FPR", f"{last['best_tpr']:.3f}", f"{last['best_tpr'] - first['best_tpr']:+.3f}",
-                   delta_color="inverse")
-    st.caption("Changes are against this session's first run. " +
+    for col, (label, key, fmt, colour) in zip(st.columns(4), SHOWN_METRICS):
+        col.metric(label, f"{last[key]:{fmt}}", f"{last[key] - first[key]:+{fmt.lstrip('+')}}",
+                   delta_color=colour)
+    st.caption(f"Changes are against this session's first run. An AUC from {CHANCE[0]:.3f} to {CHANCE[1]:.3f} is what "
+               f"a coin flip scores 95% of the time on {BASE.non_member_size} + {BASE.non_member_size} records. " +
                (f"DP-SGD spent epsilon {last['epsilon']:.2f} (delta 1e-5)." if last["epsilon"] not in ("", None) else ""))
     st.dataframe([{"run": i + 1, "settings": describe(r), "test acc": r["test_accuracy"], "gap": r["gap"],
                    "best AUC": r["best_auc"], "best TPR@1%": r["best_tpr"], "epsilon": r["epsilon"]}
@@ -71,15 +77,16 @@ with st.expander("Run a sweep (several minutes)"):
             write_csv(rows, SWEEP)
             status.update(label=f"{len(rows)} points written to {SWEEP}.", state="complete")
 
-shown = readable_results("sweep.csv")
-points = (read_csv(shown) if shown else []) + runs
-if not points:
+shown = {path: read_csv(path) for path in map(readable_results, SHOWN_SWEEPS) if path}
+series = {**{path.name: rows for path, rows in shown.items()}, **({"this session's runs": runs} if runs else {})}
+if not series:
     st.info(f"No sweep yet: run one above, or `python -m mia_core sweep --grid dropout=0,0.25,0.5 "
             f"--grid weight_decay=0,1e-3,1e-2 --out {SWEEP}`.")
     st.stop()
-undefended = next((p for p in points if is_undefended(p)), None)
-st.plotly_chart(privacy_utility(points, labels=[describe(p) for p in points], baseline=undefended,
-                                seed_accuracies=SEED_ACCURACIES), width="stretch")
-st.caption("Up and to the left is better: accuracy kept, attack pushed to chance (dotted lines). Dashed lines: the "
-           "seed project's published attack accuracies (its 91.67% was an oracle figure). Points from "
-           f"`{shown}` and this session's runs." if shown else "Points from this session's runs.")
+undefended = next((p for rows in series.values() for p in rows if is_undefended(p)), None)
+st.plotly_chart(privacy_utility(series, labels=describe, baseline=undefended, seed_accuracies=SEED_ACCURACIES,
+                                chance_auc=CHANCE), width="stretch")
+st.caption("Up and to the left is better: accuracy kept, attack pushed to chance (dotted lines; the grey band is "
+           "where a coin flip's AUC falls). Dashed lines: the seed project's published attack accuracies (its 91.67% "
+           "was an oracle figure). Sweeps from " + ", ".join(f"`{display_path(p)}`" for p in shown) + "." if shown else
+           "Points from this session's runs.")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from mia_core.reproduce import SEED_TABLES, markdown, read_csv, reproduce, write_csv
 from ui.charts import experiment_table_chart
-from ui.state import StreamlitProgress, digits, readable_results, results_path
+from ui.state import StreamlitProgress, digits, display_path, readable_results, results_path
 
 RESULTS = results_path("results.csv")
 
@@ -30,7 +30,7 @@ rows = st.session_state.get("experiment_rows")
 shown = readable_results("results.csv")
 if rows is None and shown is not None:
     rows = read_csv(shown)
-    st.caption(f"Loaded from `{shown}` (written by this page or `python -m mia_core reproduce --out results`).")
+    st.caption(f"Loaded from `{display_path(shown)}` (written by this page or `python -m mia_core reproduce --out results`).")
 if not rows:
     st.info("No results yet: reproduce the tables above, or run `python -m mia_core reproduce --out results`.")
     st.stop()

@@ -30,7 +30,7 @@ st.markdown("""
 | **Targets** | train an overfitted or a defended LeNet (train size, epochs, dropout, L2), watch its curves, keep it |
 | **Attack** | shadow models, threshold baselines, LiRA and RMIA on a target: table, log-log ROC, histograms |
 | **Membership test** | draw a digit or pick one, and see each attack's member probability on both targets |
-| **Defences** | toggle dropout, L2, label smoothing, early stopping and DP-SGD; the privacy-utility chart |
+| **Defences** | toggle dropout, L2, label smoothing, early stopping, DP-SGD and a Split-AI ensemble; the privacy-utility chart |
 | **Experiments** | the seed project's two results tables, reproduced honestly, beside its published numbers |
 """)
 

@@ -155,6 +155,20 @@ def test_defences_page_trains_a_defended_target_and_charts_it(app_env, monkeypat
     assert len(at.get("plotly_chart")) == 1  # the privacy-utility chart
 
 
+def test_defences_page_switches_on_split_ai(app_env, monkeypatch):
+    import mia_core.config as config
+
+    small = config.ExperimentConfig(train_size=60, shadows=1, attacks=("loss",), train=config.TrainConfig(epochs=3))
+    monkeypatch.setitem(config.PRESETS, "overfit", small)
+    monkeypatch.setitem(config.PRESETS, "split", small.with_train(split_models=3, split_held_out=1))
+    at = open_app()
+    at.switch_page("pages/defences.py").run()
+    at.toggle[0].set_value(True)  # Split-AI
+    at.button(key="FormSubmitter:defend-Train and attack").click().run()
+    assert not at.exception and not at.error
+    assert "split_models=3" in at.dataframe[0].value["settings"][0]
+
+
 def test_corrupt_weights_on_the_membership_page_are_a_message(app_env):
     at = demo_with_a_corrupt_file(app_env, "demo-defended", "shadows.pt")
     at.switch_page("pages/membership.py").run()

@@ -61,6 +61,14 @@ def test_threshold_attack_learns_its_threshold_on_shadow_data():
     assert -1 < attack.threshold_ < 7
 
 
+def test_a_signal_that_separates_nothing_has_no_threshold():
+    logits = np.tile(np.eye(10)[3] * 20, (40, 1))  # every record gets the same confident answer
+    data = AttackData(logits, np.full(40, 3), np.r_[np.ones(20, bool), np.zeros(20, bool)])
+    attack = make_attack("loss").fit(data)
+    assert np.isnan(attack.threshold_)
+    assert np.allclose(attack.score(logits, data.labels), 0.5)
+
+
 def test_unknown_attack_is_named():
     with pytest.raises(ValueError, match="unknown attack 'lira'"):
         make_attack("lira")

@@ -20,8 +20,18 @@ def test_run_writes_the_documented_json(tmp_path, capsys):
     for m in r["attacks"].values():
         assert {"accuracy", "precision", "recall", "f1", "auc", "advantage", "seconds"} <= set(m)
         assert set(m["tpr_at_fpr"]) == {"0.01", "0.001"}
+    low, high = r["chance_band"]
+    assert low < 0.5 < high and high - 0.5 == pytest.approx(0.5 - low)
     table = capsys.readouterr().out
-    assert "Shadow models (Shokri)" in table and "upper bound" in table
+    assert "Shadow models (Shokri)" in table and "upper bound" in table and "coin flip" in table
+
+
+def test_split_ai_from_the_command_line(tmp_path):
+    out = tmp_path / "r.json"
+    assert main(["run", *SMALL, "--split-models", "3", "--split-held-out", "1", "--attacks", "loss",
+                 "--json", str(out)]) == 0
+    train = json.loads(out.read_text())["config"]["train"]
+    assert (train["split_models"], train["split_held_out"]) == (3, 1)
 
 
 def test_same_seed_same_json(tmp_path):
@@ -43,6 +53,7 @@ def test_same_seed_same_json(tmp_path):
     (["--data-dir", "/no/such/dir"], "does not exist"),
     (["--epochs", "many"], "'many' is not a number"),
     (["--weight-decay", "-1"], "weight decay must be non-negative"),
+    (["--split-models", "4", "--split-held-out", "4"], "out of 1 to 3 sub-models"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message, capsys):
     with pytest.raises(SystemExit) as exit_info:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mia_core.metrics import evaluate, roc
+from mia_core.metrics import chance_band, evaluate, roc
 
 
 def test_metrics_against_hand_computed_values():
@@ -37,3 +37,16 @@ def test_most_exposed_ranks_members_only():
     scores = np.array([0.9, 0.2, 0.99, 0.7, 0.8])
     member = np.array([False, True, True, True, False])
     assert most_exposed(scores, member, 2).tolist() == [2, 3]
+
+
+def test_chance_band_matches_simulated_coin_flip_attacks():
+    """The reference: AUCs of 2000 attacks that score 200 members and 200 non-members at random."""
+    rng = np.random.default_rng(0)
+    member = np.r_[np.ones(200, bool), np.zeros(200, bool)]
+    aucs = np.array([roc(rng.random(400), member).auc for _ in range(2000)])
+    low, high = chance_band(200, 200)
+    assert low == pytest.approx(np.quantile(aucs, 0.025), abs=0.005)
+    assert high == pytest.approx(np.quantile(aucs, 0.975), abs=0.005)
+    assert chance_band(1000, 1000)[1] < high  # more records, a narrower band
+    with pytest.raises(ValueError, match="at least one member"):
+        chance_band(0, 10)

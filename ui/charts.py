@@ -1,5 +1,7 @@
 """Plotly figures for the pages. Inputs are plain numbers and arrays, never widgets."""
 
+from collections.abc import Callable
+
 import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
@@ -101,21 +103,29 @@ def exposed_digits(images: np.ndarray, scores: np.ndarray) -> go.Figure:
     return fig
 
 
-def privacy_utility(points: list[dict], *, labels: list[str], baseline: dict | None = None,
-                    seed_accuracies: dict[str, float] | None = None) -> go.Figure:
+def privacy_utility(series: dict[str, list[dict]], *, labels: Callable[[dict], str],
+                    baseline: dict | None = None, seed_accuracies: dict[str, float] | None = None,
+                    chance_auc: tuple[float, float] | None = None) -> go.Figure:
     """Test accuracy against the strongest realistic attack, one marker per trained target.
 
-    points: dicts with test_accuracy, best_auc, best_tpr (TPR@1%FPR), best_accuracy."""
+    series: a name (a sweep, this session's runs) -> dicts with test_accuracy, best_auc,
+    best_tpr (TPR@1%FPR), best_accuracy; each series its own colour. labels: a point's hover text.
+    chance_auc: the AUC band a coin flip falls in, shaded."""
     fig = make_subplots(rows=1, cols=3, shared_yaxes=True,
                         subplot_titles=("best attack AUC", "best attack TPR @ 1% FPR", "best attack accuracy"))
+    colours = px.colors.qualitative.D3
     for col, key in enumerate(("best_auc", "best_tpr", "best_accuracy"), 1):
-        fig.add_scatter(x=[p[key] for p in points], y=[p["test_accuracy"] for p in points], mode="markers",
-                        text=labels, hovertemplate="%{text}<br>attack %{x:.3f}<br>test accuracy %{y:.3f}",
-                        marker=dict(size=10, color=NON_MEMBER), name="defended targets", showlegend=col == 1,
-                        row=1, col=col)
+        for i, (name, points) in enumerate(series.items()):
+            fig.add_scatter(x=[p[key] for p in points], y=[p["test_accuracy"] for p in points], mode="markers",
+                            text=[labels(p) for p in points],
+                            hovertemplate="%{text}<br>attack %{x:.3f}<br>test accuracy %{y:.3f}",
+                            marker=dict(size=10, color=colours[i % len(colours)]), name=name,
+                            legendgroup=name, showlegend=col == 1, row=1, col=col)
         if baseline:
             fig.add_scatter(x=[baseline[key]], y=[baseline["test_accuracy"]], mode="markers", name="undefended",
                             marker=dict(size=16, symbol="star", color=MEMBER), showlegend=col == 1, row=1, col=col)
+    if chance_auc:
+        fig.add_vrect(x0=chance_auc[0], x1=chance_auc[1], fillcolor="grey", opacity=0.15, line_width=0, row=1, col=1)
     chance = {1: 0.5, 2: 0.01, 3: 0.5}
     for col, x in chance.items():
         fig.add_vline(x=x, line_dash="dot", line_color="grey", row=1, col=col)

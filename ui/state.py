@@ -27,6 +27,14 @@ def readable_results(name: str) -> Path | None:
     return None
 
 
+def display_path(path: Path) -> str:
+    """A path as a user would type it from the app's folder."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 @st.cache_resource(show_spinner="Loading MNIST…")
 def digits():
     return load_digits()

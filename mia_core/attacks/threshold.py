@@ -23,7 +23,9 @@ class ThresholdAttack(MembershipAttack):
 
     def fit(self, data: AttackData) -> "ThresholdAttack":
         self.calibrator_ = LogisticRegression(C=1e4).fit(self._feature(data.logits, data.labels), data.member)
-        self.threshold_ = float(-self.calibrator_.intercept_[0] / self.calibrator_.coef_[0, 0])
+        slope = self.calibrator_.coef_[0, 0]
+        # A slope of 0: the signal does not separate the shadows' members at all, so no threshold does.
+        self.threshold_ = float(-self.calibrator_.intercept_[0] / slope) if slope else float("nan")
         return self
 
     def score(self, logits: np.ndarray, labels: np.ndarray, reference=None) -> np.ndarray:
