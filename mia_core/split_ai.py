@@ -25,8 +25,9 @@ _SCALE = 4096  # inputs are fingerprinted after rounding to 1/4096
 
 def split_assignment(n: int, *, models: int, held_out: int, seed: int) -> np.ndarray:
     """excluded [K, N]: True where sub-model k never sees member n. Each member is left out of
-    `held_out` sub-models, those with the fewest exclusions so far (ties broken at random), so
-    every sub-model misses n * held_out / K members, give or take one, and no two share a training set."""
+    `held_out` sub-models, those with the fewest exclusions so far, so every sub-model misses
+    n * held_out / K members, give or take one. Ties are broken at random, unlike a fixed round
+    robin, which would give whole groups of sub-models the very same training set."""
     rng = np.random.default_rng([seed, 5])
     excluded = np.zeros((models, n), bool)
     for member in rng.permutation(n):
