@@ -1,5 +1,6 @@
 """Our shadow-model attack against IBM ART's (`ShadowModels` + `MembershipInferenceBlackBox`),
-on the very same target, data split, shadow count and epochs.
+on the very same target, shadow count, epochs and shadow data: ART's shadow k trains on the very
+records our shadow k trains on, and keeps out the very records ours keeps out.
 
     pip install adversarial-robustness-toolbox==1.20.1
     python -m benchmarks.art_compare [--preset overfit] [--seed 0]
@@ -19,7 +20,8 @@ from mia_core.config import preset
 from mia_core.data import load_digits
 from mia_core.metrics import evaluate
 from mia_core.models import build_model
-from mia_core.pipeline import shadow_size, train_shadows, train_target
+from mia_core.pipeline import shadow_draw, train_shadows, train_target
+from mia_core.report import with_interval
 from mia_core.training import predict_logits
 
 
@@ -33,13 +35,12 @@ def art_pipeline(cfg, digits, target, eval_index, is_member):
                                                             weight_decay=cfg.train.weight_decay))
 
     start = time.perf_counter()
-    size = shadow_size(cfg, target.splits)
-    pool = np.random.default_rng([cfg.seed, 9]).choice(target.splits.shadow_pool, 2 * size, replace=False)
-    x, y = (t.numpy() for t in digits.tensors(pool))
+    x, y = (t.numpy() for t in digits.tensors(art_order(cfg, target.splits.shadow_pool)))
     torch.manual_seed(cfg.seed)
     shadows = ShadowModels(classifier(build_model(cfg.train.arch, dropout=cfg.train.dropout)),
-                           num_shadow_models=cfg.shadows, random_state=cfg.seed)
-    # ART trains each shadow on a random half of `x` via the estimator's own fit loop.
+                           num_shadow_models=cfg.shadows, disjoint_datasets=True, random_state=cfg.seed)
+    # ART shuffles `x`, cuts it into one chunk per shadow, trains on each chunk's first half with the
+    # estimator's own fit loop and keeps the second half out.
     original_fit = PyTorchClassifier.fit
 
     def fit(self, x, y, **kwargs):
@@ -50,20 +51,37 @@ def art_pipeline(cfg, digits, target, eval_index, is_member):
         (mx, my, mpred), (nx, ny, npred) = shadows.generate_shadow_dataset(x, np.eye(10)[y])
     finally:
         PyTorchClassifier.fit = original_fit
+    ours = [digits.tensors(shadow_draw(cfg, target.splits.shadow_pool, k)[0])[0].numpy() for k in range(cfg.shadows)]
+    same = all(np.array_equal(a, b[0]) for a, b in zip(ours, shadows.get_shadow_models_train_sets()))
+    print(f"ART's shadow training sets are ours, record for record: {same}")
     attack = MembershipInferenceBlackBox(classifier(target.model), attack_model_type="nn")
     attack.fit(mx, my, nx, ny, mpred, npred)
     ex, ey = (t.numpy() for t in digits.tensors(eval_index))
-    scores = attack.infer(ex, np.eye(10)[ey], probabilities=True)[:, -1]
+    probability = attack.infer(ex, np.eye(10)[ey], probabilities=True)[:, -1]
     seconds = time.perf_counter() - start
-    return evaluate(scores, is_member)[0], seconds
+    return evaluate(probability, probability, is_member, seed=cfg.seed)[0], seconds
+
+
+def art_order(cfg, pool: np.ndarray) -> np.ndarray:
+    """Our shadows' records, laid out so that ART's shuffle (default_rng(random_state).permutation, the
+    first use of its generator) puts shadow k's members and then its non-members in ART's chunk k."""
+    draws = [shadow_draw(cfg, pool, k) for k in range(cfg.shadows)]
+    if any(len(validation) or len(inside) != len(outside) for inside, validation, outside in draws):
+        raise SystemExit("the ART comparison needs shadows with as many non-members as members and no early stopping")
+    ordered = np.concatenate([np.concatenate([inside, outside]) for inside, _, outside in draws])
+    arranged = np.empty_like(ordered)
+    arranged[np.random.default_rng(cfg.seed).permutation(len(ordered))] = ordered  # arranged[perm] == ordered
+    return arranged
 
 
 def our_pipeline(cfg, digits, target, eval_index, is_member):
     start = time.perf_counter()
     shadows = train_shadows(cfg, digits, target.splits)
     logits = predict_logits(target.model, digits.tensors(eval_index)[0])
-    scores = make_attack("shadow").fit(shadows.data).score(logits, digits.labels[eval_index])
-    return evaluate(scores, is_member)[0], time.perf_counter() - start
+    attack = make_attack("shadow").fit(shadows.data)
+    labels = digits.labels[eval_index]
+    statistic, probability = attack.statistic(logits, labels), attack.score(logits, labels)
+    return evaluate(statistic, probability, is_member, seed=cfg.seed)[0], time.perf_counter() - start
 
 
 def main() -> None:
@@ -82,7 +100,8 @@ def main() -> None:
     results = {"mia_core": our_pipeline(cfg, digits, target, eval_index, is_member),
                "ART 1.20": art_pipeline(cfg, digits, target, eval_index, is_member)}
     for name, (m, seconds) in results.items():
-        print(f"{name:9s} {seconds:7.1f} s   AUC {m.auc:.3f}   TPR@1%FPR {m.tpr_at_fpr['0.01']:.3f}   accuracy {m.accuracy:.3f}")
+        print(f"{name:9s} {seconds:7.1f} s   AUC {with_interval(m.auc, m.auc_ci)}   TPR@1%FPR "
+              f"{with_interval(m.tpr_at_fpr['0.01'], m.tpr_at_fpr_ci['0.01'])}   accuracy {with_interval(m.accuracy, m.accuracy_ci)}")
     print(f"seconds ratio mia_core / ART = {results['mia_core'][1] / results['ART 1.20'][1]:.2f}")
 
 

@@ -41,7 +41,8 @@ def main(argv=None) -> None:
         nudged = loss_auc(target, digits, nudge=args.nudge, seed=args.seed)
         print(f"{name:8s} test accuracy {target.test_accuracy:.3f}; loss-attack AUC: exact queries {exact:.3f}, "
               f"queries + N(0, {args.nudge:g}) noise {nudged:.3f}")
-    low, high = chance_band(preset("split").non_member_size, preset("split").non_member_size)
+    split = preset("split")
+    low, high = chance_band(split.eval_members, split.non_members)
     print(f"a coin flip's AUC falls in {low:.3f}-{high:.3f} (95%)")
 
 

@@ -11,7 +11,7 @@ from .attacks import ATTACKS
 from .config import PRESETS, ExperimentConfig, preset
 from .models import ARCHITECTURES
 from .data import load_digits
-from .pipeline import split_for
+from .pipeline import check_feasible
 from .progress import TqdmProgress
 from .report import run_summary
 from .store import StoreError, default_store
@@ -54,6 +54,8 @@ def build_parser() -> Parser:
     run.add_argument("--epochs", type=_positive(int))
     run.add_argument("--shadows", type=_positive(int))
     run.add_argument("--references", type=_positive(int), help="reference models for LiRA and RMIA (default 16)")
+    run.add_argument("--non-members", type=_positive(int), metavar="N",
+                     help="held-out non-members scored (default 1000: resolves a TPR at 1%% FPR)")
     run.add_argument("--dropout", type=float)
     run.add_argument("--weight-decay", type=float)
     run.add_argument("--label-smoothing", type=float)
@@ -68,8 +70,10 @@ def build_parser() -> Parser:
     run.add_argument("--save", metavar="NAME", help="keep the target and shadows in the model store under NAME")
     _common(run)
     run.add_argument("--json", type=Path, metavar="PATH", help="write the full results as JSON")
+    run.add_argument("--scores", type=Path, metavar="PATH",
+                     help="write one CSV row per scored record: index, member, each attack's statistic and probability")
 
-    rep = sub.add_parser("reproduce", help="the seed's two results tables, realistic attack beside the oracle")
+    rep = sub.add_parser("reproduce", help="the seed's two results tables, realistic attack beside the seed's in-sample fit")
     rep.add_argument("--out", type=Path, required=True)
     rep.add_argument("--epochs", type=_positive(int), nargs="+", default=[20, 25, 50, 100])
     rep.add_argument("--seeds", type=_positive(int), default=1)
@@ -111,7 +115,8 @@ def config_from_args(args) -> ExperimentConfig:
     if args.dp_noise is not None:
         train["dp_epsilon"] = None
     top = {k: v for k, v in {"train_size": args.train_size, "shadows": args.shadows, "attacks": args.attacks,
-                             "seed": args.seed, "references": args.references}.items() if v is not None}
+                             "seed": args.seed, "references": args.references,
+                             "non_members": args.non_members}.items() if v is not None}
     return replace(cfg.with_train(**train), **top)
 
 
@@ -121,10 +126,13 @@ def peak_rss_mb() -> float:
 
 def prepare_run(args):
     from .pipeline import run_experiment
+    from .reproduce import write_csv
 
     cfg = config_from_args(args)
     digits = load_digits(args.data_dir)
-    split_for(cfg, digits)  # an impossible split fails here, before any training
+    check_feasible(cfg, digits)  # an impossible split, shadow or reference plan fails here, before any training
+    if args.save:
+        default_store().path(args.save)  # a bad name too
 
     def job() -> int:
         progress = TqdmProgress(disable=args.quiet)
@@ -139,6 +147,8 @@ def prepare_run(args):
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(out, indent=1))
+        if args.scores:
+            write_csv(result.record_scores(), args.scores)
         return 0
     return job
 
@@ -170,8 +180,8 @@ def prepare_sweep(args):
     base = replace(preset(args.preset).with_train(device=args.device), seed=args.seed,
                    **{k: v for k, v in {"attacks": args.attacks, "shadows": args.shadows}.items() if v is not None})
     digits = load_digits(args.data_dir)
-    for point in grid_points(grid):  # every point's configuration and split is checked before training starts
-        split_for(configure(base, point), digits)
+    for point in grid_points(grid):  # every point's configuration and data plan is checked before training starts
+        check_feasible(configure(base, point), digits)
 
     def job() -> int:
         progress = TqdmProgress(disable=args.quiet)

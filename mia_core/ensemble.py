@@ -19,35 +19,39 @@ from .progress import Progress, ProgressFn, no_progress
 from .training import train_model
 
 
-def balanced_keep(n_models: int, n_examples: int, *, seed: int) -> np.ndarray:
-    """keep[m, i]: model m trains on example i. Models come in complementary pairs over a
-    random half each, so every example is in exactly half the models (for an even count)
-    and every model trains on half the examples."""
+def balanced_keep(n_models: int, n_examples: int, *, per_model: int | None = None, seed: int) -> np.ndarray:
+    """keep[m, i]: model m trains on example i. Each model takes `per_model` examples (default half),
+    those in the fewest models so far, ties broken at random: every example ends up in as equal a
+    share of the models as the counts allow. At half, models come in complementary pairs."""
+    per_model = n_examples // 2 if per_model is None else per_model
+    if not 0 < per_model < n_examples:
+        raise ValueError(f"each model must leave some of the {n_examples} examples out, got {per_model} per model")
     rng = np.random.default_rng([seed, 3])
     keep = np.zeros((n_models, n_examples), bool)
-    for m in range(0, n_models, 2):
-        half = rng.permutation(n_examples)[: n_examples // 2]
-        keep[m, half] = True
-        if m + 1 < n_models:
-            keep[m + 1] = ~keep[m]
+    for m in range(n_models):
+        chosen = np.lexsort((rng.random(n_examples), keep.sum(axis=0)))[:per_model]  # fewest first, random ties
+        keep[m, chosen] = True
     return keep
 
 
 def train_many(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, keep: np.ndarray, *, seed: int,
+               validation: tuple[torch.Tensor, torch.Tensor] | None = None,
                progress: ProgressFn = no_progress, stage: str = "references") -> list[nn.Module]:
     """Train len(keep) models, all at once with vmap on CUDA; on the CPU one after another,
-    which measured as fast or faster there (see `python -m mia_core bench`). DP-SGD and
-    Split-AI models are always trained one after another."""
-    if cfg.resolved_device().type == "cuda" and not cfg.private and not cfg.split_models:
+    which measured as fast or faster there (see `python -m mia_core bench`). DP-SGD, Split-AI and
+    early-stopping models are always trained one after another: each needs its own accounting,
+    sub-models or stopping epoch."""
+    if cfg.resolved_device().type == "cuda" and not cfg.private and not cfg.split_models and not cfg.early_stopping:
         return train_ensemble(cfg, x, y, keep, seed=seed, progress=progress, stage=stage)
-    return train_sequential(cfg, x, y, keep, seed=seed, progress=progress, stage=stage)
+    return train_sequential(cfg, x, y, keep, seed=seed, validation=validation, progress=progress, stage=stage)
 
 
 def train_sequential(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, keep: np.ndarray, *, seed: int,
+                     validation: tuple[torch.Tensor, torch.Tensor] | None = None,
                      progress: ProgressFn = no_progress, stage: str = "references") -> list[nn.Module]:
     models = []
     for m, k in enumerate(keep):
-        model, _ = train_model(cfg, x[k], y[k], seed=seed * 10_007 + m, progress=progress,
+        model, _ = train_model(cfg, x[k], y[k], seed=seed * 10_007 + m, validation=validation, progress=progress,
                                stage=f"{stage} {m + 1}/{len(keep)}")
         models.append(model)
     return models
@@ -85,7 +89,8 @@ def train_ensemble(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, keep: np.
             idx = orders[:, start:start + cfg.batch_size]  # -> [M, B]
             logits = batched(params, buffers, x[idx])  # x[idx] -> [M, B, 1, 28, 28]
             # Sum over models of each model's mean loss: every model gets its own gradient.
-            loss = F.cross_entropy(logits.flatten(0, 1), y[idx].flatten()) * n_models
+            loss = F.cross_entropy(logits.flatten(0, 1), y[idx].flatten(),
+                                   label_smoothing=cfg.label_smoothing) * n_models
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

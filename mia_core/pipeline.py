@@ -15,8 +15,11 @@ from .config import ExperimentConfig
 from .data import Digits, Splits, make_splits
 from .metrics import AttackMetrics, RocCurve, chance_band, evaluate
 from .progress import Progress, ProgressFn, no_progress
-from .references import ReferenceSet, train_references
+from .references import ReferenceSet, reference_plan, train_references
 from .training import EpochStats, accuracy, predict_logits, train_model
+
+
+MIN_SHADOW_OUT = 50  # non-members a shadow model needs for the attack data (as many as its members, if fewer)
 
 
 @dataclass
@@ -39,11 +42,15 @@ class TargetRun:
         return self.history[-1].epsilon if self.history else None
 
     def eval_records(self) -> tuple[np.ndarray, np.ndarray]:
-        """Balanced held-out records: (indices, is_member). No attack ever trains on these
-        (except the oracle, which is the point of the oracle)."""
-        members = self.splits.eval_members(len(self.splits.non_members), seed=self.config.seed)
-        index = np.concatenate([members, self.splits.non_members])
-        return index, np.r_[np.ones(len(members), bool), np.zeros(len(self.splits.non_members), bool)]
+        return eval_records(self.config, self.splits)
+
+
+def eval_records(cfg: ExperimentConfig, splits: Splits) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out records: (indices, is_member): `cfg.eval_members` members and every held-out
+    non-member. No attack ever fits on these, except the seed's in-sample setting, which is its point."""
+    members = splits.eval_members(min(cfg.eval_members, len(splits.members)), seed=cfg.seed)
+    index = np.concatenate([members, splits.non_members])
+    return index, np.r_[np.ones(len(members), bool), np.zeros(len(splits.non_members), bool)]
 
 
 @dataclass
@@ -60,15 +67,25 @@ class AttackRun:
     attack: MembershipAttack
     metrics: AttackMetrics
     curve: RocCurve
-    scores: np.ndarray  # member probability per evaluation record
+    statistic: np.ndarray  # the attack's evidence per evaluation record, higher = member: ROC figures use it
+    probability: np.ndarray  # member probability per evaluation record (a monotone map of the statistic)
     is_member: np.ndarray
     index: np.ndarray  # the evaluation records, as indices into the digits
     seconds: float
 
 
 def split_for(cfg: ExperimentConfig, digits: Digits) -> Splits:
-    return make_splits(len(digits), train_size=cfg.train_size, non_member_size=cfg.non_member_size,
+    return make_splits(len(digits), train_size=cfg.train_size, non_member_size=cfg.non_members,
                        test_size=cfg.test_size, seed=cfg.seed, min_shadow_pool=2, validation_size=cfg.validation_size)
+
+
+def check_feasible(cfg: ExperimentConfig, digits: Digits) -> Splits:
+    """Everything about `cfg` that can fail on this data fails here, before any training."""
+    splits = split_for(cfg, digits)
+    shadow_draw(cfg, splits.shadow_pool, 0)
+    if needs_references(cfg.attacks):
+        reference_plan(cfg, eval_records(cfg, splits)[0], splits.shadow_pool)
+    return splits
 
 
 def train_target(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn = no_progress) -> TargetRun:
@@ -83,31 +100,40 @@ def train_target(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn 
                      test_accuracy=accuracy(model, *test), seconds=time.perf_counter() - start)
 
 
-def shadow_size(cfg: ExperimentConfig, splits: Splits) -> int:
-    """Each shadow trains on as many records as the target, or on half the pool if that is smaller."""
-    return min(cfg.train_size, len(splits.shadow_pool) // 2)
+def shadow_draw(cfg: ExperimentConfig, pool: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shadow k's records from the attacker's pool: (trained on, early-stopping validation, kept out).
+
+    A shadow trains exactly like the target: on as many records, with a validation split of the
+    target's size when the target stops early. Its non-members for the attack data are kept apart
+    from that validation split, as the target's are."""
+    size, val = cfg.train_size, cfg.validation_size
+    out = min(size, len(pool) - size - val)
+    if out < min(size, MIN_SHADOW_OUT):
+        raise ValueError(
+            f"each shadow model trains on {size:,} digits like the target" + (f", keeps {val:,} for early stopping"
+                                                                              if val else "")
+            + f" and needs at least {min(size, MIN_SHADOW_OUT)} more as non-members, but the attacker's pool holds only "
+            f"{len(pool):,}: use a smaller train size, or full MNIST (--data-dir)")
+    order = np.random.default_rng([cfg.seed, 2, k]).permutation(pool)
+    return order[:size], order[size:size + val], order[size + val:size + val + out]
 
 
 def train_shadows(cfg: ExperimentConfig, digits: Digits, splits: Splits, *,
                   progress: ProgressFn = no_progress) -> ShadowRun:
-    """k shadows, each trained like the target on its own random in-half of the attacker's pool."""
+    """k shadows, each trained like the target on its own random draw from the attacker's pool.
+    Each contributes as many of its members as it has non-members to the attack data."""
     start = time.perf_counter()
-    size = shadow_size(cfg, splits)
     models, parts = [], []
     for k in range(cfg.shadows):
-        rng = np.random.default_rng([cfg.seed, 2, k])
-        chosen = rng.choice(splits.shadow_pool, size=2 * size, replace=False)
-        inside, outside = chosen[:size], chosen[size:]
-        stage = f"shadow {k + 1}/{cfg.shadows}"
-        # Early stopping, if the target used it, watches part of the shadow's own "out" half.
-        validation = digits.tensors(outside[:cfg.validation_size]) if cfg.validation_size else None
+        inside, validation, outside = shadow_draw(cfg, splits.shadow_pool, k)
         model, _ = train_model(cfg.train, *digits.tensors(inside), seed=cfg.seed * 1000 + k + 1,
-                               validation=validation, progress=progress, stage=stage)
-        both = np.concatenate([inside, outside])
+                               validation=digits.tensors(validation) if len(validation) else None,
+                               progress=progress, stage=f"shadow {k + 1}/{cfg.shadows}")
+        both = np.concatenate([inside[:len(outside)], outside])
         parts.append(AttackData(predict_logits(model, digits.tensors(both)[0]), digits.labels[both],
-                                np.r_[np.ones(size, bool), np.zeros(size, bool)]))
+                                np.r_[np.ones(len(outside), bool), np.zeros(len(outside), bool)]))
         models.append(model)
-    return ShadowRun(models, AttackData.concat(parts), size, time.perf_counter() - start)
+    return ShadowRun(models, AttackData.concat(parts), cfg.train_size, time.perf_counter() - start)
 
 
 def needs_references(names: tuple[str, ...]) -> bool:
@@ -139,9 +165,11 @@ def run_attacks(target: TargetRun, shadows: ShadowRun | None, digits: Digits, na
         attack = make_attack(name)
         if fit_data[attack.needs] is None:
             raise ValueError(f"attack {name!r} needs {attack.needs} models, and none were given")
-        scores = attack.fit(fit_data[attack.needs]).score(logits, labels, query)
-        metrics, curve = evaluate(scores, is_member)
-        runs[name] = AttackRun(name, attack, metrics, curve, scores, is_member, index, time.perf_counter() - start)
+        statistic = attack.fit(fit_data[attack.needs]).statistic(logits, labels, query)
+        probability = attack.score(logits, labels, query)
+        metrics, curve = evaluate(statistic, probability, is_member, seed=target.config.seed)
+        runs[name] = AttackRun(name, attack, metrics, curve, statistic, probability, is_member, index,
+                               time.perf_counter() - start)
         progress(Progress("attacks", i, len(names), {name + "_auc": metrics.auc}))
     return runs
 
@@ -158,23 +186,41 @@ class ExperimentResult:
 
     def to_json(self) -> dict:
         s = self.target.splits
+        evaluated = next(iter(self.attacks.values())).metrics
+        refs = self.references
         return {
             "config": self.config.to_dict(),
             "data": {"source": self.source, "members": len(s.members), "non_members": len(s.non_members),
-                     "eval_members": len(s.non_members), "shadow_pool": len(s.shadow_pool), "test": len(s.test),
+                     "eval_members": evaluated.members, "eval_non_members": evaluated.non_members,
+                     "shadow_pool": len(s.shadow_pool), "test": len(s.test), "validation": len(s.validation),
                      "shadow_train_size": self.shadows.train_size,
-                     "references": 0 if self.references is None else len(self.references.models)},
+                     "references": 0 if refs is None else len(refs.models),
+                     "reference_pool": 0 if refs is None else len(refs.index),
+                     "reference_train_size": 0 if refs is None else int(refs.data.keep.sum(axis=1).max()),
+                     "population": 0 if refs is None else len(refs.population_index)},
             "target": {"train_accuracy": self.target.train_accuracy, "test_accuracy": self.target.test_accuracy,
                        "seconds": self.target.seconds, "epochs_run": len(self.target.history),
                        "epsilon": self.target.epsilon,
                        "delta": self.config.train.dp_delta if self.config.train.private else None},
             "attacks": {name: {**run.metrics.to_dict(), "seconds": run.seconds} for name, run in self.attacks.items()},
-            "chance_band": list(chance_band(len(s.non_members), len(s.non_members))),  # AUCs a coin flip scores (95%)
+            # AUCs a coin flip scores 95% of the time on this many members and non-members
+            "chance_band": list(chance_band(evaluated.members, evaluated.non_members)),
             "seconds": self.seconds,
         }
 
+    def record_scores(self) -> list[dict]:
+        """One row per scored record: dataset index, true membership (1 member, 0 non-member), and each
+        attack's statistic and member probability. Every metric can be recomputed from these rows."""
+        first = next(iter(self.attacks.values()))
+        rows = [{"index": int(i), "member": int(m)} for i, m in zip(first.index, first.is_member)]
+        for name, run in self.attacks.items():
+            for row, stat, prob in zip(rows, run.statistic, run.probability):
+                row[f"{name}_statistic"], row[f"{name}_probability"] = float(stat), float(prob)
+        return rows
+
 
 def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn = no_progress) -> ExperimentResult:
+    check_feasible(cfg, digits)
     target = train_target(cfg, digits, progress=progress)
     shadows = train_shadows(cfg, digits, target.splits, progress=progress)
     seconds = {"target": target.seconds, "shadows": shadows.seconds}

@@ -1,5 +1,6 @@
-"""Reference models for LiRA and RMIA: many LeNets, each trained like the target on a
-random half of a pool that holds the records to be scored.
+"""Reference models for LiRA and RMIA: many LeNets, each trained exactly like the target (same
+configuration, as many records, early stopping on a validation split of its own) on part of a
+pool that holds the records to be scored.
 
 Unlike shadow models, reference models may train on the very records the attack will
 ask about (that is LiRA's threat model: the attacker knows the candidates, not their
@@ -19,6 +20,7 @@ from .progress import ProgressFn, no_progress
 from .training import predict_logits
 
 POPULATION_SIZE = 1000  # RMIA's population samples z, from the attacker's pool, outside the reference pool
+MIN_POPULATION = 500  # fewer, and RMIA's fraction of the population beaten is too coarse to rank records
 
 
 @dataclass
@@ -44,28 +46,46 @@ class ReferenceSet:
         return ReferenceQuery(logits, np.zeros(logits.shape[:2], bool), target_population_logits)
 
 
-def reference_pool(eval_index: np.ndarray, shadow_pool: np.ndarray, *, train_size: int,
-                   seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The scored records, topped up from the attacker's pool so that a half is one training set."""
-    rng = np.random.default_rng([seed, 4])
-    spare = rng.permutation(shadow_pool)
-    top_up = max(0, min(2 * train_size - len(eval_index), len(spare) - 1))
-    pool = np.concatenate([eval_index, spare[:top_up]])
-    population = spare[top_up:top_up + POPULATION_SIZE]
-    return pool, population
+@dataclass(frozen=True)
+class ReferencePlan:
+    pool: np.ndarray  # the scored records first, then records from the attacker's pool
+    population: np.ndarray  # RMIA's population samples: no reference model trains on them
+    validation: np.ndarray  # early stopping for every reference model, as the target has
+
+
+def reference_plan(cfg, eval_index: np.ndarray, shadow_pool: np.ndarray) -> ReferencePlan:
+    """Reference models train exactly like the target (cfg: ExperimentConfig), on cfg.train_size records
+    of a pool that holds every scored record. From the attacker's pool, in this order: the validation
+    split, the population, then a top-up of the pool towards twice a training set."""
+    size, val = cfg.train_size, cfg.validation_size
+    spare = np.random.default_rng([cfg.seed, 4]).permutation(shadow_pool)
+    validation, rest = spare[:val], spare[val:]
+    population = rest[:POPULATION_SIZE]
+    top_up = rest[len(population):][:max(0, 2 * size - len(eval_index))]
+    pool = np.concatenate([eval_index, top_up])
+    if len(population) < MIN_POPULATION or len(pool) <= size:
+        raise ValueError(
+            f"reference models train on {size:,} digits like the target, so their pool must hold more than that, "
+            f"and RMIA needs at least {MIN_POPULATION} population digits besides; the {len(eval_index):,} scored "
+            f"records and the attacker's {len(shadow_pool):,} digits give a pool of {len(pool):,} and a population "
+            f"of {len(population):,}: use a smaller train size, or full MNIST (--data-dir)")
+    return ReferencePlan(pool, population, validation)
 
 
 def train_references(cfg, digits: Digits, eval_index: np.ndarray, shadow_pool: np.ndarray, *, count: int,
                      progress: ProgressFn = no_progress) -> ReferenceSet:
-    """`count` reference models on balanced random halves of the reference pool. cfg: ExperimentConfig."""
+    """`count` reference models, each on cfg.train_size records of the pool (cfg: ExperimentConfig);
+    every pool record is in as equal a share of them as the counts allow (the `keep` matrix)."""
     start = time.perf_counter()
-    pool, population = reference_pool(eval_index, shadow_pool, train_size=cfg.train_size, seed=cfg.seed)
-    keep = balanced_keep(count, len(pool), seed=cfg.seed)
-    x, y = digits.tensors(pool)
-    models = train_many(cfg.train, x, y, keep, seed=cfg.seed + 77, progress=progress, stage="reference")
-    x_pop = digits.tensors(population)[0]
+    plan = reference_plan(cfg, eval_index, shadow_pool)
+    keep = balanced_keep(count, len(plan.pool), per_model=cfg.train_size, seed=cfg.seed)
+    x, y = digits.tensors(plan.pool)
+    validation = digits.tensors(plan.validation) if len(plan.validation) else None
+    models = train_many(cfg.train, x, y, keep, seed=cfg.seed + 77, validation=validation, progress=progress,
+                        stage="reference")
+    x_pop = digits.tensors(plan.population)[0]
     data = ReferenceData(
-        logits=np.stack([predict_logits(m, x) for m in models]), labels=digits.labels[pool], keep=keep,
+        logits=np.stack([predict_logits(m, x) for m in models]), labels=digits.labels[plan.pool], keep=keep,
         population_logits=np.stack([predict_logits(m, x_pop) for m in models]),
-        population_labels=digits.labels[population])
-    return ReferenceSet(models, pool, population, data, time.perf_counter() - start)
+        population_labels=digits.labels[plan.population])
+    return ReferenceSet(models, plan.pool, plan.population, data, time.perf_counter() - start)

@@ -2,57 +2,82 @@
 
 import numpy as np
 
-from .attacks import LABELS
+from .attacks import IN_SAMPLE_NOTE, LABELS
+
+
+def with_interval(value: float | None, interval, digits: int = 3) -> str:
+    """'0.669 [0.620, 0.716]', or 'n/a' for a figure the data cannot resolve."""
+    if value is None:
+        return "n/a"
+    return f"{value:.{digits}f} [{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
 
 
 def attack_table(attacks: dict[str, dict]) -> str:
-    """One row per attack, from the JSON form of the results."""
-    head = f"{'attack':38s} {'acc':>6s} {'prec':>6s} {'rec':>6s} {'f1':>6s} {'auc':>6s} {'tpr@1%':>7s} {'tpr@.1%':>7s} {'adv':>6s} {'sec':>6s}"
-    rows = [head, "-" * len(head)]
-    for name, m in attacks.items():
-        rows.append(f"{LABELS.get(name, name):38s} {m['accuracy']:6.3f} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f}"
-                    f" {m['auc']:6.3f} {m['tpr_at_fpr']['0.01']:7.3f} {m['tpr_at_fpr']['0.001']:7.3f}"
-                    f" {m['advantage']:6.3f} {m['seconds']:6.2f}")
-    return "\n".join(rows)
+    """One row per attack, from the JSON form of the results; 95% bootstrap intervals in brackets."""
+    cells = {"AUC": lambda m: with_interval(m["auc"], m["auc_ci"]),
+             "TPR@1%FPR": lambda m: with_interval(m["tpr_at_fpr"]["0.01"], m["tpr_at_fpr_ci"]["0.01"]),
+             "TPR@0.1%FPR": lambda m: with_interval(m["tpr_at_fpr"]["0.001"], m["tpr_at_fpr_ci"]["0.001"]),
+             "advantage": lambda m: with_interval(m["advantage"], m["advantage_ci"]),
+             "accuracy": lambda m: with_interval(m["accuracy"], m["accuracy_ci"]),
+             "prec": lambda m: f"{m['precision']:.3f}", "rec": lambda m: f"{m['recall']:.3f}",
+             "sec": lambda m: f"{m['seconds']:.1f}"}
+    rows = [["attack", *cells]] + [[LABELS.get(n, n), *(f(m) for f in cells.values())] for n, m in attacks.items()]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
 
 
 def run_summary(result: dict) -> str:
     t, d = result["target"], result["data"]
     lines = [
         f"data: {d['source']}; target members {d['members']}, held-out non-members {d['non_members']},"
-        f" shadow pool {d['shadow_pool']} (each shadow trains on {d['shadow_train_size']})",
+        f" shadow pool {d['shadow_pool']} (each shadow trains on {d['shadow_train_size']})"
+        + (f"; {d['references']} reference models, each on {d['reference_train_size']} of a {d['reference_pool']}-record"
+           f" pool, RMIA population {d['population']}" if d.get("references") else ""),
         f"target: train accuracy {t['train_accuracy']:.4f}, test accuracy {t['test_accuracy']:.4f},"
         f" gap {t['train_accuracy'] - t['test_accuracy']:+.4f}, {t['seconds']:.1f} s"
         + (f"; DP-SGD epsilon {t['epsilon']:.2f} at delta {t['delta']:g}" if t.get("epsilon") is not None else ""),
         "seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items()),
+        f"scored: {d['eval_members']} members and {d['eval_non_members']} non-members, none seen by any attack."
+        " Accuracy, precision and recall at each attack's decision rule and a 50% member prior;"
+        " 95% bootstrap intervals in brackets.",
         "",
         attack_table(result["attacks"]),
     ]
     low, high = result["chance_band"]
     lines.append(f"\nAUCs from {low:.3f} to {high:.3f} are what a coin flip scores 95% of the time on "
-                 f"{d['eval_members']} + {d['non_members']} records: indistinguishable from guessing.")
-    if "oracle" in result["attacks"]:
-        lines.append("oracle = the attack model fitted and scored on the target's true membership (the seed's"
-                     " setting): an upper bound, not an attack.")
+                 f"{d['eval_members']} + {d['eval_non_members']} records: indistinguishable from guessing.")
+    notes = {note for m in result["attacks"].values() for note in m["tpr_at_fpr_note"].values()}
+    lines += [f"n/a: {note}." for note in sorted(notes)]
+    if "seed_in_sample" in result["attacks"]:
+        lines.append(IN_SAMPLE_NOTE)
     return "\n".join(lines)
 
 
 def result_rows(result, *, run: int, target: str) -> list[dict]:
-    """The seed's columns (run, epochs, accuracy, precision, recall, F1, time) plus AUC and TPR@1%FPR,
-    one row per attack of an `ExperimentResult`."""
+    """The seed's columns (run, epochs, accuracy, precision, recall, F1, time) plus AUC, TPR at 1% and 0.1%
+    FPR (None where unresolved) and advantage, each with its 95% interval; one row per attack of an
+    `ExperimentResult`."""
     cfg = result.config
     rows = []
     for name, r in result.attacks.items():
         m = r.metrics
-        rows.append({"run": run, "target": target, "epochs": cfg.train.epochs, "train_size": cfg.train_size,
-                     "dropout": cfg.train.dropout, "weight_decay": cfg.train.weight_decay, "shadows": cfg.shadows,
-                     "attack": name, "accuracy": m.accuracy, "precision": m.precision, "recall": m.recall,
-                     "f1": m.f1, "time_s": r.seconds, "auc": m.auc, "tpr_at_1pct_fpr": m.tpr_at_fpr["0.01"],
-                     "tpr_at_0.1pct_fpr": m.tpr_at_fpr["0.001"], "advantage": m.advantage})
+        row = {"run": run, "target": target, "epochs": cfg.train.epochs, "train_size": cfg.train_size,
+               "dropout": cfg.train.dropout, "weight_decay": cfg.train.weight_decay, "shadows": cfg.shadows,
+               "attack": name, "members": m.members, "non_members": m.non_members}
+        for key, value, interval in (("auc", m.auc, m.auc_ci),
+                                     ("tpr_at_1pct_fpr", m.tpr_at_fpr["0.01"], m.tpr_at_fpr_ci["0.01"]),
+                                     ("tpr_at_0.1pct_fpr", m.tpr_at_fpr["0.001"], m.tpr_at_fpr_ci["0.001"]),
+                                     ("advantage", m.advantage, m.advantage_ci),
+                                     ("accuracy", m.accuracy, m.accuracy_ci)):
+            row[key] = value
+            row[f"{key}_low"], row[f"{key}_high"] = interval if interval is not None else (None, None)
+        rows.append({**row, "precision": m.precision, "recall": m.recall, "f1": m.f1, "time_s": r.seconds})
     return rows
 
 
 def most_exposed(scores: np.ndarray, is_member: np.ndarray, k: int = 10) -> np.ndarray:
-    """Positions of the k members an attack is surest about, highest member probability first."""
+    """Positions of the k members an attack is surest about, highest score first (statistic or
+    probability: the probability is a monotone map of the statistic, so the order is the same)."""
     members = np.flatnonzero(is_member)
     return members[np.argsort(-scores[members], kind="stable")[:k]]

@@ -44,7 +44,7 @@ from .training import EpochStats
 STORE_ENV = "MIA_STORE_DIR"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "model_store"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-FORMAT = 1
+FORMAT = 2  # 2: held-out non-members no longer match the member count, so splits differ from format 1
 
 
 class StoreError(Exception):
@@ -170,6 +170,9 @@ class ModelStore:
             raise StoreError(f"no stored model named {name!r} in {self.root}") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise StoreError(f"{path}: not valid JSON ({err})") from None
+        if isinstance(meta, dict) and isinstance(meta.get("format"), int) and meta["format"] < FORMAT:
+            raise StoreError(f"{name!r} was saved by an earlier version of this project (store format "
+                             f"{meta['format']}, whose data splits differ): delete {path.parent} and build it again")
         if not isinstance(meta, dict) or meta.get("format") != FORMAT or "config" not in meta:
             raise StoreError(f"{path}: not a model-store metadata file (format {FORMAT})")
         return meta

@@ -3,6 +3,7 @@
 import itertools
 from dataclasses import replace
 
+from .attacks import REALISTIC
 from .config import ExperimentConfig, TrainConfig
 from .data import Digits
 from .pipeline import run_experiment
@@ -54,19 +55,24 @@ def sweep(base: ExperimentConfig, digits: Digits, grid: dict[str, list], *, prog
 
 
 def point_row(point: dict, cfg: ExperimentConfig, result: dict) -> dict:
-    """One flat row: the point's settings, the target's accuracy and epsilon, each attack's figures,
-    and the strongest realistic attack's (the oracle aside)."""
+    """One flat row: the point's settings, the target's accuracy and epsilon, each attack's figures with
+    the AUC's 95% interval, and the strongest realistic attack's (the seed's in-sample fit aside).
+    An unresolved TPR is an empty cell."""
     t = result["target"]
     row = {**{k: ("" if v is None else v) for k, v in point.items()}, "seed": cfg.seed,
            "members": cfg.train_size, "train_accuracy": t["train_accuracy"], "test_accuracy": t["test_accuracy"],
            "gap": t["train_accuracy"] - t["test_accuracy"], "epsilon": "" if t["epsilon"] is None else t["epsilon"]}
-    realistic = {n: m for n, m in result["attacks"].items() if n != "oracle"}
     for name, m in result["attacks"].items():
-        row[f"{name}_auc"] = m["auc"]
-        row[f"{name}_tpr_at_1pct_fpr"] = m["tpr_at_fpr"]["0.01"]
+        row[f"{name}_auc"], (row[f"{name}_auc_low"], row[f"{name}_auc_high"]) = m["auc"], m["auc_ci"]
+        tpr = m["tpr_at_fpr"]["0.01"]
+        row[f"{name}_tpr_at_1pct_fpr"] = "" if tpr is None else tpr
         row[f"{name}_accuracy"] = m["accuracy"]
-    row["best_auc"] = max(m["auc"] for m in realistic.values())
-    row["best_tpr"] = max(m["tpr_at_fpr"]["0.01"] for m in realistic.values())
+    realistic = {n: m for n, m in result["attacks"].items() if n in REALISTIC}
+    best = max(realistic, key=lambda n: realistic[n]["auc"])
+    row["best_attack"], row["best_auc"] = best, realistic[best]["auc"]
+    row["best_auc_low"], row["best_auc_high"] = realistic[best]["auc_ci"]
+    tprs = [m["tpr_at_fpr"]["0.01"] for m in realistic.values() if m["tpr_at_fpr"]["0.01"] is not None]
+    row["best_tpr"] = max(tprs) if tprs else ""
     row["best_accuracy"] = max(m["accuracy"] for m in realistic.values())
     row["seconds"] = sum(result["seconds"].values())
     return row

@@ -22,9 +22,9 @@ DEMO_REFERENCES = {"demo-overfit": 8, "demo-defended": 2}  # fewer for the large
 
 
 def demo_configs(*, small: bool = False) -> dict[str, ExperimentConfig]:
-    """The demo's two targets, attacked by every attack (the oracle too: its figure is the upper bound
-    shown beside the others). `small` is a seconds-long version for tests and slow machines."""
-    configs = {name: replace(preset(p), attacks=SHADOW_ATTACKS + REFERENCE_ATTACKS + ("oracle",),
+    """The demo's two targets, attacked by every attack (and the seed's in-sample fit, shown beside them
+    for the comparison with the seed). `small` is a seconds-long version for tests and slow machines."""
+    configs = {name: replace(preset(p), attacks=SHADOW_ATTACKS + REFERENCE_ATTACKS + ("seed_in_sample",),
                              references=DEMO_REFERENCES[name]) for name, p in DEMO.items()}
     if small:
         configs = {name: replace(cfg.with_train(epochs=min(cfg.train.epochs, 10)), train_size=min(cfg.train_size, 500),
@@ -77,7 +77,7 @@ def build_demo(store: ModelStore, digits: Digits, *, progress: ProgressFn = no_p
 class LoadedTarget:
     name: str
     target: TargetRun
-    attacks: dict[str, MembershipAttack]  # fitted on the stored shadow / reference outputs; no oracle
+    attacks: dict[str, MembershipAttack]  # fitted on the stored shadow / reference outputs; no in-sample fit
     references: ReferenceSet | None = None
     population_logits: np.ndarray | None = None  # the target on the references' population samples
 

@@ -1,8 +1,8 @@
-"""Run the shadow-model attack and the threshold baselines on a stored target."""
+"""Run the shadow-model attack, the threshold baselines, LiRA and RMIA on a stored target."""
 
 import streamlit as st
 
-from mia_core.attacks import ATTACKS, LABELS
+from mia_core.attacks import ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC
 from mia_core.report import most_exposed, result_rows
 from mia_core.reproduce import csv_text
 from mia_core.store import StoreError
@@ -23,7 +23,7 @@ with st.form("attack"):
     shadows = c1.slider("Shadow models", 1, 16, 4)
     references = c2.slider("Reference models (LiRA, RMIA)", 2, 32, 8, step=2,
                            help="Trained once per target and count, then kept in the model store.")
-    attacks = st.multiselect("Attacks", list(ATTACKS), default=[*SHADOW_ATTACKS, "oracle"],
+    attacks = st.multiselect("Attacks", list(ATTACKS), default=[*SHADOW_ATTACKS, "seed_in_sample"],
                              format_func=lambda a: LABELS[a])
     submitted = st.form_submit_button("Run the attack", type="primary")
 
@@ -42,7 +42,8 @@ if submitted:
         st.stop()
     runs.append({"rows": result_rows(result, run=len(runs) + 1, target=name),
                  "curves": {a: r.curve for a, r in result.attacks.items()},
-                 "scores": {a: (r.scores, r.is_member) for a, r in result.attacks.items()},
+                 "scores": {a: (r.probability, r.is_member) for a, r in result.attacks.items()},
+                 "record_scores": csv_text(result.record_scores()),
                  "index": next(iter(result.attacks.values())).index,
                  "target": name, "gap": result.target.gap})
 
@@ -52,11 +53,16 @@ if not runs:
 
 table = [row for run in runs for row in run["rows"]]
 st.subheader("Results")
-st.caption("Accuracy, precision, recall and F1 at each attack's own decision rule, on equal numbers of held-out "
-           "members and non-members. The oracle is fitted on the target's true membership: an upper bound, as in "
-           "the seed project, not an attack.")
+st.caption("Scored on held-out members and non-members that no attack saw; `_low` and `_high` bound each figure's "
+           "95% bootstrap interval. Accuracy, precision, recall and F1 at each attack's own decision rule and a 50% "
+           "member prior. An empty TPR cell is one the non-members cannot resolve (it needs 10 / FPR of them). "
+           + IN_SAMPLE_NOTE)
 st.dataframe(table, hide_index=True, width="stretch")
-st.download_button("Download CSV", csv_text(table), "attack_results.csv", "text/csv")
+c1, c2 = st.columns(2)
+c1.download_button("Download the table (CSV)", csv_text(table), "attack_results.csv", "text/csv")
+c2.download_button("Download per-record scores of the last run (CSV)", runs[-1]["record_scores"], "record_scores.csv",
+                   "text/csv", help="One row per scored record: dataset index, true membership (1 member, 0 "
+                                    "non-member), and each attack's statistic and member probability.")
 
 c1, c2 = st.columns(2)
 c1.plotly_chart(metrics_per_run(table, "auc"), width="stretch")
@@ -70,7 +76,7 @@ for i, (attack, (scores, is_member)) in enumerate(last["scores"].items()):
     cols[i % 3].plotly_chart(score_histogram(scores, is_member, LABELS[attack]), width="stretch")
 
 st.subheader("Most exposed training digits")
-attack = st.selectbox("Ranked by", [a for a in last["scores"] if a != "oracle"], format_func=lambda a: LABELS[a])
+attack = st.selectbox("Ranked by", [a for a in last["scores"] if a in REALISTIC], format_func=lambda a: LABELS[a])
 scores, is_member = last["scores"][attack]
 top = most_exposed(scores, is_member, 10)
 st.plotly_chart(exposed_digits(digits().images[last["index"][top]], scores[top]), width="stretch")

@@ -14,10 +14,10 @@ from ui.state import StreamlitProgress, digits, display_path, readable_results, 
 
 SWEEP = results_path("sweep.csv")
 SHOWN_SWEEPS = ("sweep.csv", "split_sweep.csv")  # the page's own sweep, and the Split-AI one from the command line
-SEED_ACCURACIES = {"seed, overfitted (oracle)": 0.9167, "seed, defended": 0.5026}
+SEED_ACCURACIES = {"seed, overfitted (in-sample)": 0.9167, "seed, defended": 0.5026}
 BASE = preset("overfit")  # every defence is measured at the overfitted target's training-set size
 SPLIT = preset("split")  # the same 200 members; 20 sub-models of 40 epochs and 4 shadows keep a run near a minute
-CHANCE = chance_band(BASE.non_member_size, BASE.non_member_size)
+CHANCE = chance_band(BASE.eval_members, BASE.non_members)
 SHOWN_METRICS = (("Test accuracy", "test_accuracy", ".1%", "normal"), ("Train-test gap", "gap", "+.1%", "inverse"),
                  ("Best attack AUC", "best_auc", ".3f", "inverse"), ("Best TPR @ 1% FPR", "best_tpr", ".3f", "inverse"))
 
@@ -55,10 +55,15 @@ if submitted:
 if runs:
     last, first = runs[-1], runs[0]
     for col, (label, key, fmt, colour) in zip(st.columns(4), SHOWN_METRICS):
-        col.metric(label, f"{last[key]:{fmt}}", f"{last[key] - first[key]:+{fmt.lstrip('+')}}",
-                   delta_color=colour)
+        if last[key] == "":  # a TPR the non-members cannot resolve
+            col.metric(label, "n/a")
+            continue
+        change = f"{last[key] - first[key]:+{fmt.lstrip('+')}}" if first[key] != "" else None
+        col.metric(label, f"{last[key]:{fmt}}", change, delta_color=colour)
     st.caption(f"Changes are against this session's first run. An AUC from {CHANCE[0]:.3f} to {CHANCE[1]:.3f} is what "
-               f"a coin flip scores 95% of the time on {BASE.non_member_size} + {BASE.non_member_size} records. " +
+               f"a coin flip scores 95% of the time on {BASE.eval_members} members + {BASE.non_members} non-members. "
+               f"Last run's best attack: {last['best_attack']}, AUC {last['best_auc']:.3f} "
+               f"[{last['best_auc_low']:.3f}, {last['best_auc_high']:.3f}] (95% interval). " +
                (f"DP-SGD spent epsilon {last['epsilon']:.2f} (delta 1e-5)." if last["epsilon"] not in ("", None) else ""))
     st.dataframe([{"run": i + 1, "settings": describe(r), "test acc": r["test_accuracy"], "gap": r["gap"],
                    "best AUC": r["best_auc"], "best TPR@1%": r["best_tpr"], "epsilon": r["epsilon"]}
@@ -88,5 +93,5 @@ st.plotly_chart(privacy_utility(series, labels=describe, baseline=undefended, se
                                 chance_auc=CHANCE), width="stretch")
 st.caption("Up and to the left is better: accuracy kept, attack pushed to chance (dotted lines; the grey band is "
            "where a coin flip's AUC falls). Dashed lines: the seed project's published attack accuracies (its 91.67% "
-           "was an oracle figure). Sweeps from " + ", ".join(f"`{display_path(p)}`" for p in shown) + "." if shown else
+           "was an in-sample figure). Error bars: the best attack's 95% AUC interval. Sweeps from " + ", ".join(f"`{display_path(p)}`" for p in shown) + "." if shown else
            "Points from this session's runs.")

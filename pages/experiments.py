@@ -11,9 +11,10 @@ RESULTS = results_path("results.csv")
 st.title("Experiments")
 st.markdown(
     "The seed project reported 91.67% attack accuracy on an overfitted target and about 50% on a defended one. "
-    "Its code trained no shadow models: its attack model was fitted **and scored** on the target's true "
-    "membership. That is the **oracle** row here, an upper bound. The realistic attack uses shadow models and "
-    "is scored on held-out members and non-members it never saw.")
+    "Its code trained no shadow models: its attack model was fitted **and scored** on the target's own "
+    "membership labels. That is the **seed's in-sample fit** row here: it measures how well an attack model "
+    "memorises labels it is scored on, not what the target leaks, and no attacker has those labels. The "
+    "realistic attack uses shadow models and is scored on held-out members and non-members it never saw.")
 
 with st.form("reproduce"):
     epochs = st.multiselect("Epoch counts", [5, 10, 20, 25, 50, 100], default=[20, 25, 50, 100])

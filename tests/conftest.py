@@ -14,7 +14,7 @@ def digits():
 def tiny_overfit() -> ExperimentConfig:
     """Small and memorising: 100 members, 40 epochs, 2 shadows (a few seconds on 2 cores)."""
     return ExperimentConfig(train_size=100, shadows=2, seed=0, test_size=500,
-                            attacks=("shadow", "loss", "confidence", "entropy", "modified_entropy", "oracle"),
+                            attacks=("shadow", "loss", "confidence", "entropy", "modified_entropy", "seed_in_sample"),
                             train=TrainConfig(epochs=40, batch_size=32, device="cpu"))
 
 

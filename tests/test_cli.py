@@ -11,19 +11,48 @@ SMALL = ["--train-size", "60", "--epochs", "4", "--shadows", "1", "--quiet"]
 
 def test_run_writes_the_documented_json(tmp_path, capsys):
     out = tmp_path / "r.json"
-    assert main(["run", "--preset", "overfit", *SMALL, "--attacks", "shadow,loss,oracle", "--json", str(out)]) == 0
+    assert main(["run", "--preset", "overfit", *SMALL, "--attacks", "shadow,loss,seed_in_sample", "--json", str(out)]) == 0
     r = json.loads(out.read_text())
     assert r["config"]["train_size"] == 60 and r["config"]["train"]["epochs"] == 4
-    assert r["data"]["members"] == 60 and r["data"]["non_members"] == 60 and "embedded" in r["data"]["source"]
+    assert r["data"]["members"] == 60 and r["data"]["non_members"] == 1000 and "embedded" in r["data"]["source"]
+    assert (r["data"]["eval_members"], r["data"]["eval_non_members"]) == (60, 1000)
     assert {"train_accuracy", "test_accuracy", "seconds"} <= set(r["target"])
-    assert set(r["attacks"]) == {"shadow", "loss", "oracle"}
+    assert set(r["attacks"]) == {"shadow", "loss", "seed_in_sample"}
     for m in r["attacks"].values():
         assert {"accuracy", "precision", "recall", "f1", "auc", "advantage", "seconds"} <= set(m)
-        assert set(m["tpr_at_fpr"]) == {"0.01", "0.001"}
+        for figure in ("auc", "advantage", "accuracy"):  # every figure with its 95% interval around it
+            low, high = m[f"{figure}_ci"]
+            assert low <= m[figure] <= high and low < high
+        # 1,000 non-members resolve a TPR at 1% FPR, not at 0.1%: that one is null, with the reason
+        assert m["tpr_at_fpr"]["0.01"] is not None and len(m["tpr_at_fpr_ci"]["0.01"]) == 2
+        assert m["tpr_at_fpr"]["0.001"] is None and m["tpr_at_fpr_ci"]["0.001"] is None
+        assert "needs at least 10,000 non-members" in m["tpr_at_fpr_note"]["0.001"]
     low, high = r["chance_band"]
     assert low < 0.5 < high and high - 0.5 == pytest.approx(0.5 - low)
     table = capsys.readouterr().out
-    assert "Shadow models (Shokri)" in table and "upper bound" in table and "coin flip" in table
+    assert "Shadow models (Shokri)" in table and "coin flip" in table and "upper bound" not in table
+    assert "seed_in_sample = the seed project's setting" in table and "n/a: TPR at 0.1% FPR needs" in table
+
+
+def test_per_record_scores_recompute_every_auc_of_the_json(tmp_path):
+    """The CSV alone reproduces the JSON: its membership column against each attack's statistic."""
+    import csv
+
+    from sklearn.metrics import roc_auc_score
+
+    out, scores = tmp_path / "r.json", tmp_path / "scores.csv"
+    assert main(["run", *SMALL, "--attacks", "shadow,loss,entropy", "--non-members", "300",
+                 "--json", str(out), "--scores", str(scores)]) == 0
+    r = json.loads(out.read_text())
+    rows = list(csv.DictReader(scores.open()))
+    assert len(rows) == 60 + 300 and sum(int(row["member"]) for row in rows) == 60
+    member = [int(row["member"]) for row in rows]
+    for name, m in r["attacks"].items():
+        statistic = [float(row[f"{name}_statistic"]) for row in rows]
+        probability = [float(row[f"{name}_probability"]) for row in rows]
+        assert roc_auc_score(member, statistic) == pytest.approx(m["auc"], abs=1e-9)
+        assert roc_auc_score(member, probability) == pytest.approx(m["auc"], abs=1e-9)  # calibration kept the order
+    assert m["tpr_at_fpr"]["0.01"] is None and "1,000 non-members" in m["tpr_at_fpr_note"]["0.01"]
 
 
 def test_split_ai_from_the_command_line(tmp_path):
@@ -54,6 +83,8 @@ def test_same_seed_same_json(tmp_path):
     (["--epochs", "many"], "'many' is not a number"),
     (["--weight-decay", "-1"], "weight decay must be non-negative"),
     (["--split-models", "4", "--split-held-out", "4"], "out of 1 to 3 sub-models"),
+    (["--save", "../../x"], "model name '../../x' must be"),
+    (["--non-members", "0"], "'0' must be positive"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -73,15 +104,17 @@ def test_reproduce_writes_csv_and_markdown(tmp_path, digits):
     from mia_core.reproduce import markdown, read_csv, reproduce, write_csv
 
     base = ExperimentConfig(train_size=60, shadows=1, train=TrainConfig(device="cpu"))
-    rows = reproduce(digits, epochs=(2, 3), seeds=2, settings={"overfit": base, "defended": base.with_train(dropout=0.5)})
+    rows = reproduce(digits, epochs=(2, 3), seeds=1, settings={"overfit": base, "defended": base.with_train(dropout=0.5)})
     assert [(r["setting"], r["epochs"], r["attack"]) for r in rows][:4] == [
-        ("overfit", 2, "shadow"), ("overfit", 2, "oracle"), ("overfit", 3, "shadow"), ("overfit", 3, "oracle")]
+        ("overfit", 2, "shadow"), ("overfit", 2, "seed_in_sample"), ("overfit", 3, "shadow"), ("overfit", 3, "seed_in_sample")]
     write_csv(rows, tmp_path / "results.csv")
     back = read_csv(tmp_path / "results.csv")
-    assert back[0]["setting"] == "overfit" and {"accuracy", "accuracy_std", "auc", "tpr_at_1pct_fpr", "seconds"} <= set(back[0])
+    assert back[0]["setting"] == "overfit" and {"accuracy", "accuracy_low", "auc", "tpr_at_1pct_fpr", "seconds"} <= set(back[0])
+    assert back[0]["auc_low"] <= back[0]["auc"] <= back[0]["auc_high"]
     md = markdown(rows)
     assert "Overfitted target" in md and "91.67" not in md  # no seed row for epochs 2-3
-    assert "oracle (seed's setting, upper bound)" in md
+    assert "seed's in-sample fit (not an attack)" in md and "upper bound" not in md
+    assert "± 0.00" not in md  # one seed: bootstrap intervals, not a std of one value
 
 
 def test_reference_attacks_from_the_command_line(tmp_path):
@@ -89,5 +122,14 @@ def test_reference_attacks_from_the_command_line(tmp_path):
     main(["run", *SMALL, "--attacks", "lira_online,lira_offline,rmia", "--references", "2", "--json", str(out)])
     r = json.loads(out.read_text())
     assert r["data"]["references"] == 2 and "references" in r["seconds"]
+    assert r["data"]["reference_train_size"] == 60  # trained like the target: as many records
+    assert r["data"]["population"] == 1000
     assert set(r["attacks"]) == {"lira_online", "lira_offline", "rmia"}
-    assert all(0 <= m["auc"] <= 1 for m in r["attacks"].values())
+
+
+def test_a_configuration_the_data_cannot_hold_fails_before_training(capsys):
+    """6,000 members leave the embedded data's attacker too few digits to train shadows of that size."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--preset", "dp", "--train-size", "6000", "--quiet"])
+    assert exit_info.value.code == 2
+    assert "each shadow model trains on 6,000 digits like the target" in capsys.readouterr().err

@@ -38,3 +38,15 @@ def test_train_many_is_deterministic_on_the_cpu(pool):
     b = train_many(TrainConfig(epochs=2, device="cpu"), x, y, keep, seed=3)
     for ma, mb in zip(a, b):
         assert all(torch.equal(p, q) for p, q in zip(ma.state_dict().values(), mb.state_dict().values()))
+
+
+def test_keep_matrix_spreads_each_record_over_as_equal_a_share_of_models_as_counts_allow():
+    keep = balanced_keep(16, 101, seed=0)  # half each by default
+    assert (keep.sum(axis=1) == 50).all()
+    assert keep.sum(axis=0).max() - keep.sum(axis=0).min() <= 1
+    small = balanced_keep(3, 1200, per_model=200, seed=0)  # reference models as small as a 200-member target
+    assert (small.sum(axis=1) == 200).all() and set(small.sum(axis=0)) == {0, 1}
+    pairs = balanced_keep(2, 10, seed=1)
+    assert (pairs[0] ^ pairs[1]).all()  # at half, complementary pairs
+    with pytest.raises(ValueError, match="must leave some of the 10 examples out"):
+        balanced_keep(2, 10, per_model=10, seed=0)

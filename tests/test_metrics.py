@@ -8,7 +8,7 @@ def test_metrics_against_hand_computed_values():
     # 4 members, 4 non-members. Decisions at 0.5: members -> T T T F, non-members -> T F F F.
     scores = np.array([0.9, 0.8, 0.6, 0.3, 0.7, 0.4, 0.2, 0.1])
     member = np.array([1, 1, 1, 1, 0, 0, 0, 0], bool)
-    m, curve = evaluate(scores, member)
+    m, curve = evaluate(scores, scores, member)
     assert m.accuracy == pytest.approx(6 / 8)
     assert m.precision == pytest.approx(3 / 4)
     assert m.recall == pytest.approx(3 / 4)
@@ -17,8 +17,60 @@ def test_metrics_against_hand_computed_values():
     assert m.auc == pytest.approx(13 / 16)
     # Best threshold 0.8 < t <= 0.9... advantage = max(TPR - FPR): at t=0.6, TPR 3/4, FPR 1/4 -> 0.5; at t=0.8: 2/4 - 0 = 0.5.
     assert m.advantage == pytest.approx(0.5)
-    assert m.tpr_at_fpr["0.01"] == pytest.approx(0.5)  # two members score above every non-member
+    # 4 non-members cannot resolve a TPR at 1% FPR (it needs 1,000): no number, a reason
+    assert m.tpr_at_fpr == {"0.01": None, "0.001": None} and m.tpr_at_fpr_ci == {"0.01": None, "0.001": None}
+    assert m.tpr_at_fpr_note["0.01"].startswith("TPR at 1.0% FPR needs at least 1,000 non-members")
+    assert curve.tpr_at_fpr(0.01) == pytest.approx(0.5)  # two members score above every non-member
     assert (m.members, m.non_members) == (4, 4)
+
+
+def test_accuracy_and_precision_are_at_a_fifty_percent_prior():
+    """1 member in 11: always answering "non-member" is 91% accurate on the raw counts, 50% at the stated prior."""
+    member = np.r_[np.ones(10, bool), np.zeros(100, bool)]
+    m, _ = evaluate(np.zeros(110), np.zeros(110), member)
+    assert m.accuracy == 0.5 and m.recall == 0 and m.precision == 0
+    decided = np.r_[np.ones(10), np.ones(10), np.zeros(90)]  # every member, and 10% of non-members
+    m, _ = evaluate(decided, decided, member)
+    assert m.accuracy == pytest.approx(0.95) and m.precision == pytest.approx(1 / 1.1)
+
+
+def test_the_resolution_rule():
+    from mia_core.metrics import needed_non_members, resolution_note
+
+    assert needed_non_members(0.01) == 1000 and needed_non_members(0.001) == 10_000
+    assert resolution_note(0.01, 1000) is None
+    assert "needs at least 1,000 non-members" in resolution_note(0.01, 999)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_vectorised_metrics_match_sklearn(seed):
+    """The bootstrap's fast forms against sklearn, on scores with ties."""
+    from mia_core.metrics import batch_advantage, batch_auc, batch_tpr_at_fpr
+
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.normal(0.5, 1, (3, 300)), 1)  # 3 resamples of 300 members
+    y = np.round(rng.normal(0, 1, (3, 2000)), 1)
+    for row in range(3):
+        member = np.r_[np.ones(300, bool), np.zeros(2000, bool)]
+        curve = roc(np.r_[x[row], y[row]], member)
+        assert batch_auc(x, y)[row] == pytest.approx(curve.auc)
+        assert batch_advantage(x, y)[row] == pytest.approx(curve.advantage)
+        for fpr in (0.01, 0.001, 0.05):
+            assert batch_tpr_at_fpr(x, y, fpr)[row] == pytest.approx(curve.tpr_at_fpr(fpr))
+
+
+def test_intervals_hold_the_figure_and_narrow_with_more_records():
+    rng = np.random.default_rng(0)
+    widths = []
+    for n in (200, 2000):
+        member = np.r_[np.ones(n, bool), np.zeros(n, bool)]
+        statistic = rng.normal(member * 0.5, 1)
+        m, _ = evaluate(statistic, statistic > 0.25, member)
+        for figure in ("auc", "advantage", "accuracy"):
+            low, high = getattr(m, f"{figure}_ci")
+            assert low <= getattr(m, figure) <= high
+        widths.append(m.auc_ci[1] - m.auc_ci[0])
+    assert widths[1] < widths[0] / 2  # ten times the records, about a third of the width
 
 
 def test_perfect_and_chance_attacks():

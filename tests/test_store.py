@@ -98,3 +98,11 @@ def test_corrupt_shadow_data_is_named(store, tiny_overfit_run, digits, garbage):
     (folder / "shadow_data.npz").write_bytes(garbage)
     with pytest.raises(StoreError, match=r"shadow_data\.npz: not a valid shadow-data file"):
         store.load("demo", digits)
+
+
+def test_a_model_from_an_earlier_store_format_says_what_to_do(tmp_path):
+    """Format 1 cut its held-out non-members to the member count, so its splits are not today's."""
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "meta.json").write_text(json.dumps({"format": 1, "config": {}}))
+    with pytest.raises(StoreError, match="saved by an earlier version .* delete .* and build it again"):
+        ModelStore(tmp_path).meta("old")

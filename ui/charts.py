@@ -50,10 +50,30 @@ def score_histogram(scores: np.ndarray, is_member: np.ndarray, title: str) -> go
     return fig
 
 
+def error_bars(rows: list[dict], metric: str, scale: float = 1.0) -> dict:
+    """Plotly error bars from each row's 95% interval (`_low`, `_high`), else its std over seeds."""
+    if any(r.get(f"{metric}_low") is not None for r in rows):
+        return dict(type="data", symmetric=False,
+                    array=[(r[f"{metric}_high"] - r[metric]) * scale if r.get(f"{metric}_high") is not None else 0
+                           for r in rows],
+                    arrayminus=[(r[metric] - r[f"{metric}_low"]) * scale if r.get(f"{metric}_low") is not None else 0
+                                for r in rows])
+    if any(r.get(f"{metric}_std") is not None for r in rows):
+        return dict(type="data", array=[(r.get(f"{metric}_std") or 0) * scale for r in rows])
+    return dict(visible=False)
+
+
 def metrics_per_run(rows: list[dict], metric: str) -> go.Figure:
-    fig = px.bar(rows, x="run", y=metric, color="attack", barmode="group", hover_data=["target", "epochs"],
-                 title=f"{metric} per run")
-    fig.add_hline(y=0.5, line_dash="dot", annotation_text="coin flip") if metric in ("accuracy", "auc") else None
+    """One bar per attack and run, with its 95% interval."""
+    fig = go.Figure()
+    for attack in dict.fromkeys(r["attack"] for r in rows):
+        sub = [r for r in rows if r["attack"] == attack and r[metric] is not None]
+        fig.add_bar(x=[r["run"] for r in sub], y=[r[metric] for r in sub], name=LABELS.get(attack, attack),
+                    error_y=error_bars(sub, metric))
+    fig.update_layout(barmode="group", title=f"{metric} per run (95% intervals)", xaxis_title="run",
+                      xaxis=dict(dtick=1))
+    if metric in ("accuracy", "auc"):
+        fig.add_hline(y=0.5, line_dash="dot", annotation_text="coin flip", annotation_position="bottom right")
     fig.update_layout(height=320, margin=dict(t=40, b=10))
     return fig
 
@@ -78,12 +98,12 @@ def member_probabilities(by_target: dict[str, dict[str, float]]) -> go.Figure:
 
 
 def experiment_table_chart(rows: list[dict], setting: str, seed_rows: list[tuple]) -> go.Figure:
-    """Attack accuracy per epoch count: realistic, oracle, and the seed's published figure."""
+    """Attack accuracy per epoch count: realistic, the seed's in-sample fit, and the seed's published figure."""
     fig = go.Figure()
-    for attack, name in (("shadow", "shadow models (realistic)"), ("oracle", "oracle (upper bound)")):
+    for attack, name in (("shadow", "shadow models (realistic)"), ("seed_in_sample", "seed's in-sample fit")):
         sub = [r for r in rows if r["setting"] == setting and r["attack"] == attack]
         fig.add_scatter(x=[r["epochs"] for r in sub], y=[100 * r["accuracy"] for r in sub], name=name,
-                        error_y=dict(array=[100 * r["accuracy_std"] for r in sub]), mode="lines+markers")
+                        error_y=error_bars(sub, "accuracy", 100), mode="lines+markers")
     fig.add_scatter(x=[r[0] for r in seed_rows], y=[r[1] for r in seed_rows], name="seed's published",
                     mode="markers", marker=dict(symbol="x", size=11))
     fig.add_hline(y=50, line_dash="dot", annotation_text="coin flip")
@@ -116,8 +136,10 @@ def privacy_utility(series: dict[str, list[dict]], *, labels: Callable[[dict], s
     colours = px.colors.qualitative.D3
     for col, key in enumerate(("best_auc", "best_tpr", "best_accuracy"), 1):
         for i, (name, points) in enumerate(series.items()):
+            points = [p for p in points if p.get(key) not in ("", None)]  # an unresolved TPR has no place
             fig.add_scatter(x=[p[key] for p in points], y=[p["test_accuracy"] for p in points], mode="markers",
                             text=[labels(p) for p in points],
+                            error_x=error_bars(points, key) if key == "best_auc" else None,
                             hovertemplate="%{text}<br>attack %{x:.3f}<br>test accuracy %{y:.3f}",
                             marker=dict(size=10, color=colours[i % len(colours)]), name=name,
                             legendgroup=name, showlegend=col == 1, row=1, col=col)

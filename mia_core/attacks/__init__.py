@@ -5,7 +5,7 @@ from functools import partial
 from .base import AttackData, MembershipAttack, ReferenceData, ReferenceQuery
 from .lira import LiRA
 from .rmia import RMIA
-from .shadow import OracleAttack, ShadowModelAttack
+from .shadow import SeedInSampleAttack, ShadowModelAttack
 from .threshold import ThresholdAttack
 
 ATTACKS = {
@@ -14,11 +14,16 @@ ATTACKS = {
     "confidence": partial(ThresholdAttack, signal="confidence"),
     "entropy": partial(ThresholdAttack, signal="entropy"),
     "modified_entropy": partial(ThresholdAttack, signal="modified_entropy"),
-    "oracle": OracleAttack,
+    "seed_in_sample": SeedInSampleAttack,
     "lira_online": partial(LiRA, online=True),
     "lira_offline": partial(LiRA, online=False),
     "rmia": RMIA,
 }
+
+REALISTIC = tuple(name for name in ATTACKS if name != "seed_in_sample")  # what an attacker can actually run
+IN_SAMPLE_NOTE = ("seed_in_sample = the seed project's setting: one attack model fitted and scored on the target's own "
+                  "membership labels. No attacker has those labels, and it bounds nothing: an attack model can "
+                  "memorise the labels of the records it is scored on even when the target leaks nothing.")
 
 LABELS = {  # how each attack is named in tables and charts
     "shadow": "Shadow models (Shokri)",
@@ -26,7 +31,7 @@ LABELS = {  # how each attack is named in tables and charts
     "confidence": "Confidence threshold",
     "entropy": "Entropy threshold",
     "modified_entropy": "Modified entropy (Song & Mittal)",
-    "oracle": "Oracle (seed's setting, upper bound)",
+    "seed_in_sample": "Seed's in-sample fit (not an attack)",
     "lira_online": "LiRA online (Carlini et al.)",
     "lira_offline": "LiRA offline (Carlini et al.)",
     "rmia": "RMIA (Zarifzadeh et al.)",
@@ -39,4 +44,4 @@ def make_attack(name: str) -> MembershipAttack:
     return ATTACKS[name]()
 
 
-__all__ = ["ATTACKS", "LABELS", "AttackData", "MembershipAttack", "ReferenceData", "ReferenceQuery", "make_attack"]
+__all__ = ["ATTACKS", "IN_SAMPLE_NOTE", "LABELS", "REALISTIC", "AttackData", "MembershipAttack", "ReferenceData", "ReferenceQuery", "make_attack"]

@@ -60,22 +60,28 @@ class ReferenceQuery:
 class MembershipAttack(ABC):
     """scikit-learn style: `__init__` stores parameters, `fit` returns self, fitted attributes end in `_`.
 
-    `score` returns a member probability in [0, 1] per record (higher means member);
-    the attack's own decision rule is `score >= 0.5`.
+    `statistic` is the attack's own evidence per record, higher meaning member by construction:
+    ROC figures (AUC, TPR at low FPR) come from it. `score` is a member probability in [0, 1],
+    a strictly increasing map of the statistic (it never reorders records); the attack's
+    decision rule is `score >= 0.5`.
     """
 
     name: str = "attack"
     # What `fit` takes: "shadow" (AttackData from shadow models), "references" (ReferenceData),
-    # or "target_membership" (the oracle only: AttackData of the target's own true membership).
+    # or "target_membership" (the seed's in-sample setting only: the target's own true membership).
     needs: str = "shadow"
 
     @abstractmethod
     def fit(self, data) -> "MembershipAttack": ...
 
     @abstractmethod
+    def statistic(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None) -> np.ndarray:
+        """Evidence of membership per record from the target's logits [N, C] and labels [N]; higher = member.
+        Reference attacks also need the reference models' view of the same records."""
+
     def score(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None) -> np.ndarray:
-        """Member probability per record from the target's logits [N, C] and labels [N];
-        reference attacks also need the reference models' view of the same records."""
+        """Member probability per record: the fitted monotone calibration of the statistic."""
+        return self.calibrator_.probability(self.statistic(logits, labels, reference))
 
     def predict(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None) -> np.ndarray:
         return self.score(logits, labels, reference) >= 0.5

@@ -1,28 +1,27 @@
 """LiRA (Carlini et al. 2022): a per-example likelihood ratio test on logit-scaled confidence.
 
 For each record, reference models that trained on it ("in") and did not ("out") give two
-Gaussians of the statistic log(p_y / (1 - p_y)). Online compares the target's value under
-both; offline only asks how far above the "out" Gaussian it lies. With few reference models
-a fixed (global) variance is steadier than per-example ones.
+Gaussians of the statistic log(p_y / (1 - p_y)), centred on their medians. Online compares the
+target's value under both; offline only asks how far above the "out" Gaussian it lies
+(one-sided). The fixed variance follows Carlini's code (`mi_lira_2021/plot.py`): the standard
+deviation of all records' values together, so it never collapses to 0 with few reference models
+as a per-record one does. Online uses the "in" values' spread for both Gaussians, as that code
+does: with one spread the ratio is linear in the confidence, so a record is never judged less
+likely a member for being even more confidently right.
+
+A record without "in" models (a freshly drawn digit, or few references) borrows the median
+in-out shift of the records that have both; a record without "out" models, the same shift the
+other way.
 """
 
 import numpy as np
 from scipy.stats import norm
 
 from .base import ReferenceData
-from .reference import ReferenceAttack
+from .reference import ReferenceAttack, masked_median
 from .signals import scaled_true_class_confidence
 
-MIN_STD = 1e-3
-
-
-def _masked_mean_std(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-column mean, std and count of values [R, N] where mask [R, N]."""
-    count = mask.sum(axis=0)
-    safe = np.maximum(count, 1)
-    mean = (values * mask).sum(axis=0) / safe
-    var = (((values - mean) ** 2) * mask).sum(axis=0) / safe
-    return mean, np.sqrt(var), count
+MIN_STD = 1e-3  # a per-record spread from 2 nearly equal values would otherwise be ~0
 
 
 class LiRA(ReferenceAttack):
@@ -32,26 +31,35 @@ class LiRA(ReferenceAttack):
 
     def _prepare(self, data: ReferenceData) -> None:
         conf = np.stack([scaled_true_class_confidence(lg, data.labels) for lg in data.logits])  # -> [R, P]
-        mu_in, sd_in, _ = _masked_mean_std(conf, data.keep)
-        mu_out, sd_out, _ = _masked_mean_std(conf, ~data.keep)
-        self.global_in_std_ = float(np.sqrt(np.mean(sd_in ** 2)))
-        self.global_out_std_ = float(np.sqrt(np.mean(sd_out ** 2)))
-        self.in_shift_ = float(np.mean(mu_in - mu_out))  # used for a record no reference trained on
+        self.in_std_ = max(float(np.std(conf[data.keep])), MIN_STD)
+        self.out_std_ = max(float(np.std(conf[~data.keep])), MIN_STD)
+        mu_in, n_in = masked_median(conf, data.keep)
+        mu_out, n_out = masked_median(conf, ~data.keep)
+        both = (n_in > 0) & (n_out > 0)
+        if not both.any():
+            raise ValueError("LiRA needs records that some reference models trained on and others did not")
+        self.in_shift_ = float(np.median(mu_in[both] - mu_out[both]))
+
+    def _spread(self, values: np.ndarray, mask: np.ndarray, fixed: float) -> np.ndarray:
+        if self.fixed_variance:
+            return np.full(values.shape[1], fixed)
+        count = mask.sum(axis=0)
+        mean = (values * mask).sum(axis=0) / np.maximum(count, 1)
+        sd = np.sqrt((((values - mean) ** 2) * mask).sum(axis=0) / np.maximum(count - 1, 1))
+        return np.where(count >= 2, np.maximum(sd, MIN_STD), fixed)  # one value has no spread of its own
 
     def raw(self, logits, labels, ref_logits, ref_keep, target_population_logits, ref_population_logits,
             population_labels) -> np.ndarray:
         conf = scaled_true_class_confidence(logits, labels)  # -> [N]
         ref_conf = np.stack([scaled_true_class_confidence(lg, labels) for lg in ref_logits])  # -> [R, N]
-        mu_out, sd_out, n_out = _masked_mean_std(ref_conf, ~ref_keep)
-        if self.fixed_variance:
-            sd_out = np.full_like(mu_out, self.global_out_std_)
-        sd_out = np.maximum(sd_out, MIN_STD)
+        mu_in, n_in = masked_median(ref_conf, ref_keep)
+        mu_out, n_out = masked_median(ref_conf, ~ref_keep)
+        mu_out = np.where(n_out == 0, mu_in - self.in_shift_, mu_out)
+        mu_in = np.where(n_in == 0, mu_out + self.in_shift_, mu_in)
+        sd_out = self._spread(ref_conf, ~ref_keep, self.out_std_)
         if not self.online:
             return norm.logcdf(conf, mu_out, sd_out)  # one-sided: how unusually high for a non-member
-        mu_in, sd_in, n_in = _masked_mean_std(ref_conf, ref_keep)
-        unseen = n_in == 0  # e.g. a freshly drawn digit: borrow the average in-out shift
-        mu_in = np.where(unseen, mu_out + self.in_shift_, mu_in)
         if self.fixed_variance:
-            sd_in = np.full_like(mu_in, self.global_in_std_)
-        sd_in = np.maximum(np.where(unseen, self.global_in_std_, sd_in), MIN_STD)
+            sd_out = np.full_like(sd_out, self.in_std_)
+        sd_in = self._spread(ref_conf, ref_keep, self.in_std_)
         return norm.logpdf(conf, mu_in, sd_in) - norm.logpdf(conf, mu_out, sd_out)

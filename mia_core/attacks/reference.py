@@ -1,19 +1,31 @@
 """Shared machinery of attacks that calibrate per example with reference models (LiRA, RMIA).
 
-A subclass defines `raw(...)`: a membership statistic for target outputs, given reference
-models' outputs on the same records. `fit` turns that statistic into a member probability
-by treating each reference model in turn as a pretend target whose membership is known
-(the others serve as its references) and fitting a logistic calibration to those pairs.
+A subclass defines `raw(...)`: a membership statistic for target outputs (higher = member),
+given reference models' outputs on the same records. `fit` learns the map from that statistic
+to a member probability by treating each reference model in turn as a pretend target whose
+membership is known (the others serve as its references), with a monotone calibration: the
+probability never reorders what the statistic says.
+
+With few reference models, a record can have no "out" (or no "in") model among the others: with
+2 references the only other model is the pretend target's complement. `raw` then estimates the
+missing side from the side it has, with the relation between the two that `_prepare` learns from
+all records that have both (as privacy_meter derives P_out from P_in with one reference model).
 """
 
+import warnings
 from abc import abstractmethod
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from .base import MembershipAttack, ReferenceData, ReferenceQuery
+from .calibration import MonotoneCalibration
 
-CLIP = 50.0  # raw statistics are clipped to +-CLIP before calibration, so no infinity reaches sklearn
+
+def masked_median(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column median and count of values [R, N] where mask [R, N]; NaN where the count is 0."""
+    with warnings.catch_warnings():  # an all-NaN column is expected: its count says so
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(np.where(mask, values, np.nan), axis=0), mask.sum(axis=0)
 
 
 class ReferenceAttack(MembershipAttack):
@@ -26,8 +38,9 @@ class ReferenceAttack(MembershipAttack):
         """Higher means member. logits [N, C]; ref_logits [R, N, C]; ref_keep [R, N];
         target_population_logits [Z, C]; ref_population_logits [R, Z, C]."""
 
+    @abstractmethod
     def _prepare(self, data: ReferenceData) -> None:
-        """Optional: global statistics a subclass learns from all reference models."""
+        """Global statistics learnt from all reference models: spreads, the in-out relation."""
 
     def fit(self, data: ReferenceData) -> "ReferenceAttack":
         self.population_logits_, self.population_labels_ = data.population_logits, data.population_labels
@@ -39,13 +52,11 @@ class ReferenceAttack(MembershipAttack):
             stats.append(self.raw(data.logits[j], data.labels, data.logits[others], data.keep[others],
                                   data.population_logits[j], data.population_logits[others], data.population_labels))
             member.append(data.keep[j])
-        x = np.clip(np.concatenate(stats), -CLIP, CLIP)[:, None]
-        self.calibrator_ = LogisticRegression(C=1e4).fit(x, np.concatenate(member))
+        self.calibrator_ = MonotoneCalibration().fit(np.concatenate(stats), np.concatenate(member))
         return self
 
-    def score(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None) -> np.ndarray:
+    def statistic(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None) -> np.ndarray:
         if reference is None:
             raise ValueError(f"{self.name} needs the reference models' outputs on the queried records")
-        stat = self.raw(logits, labels, reference.logits, reference.keep, reference.target_population_logits,
+        return self.raw(logits, labels, reference.logits, reference.keep, reference.target_population_logits,
                         self.population_logits_, self.population_labels_)
-        return self.calibrator_.predict_proba(np.clip(stat, -CLIP, CLIP)[:, None])[:, 1]

@@ -1,13 +1,14 @@
 """Threshold attacks on one scalar signal (loss, confidence, entropy, modified entropy).
 
-The threshold is learnt on shadow data only: a one-feature logistic regression maps
-the signal to a calibrated member probability; its 0.5 point is the threshold.
+The statistic is the signal itself (higher = member, see `signals`). Its threshold is learnt on
+shadow data only: a monotone calibration maps the signal to a member probability, and its 0.5
+point is the threshold.
 """
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from .base import AttackData, MembershipAttack
+from .calibration import MonotoneCalibration
 from .signals import SIGNALS
 
 
@@ -18,15 +19,10 @@ class ThresholdAttack(MembershipAttack):
         self.signal = signal
         self.name = signal
 
-    def _feature(self, logits, labels) -> np.ndarray:
-        return SIGNALS[self.signal](logits, labels)[:, None]  # -> [R, 1]
-
     def fit(self, data: AttackData) -> "ThresholdAttack":
-        self.calibrator_ = LogisticRegression(C=1e4).fit(self._feature(data.logits, data.labels), data.member)
-        slope = self.calibrator_.coef_[0, 0]
-        # A slope of 0: the signal does not separate the shadows' members at all, so no threshold does.
-        self.threshold_ = float(-self.calibrator_.intercept_[0] / slope) if slope else float("nan")
+        self.calibrator_ = MonotoneCalibration().fit(self.statistic(data.logits, data.labels), data.member)
+        self.threshold_ = self.calibrator_.threshold_
         return self
 
-    def score(self, logits: np.ndarray, labels: np.ndarray, reference=None) -> np.ndarray:
-        return self.calibrator_.predict_proba(self._feature(logits, labels))[:, 1]
+    def statistic(self, logits: np.ndarray, labels: np.ndarray, reference=None) -> np.ndarray:
+        return SIGNALS[self.signal](logits, labels)  # -> [N]
