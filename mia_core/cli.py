@@ -1,8 +1,9 @@
-"""Command line: `python -m mia_core run | reproduce | bench`."""
+"""Command line: `python -m mia_core run | sweep | reproduce | audit | report | bench`."""
 
 import argparse
 import json
 import resource
+import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -50,6 +51,8 @@ def build_parser() -> Parser:
 
     run = sub.add_parser("run", help="train a target and its shadows, run the attacks, print a table")
     run.add_argument("--preset", choices=sorted(PRESETS), default="overfit")
+    run.add_argument("--config", type=Path, metavar="PATH",
+                     help="start from the configuration in a run's JSON (its \"config\") instead of a preset")
     run.add_argument("--train-size", type=_positive(int))
     run.add_argument("--epochs", type=_positive(int))
     run.add_argument("--shadows", type=_positive(int))
@@ -65,6 +68,8 @@ def build_parser() -> Parser:
     run.add_argument("--split-models", type=int, metavar="K", help="Split-AI: K sub-models (0 = one plain model)")
     run.add_argument("--split-held-out", type=int, metavar="H", help="Split-AI: sub-models that never see each member")
     run.add_argument("--attacks", type=_attack_list, help=f"comma-separated, from {','.join(ATTACKS)}")
+    run.add_argument("--labels-only", action="store_true", default=None,
+                     help="the target's API answers with a class only: confidence-based attacks cannot run")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--arch", choices=sorted(ARCHITECTURES))
     run.add_argument("--save", metavar="NAME", help="keep the target and shadows in the model store under NAME")
@@ -91,6 +96,28 @@ def build_parser() -> Parser:
     sw.add_argument("--out", type=Path, required=True, help="CSV file to write")
     _common(sw)
 
+    audit = sub.add_parser("audit", help="train once with canaries and bound epsilon from below (Steinke et al. 2023)")
+    audit.add_argument("--preset", choices=sorted(PRESETS), default="dp")
+    for flag, kind, text in (("--train-size", _positive(int), None), ("--epochs", _positive(int), None),
+                             ("--dropout", float, None), ("--weight-decay", float, None),
+                             ("--label-smoothing", float, None), ("--early-stopping", int, None),
+                             ("--dp-epsilon", float, "train with DP-SGD (Opacus) to this epsilon"),
+                             ("--dp-noise", float, "train with DP-SGD at this noise multiplier")):
+        audit.add_argument(flag, type=kind, help=text)
+    audit.add_argument("--canaries", type=_positive(int), default=200, help="mislabelled digits, each inserted "
+                       "with probability 1/2 (default 200)")
+    audit.add_argument("--confidence", type=float, default=0.95)
+    audit.add_argument("--seed", type=int, default=0)
+    _common(audit)
+    audit.add_argument("--json", type=Path, metavar="PATH", help="write the audit as JSON")
+
+    rpt = sub.add_parser("report", help="one self-contained HTML file from a run's JSON, to take home")
+    rpt.add_argument("run", type=Path, metavar="RUN.json", help="written by `run --json`")
+    rpt.add_argument("--out", type=Path, required=True, metavar="REPORT.html")
+    rpt.add_argument("--sweep", type=Path, metavar="CSV", help="a sweep's CSV, for the privacy-utility chart")
+    rpt.add_argument("--audit", type=Path, metavar="AUDIT.json", help="written by `audit --json`")
+    rpt.add_argument("--data-dir", help="the full MNIST root the run used, if not the embedded subset")
+
     bench = sub.add_parser("bench", help="seconds per stage and peak memory for each preset")
     bench.add_argument("--presets", nargs="+", choices=sorted(PRESETS), default=sorted(PRESETS, reverse=True))
     _common(bench)
@@ -103,21 +130,33 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+TRAIN_OPTIONS = ("epochs", "dropout", "weight_decay", "label_smoothing", "early_stopping", "dp_epsilon", "dp_noise",
+                 "split_models", "split_held_out", "arch", "device")
+EXPERIMENT_OPTIONS = ("train_size", "shadows", "attacks", "seed", "references", "non_members", "labels_only")
+
+
 def config_from_args(args) -> ExperimentConfig:
-    cfg = preset(args.preset)
-    train = {k: v for k, v in {"epochs": args.epochs, "dropout": args.dropout, "weight_decay": args.weight_decay,
-                               "label_smoothing": args.label_smoothing, "early_stopping": args.early_stopping,
-                               "dp_epsilon": args.dp_epsilon, "dp_noise": args.dp_noise,
-                               "split_models": args.split_models, "split_held_out": args.split_held_out,
-                               "arch": args.arch, "device": args.device}.items() if v is not None}
-    if args.dp_epsilon is not None:
+    """The preset, with every option the command has and the user gave."""
+    given = {k: v for k, v in vars(args).items() if v is not None}
+    train = {k: given[k] for k in TRAIN_OPTIONS if k in given}
+    if "dp_epsilon" in given:
         train["dp_noise"] = None  # one replaces the other, whatever the preset had
-    if args.dp_noise is not None:
+    if "dp_noise" in given:
         train["dp_epsilon"] = None
-    top = {k: v for k, v in {"train_size": args.train_size, "shadows": args.shadows, "attacks": args.attacks,
-                             "seed": args.seed, "references": args.references,
-                             "non_members": args.non_members}.items() if v is not None}
-    return replace(cfg.with_train(**train), **top)
+    top = {k: given[k] for k in EXPERIMENT_OPTIONS if k in given}
+    base = config_file(given["config"]) if "config" in given else preset(args.preset)
+    return replace(base.with_train(**train), **top)
+
+
+def config_file(path: Path) -> ExperimentConfig:
+    """The configuration in a JSON file: a run's JSON (its "config") or a bare configuration."""
+    try:
+        data = json.loads(Path(path).read_text())
+        return ExperimentConfig.from_dict(data.get("config", data))
+    except FileNotFoundError:
+        raise ValueError(f"no configuration file {str(path)!r}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError) as err:
+        raise ValueError(f"{path}: not a configuration JSON ({str(err)[:120]})") from None
 
 
 def peak_rss_mb() -> float:
@@ -140,6 +179,7 @@ def prepare_run(args):
         progress.close()
         out = result.to_json()
         out["peak_rss_mb"] = peak_rss_mb()
+        out["command"] = "python -m mia_core " + " ".join(shlex.quote(a) for a in args.argv)
         if args.save:
             default_store().save(args.save, result.target, result.shadows, digits=digits, metrics=out["attacks"],
                                  references=result.references)
@@ -194,6 +234,63 @@ def prepare_sweep(args):
     return job
 
 
+def prepare_audit(args):
+    from .audit import canaries, run_audit
+
+    cfg = config_from_args(args)
+    digits = load_digits(args.data_dir)
+    if not 0 < args.confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {args.confidence}")
+    canaries(digits, cfg, args.canaries)  # an impossible split or too many canaries fails before training
+
+    def job() -> int:
+        progress = TqdmProgress(disable=args.quiet)
+        result = run_audit(cfg, digits, count=args.canaries, confidence=args.confidence, progress=progress)
+        progress.close()
+        print(result.summary())
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps({"config": cfg.to_dict(), "audit": result.to_dict()}, indent=1))
+        return 0
+    return job
+
+
+def read_json(path: Path, what: str, key: str) -> dict:
+    """A JSON file holding `key`, or a ValueError naming the file and what is wrong with it."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ValueError(f"no {what} file {str(path)!r}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not JSON ({err})") from None
+    if not isinstance(data, dict) or key not in data:
+        raise ValueError(f"{path}: not {what} (no {key!r} in it)")
+    return data
+
+
+def prepare_report(args):
+    from .html_report import build
+    from .reproduce import read_csv
+
+    result = read_json(args.run, "a run's JSON (python -m mia_core run --json)", "roc")
+    audit = read_json(args.audit, "an audit's JSON (python -m mia_core audit --json)", "audit")["audit"] \
+        if args.audit else None
+    if args.sweep and not args.sweep.is_file():
+        raise ValueError(f"no sweep file {str(args.sweep)!r}")
+    sweep = read_csv(args.sweep) if args.sweep else None
+    digits = load_digits(args.data_dir)
+    if digits.source != result["data"]["source"]:  # the exposed records' indices mean other digits here
+        print(f"note: the run used {result['data']['source']}, not {digits.source}: no record images", file=sys.stderr)
+        digits = None
+
+    def job() -> int:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(build(result, digits=digits, sweep=sweep, audit=audit))
+        print(f"wrote {args.out}")
+        return 0
+    return job
+
+
 def prepare_bench(args):
     from .bench import bench
 
@@ -203,8 +300,10 @@ def prepare_bench(args):
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
-    prepare = {"run": prepare_run, "reproduce": prepare_reproduce, "sweep": prepare_sweep,
+    args.argv = argv  # for the "command" in a run's JSON
+    prepare = {"run": prepare_run, "reproduce": prepare_reproduce, "sweep": prepare_sweep, "audit": prepare_audit, "report": prepare_report,
                "bench": prepare_bench}[args.command]
     try:  # everything a user can get wrong is checked here, before the long work starts
         job = prepare(args)

@@ -101,6 +101,7 @@ class ExperimentConfig:
     # Held-out non-members scored: 1,000 resolve a TPR at 1% FPR (10 false positives).
     non_members: int = 1000
     test_size: int = 1000
+    labels_only: bool = False  # the target's API answers with a class only: no confidence to read
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self):
@@ -122,6 +123,9 @@ class ExperimentConfig:
         unknown = [a for a in self.attacks if a not in ATTACKS]
         if unknown:
             raise ValueError(f"unknown attack {unknown[0]!r}; choose from {sorted(ATTACKS)}")
+        if self.labels_only and not any(ATTACKS[a]().reads == "labels" for a in self.attacks):
+            raise ValueError("the target answers with labels only, so none of the chosen attacks can run: "
+                             "add label_only")
 
     @property
     def eval_members(self) -> int:

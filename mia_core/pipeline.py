@@ -15,10 +15,13 @@ from .config import ExperimentConfig
 from .data import Digits, Splits, make_splits
 from .metrics import AttackMetrics, RocCurve, chance_band, evaluate
 from .progress import Progress, ProgressFn, no_progress
+from .queries import label_answers
 from .references import ReferenceSet, reference_plan, train_references
+from .report import most_exposed
 from .training import EpochStats, accuracy, predict_logits, train_model
 
 
+EXPOSED = 10  # most exposed members kept per attack in the JSON
 MIN_SHADOW_OUT = 50  # non-members a shadow model needs for the attack data (as many as its members, if fewer)
 
 
@@ -130,14 +133,28 @@ def train_shadows(cfg: ExperimentConfig, digits: Digits, splits: Splits, *,
                                validation=digits.tensors(validation) if len(validation) else None,
                                progress=progress, stage=f"shadow {k + 1}/{cfg.shadows}")
         both = np.concatenate([inside[:len(outside)], outside])
-        parts.append(AttackData(predict_logits(model, digits.tensors(both)[0]), digits.labels[both],
-                                np.r_[np.ones(len(outside), bool), np.zeros(len(outside), bool)]))
+        x = digits.tensors(both)[0]
+        parts.append(AttackData(predict_logits(model, x), digits.labels[both],
+                                np.r_[np.ones(len(outside), bool), np.zeros(len(outside), bool)],
+                                label_answers(model, x) if reads_labels(cfg.attacks) else None))
         models.append(model)
     return ShadowRun(models, AttackData.concat(parts), cfg.train_size, time.perf_counter() - start)
 
 
 def needs_references(names: tuple[str, ...]) -> bool:
     return any(make_attack(n).needs == "references" for n in names)
+
+
+def reads_labels(names: tuple[str, ...]) -> bool:
+    return any(make_attack(n).reads == "labels" for n in names)
+
+
+def not_run(cfg: ExperimentConfig, names: tuple[str, ...]) -> dict[str, str]:
+    """The attacks that cannot run against this target, and why."""
+    if not cfg.labels_only:
+        return {}
+    return {n: "reads the target's confidence scores, and this target answers with labels only"
+            for n in names if make_attack(n).reads == "confidence"}
 
 
 def train_references_for(target: TargetRun, digits: Digits, *, progress: ProgressFn = no_progress) -> ReferenceSet:
@@ -150,23 +167,27 @@ def run_attacks(target: TargetRun, shadows: ShadowRun | None, digits: Digits, na
                 references: ReferenceSet | None = None, progress: ProgressFn = no_progress) -> dict[str, AttackRun]:
     """Fit each attack on the attacker's data, score the target's held-out records, measure."""
     names = names or target.config.attacks
+    skipped = not_run(target.config, names)
+    names = tuple(n for n in names if n not in skipped)
     index, is_member = target.eval_records()
-    logits = predict_logits(target.model, digits.tensors(index)[0])
+    x = digits.tensors(index)[0]
+    logits = predict_logits(target.model, x)
     labels = digits.labels[index]
+    answers = label_answers(target.model, x) if reads_labels(names) else None
     query = None
     if references is not None:
         population_logits = predict_logits(target.model, digits.tensors(references.population_index)[0])
         query = references.query(index, population_logits)
     fit_data = {"shadow": shadows.data if shadows else None, "references": references.data if references else None,
-                "target_membership": AttackData(logits, labels, is_member)}
+                "target_membership": AttackData(logits, labels, is_member, answers)}
     runs = {}
     for i, name in enumerate(names, 1):
         start = time.perf_counter()
         attack = make_attack(name)
         if fit_data[attack.needs] is None:
             raise ValueError(f"attack {name!r} needs {attack.needs} models, and none were given")
-        statistic = attack.fit(fit_data[attack.needs]).statistic(logits, labels, query)
-        probability = attack.score(logits, labels, query)
+        statistic = attack.fit(fit_data[attack.needs]).statistic(logits, labels, query, answers)
+        probability = attack.score(logits, labels, query, answers)
         metrics, curve = evaluate(statistic, probability, is_member, seed=target.config.seed)
         runs[name] = AttackRun(name, attack, metrics, curve, statistic, probability, is_member, index,
                                time.perf_counter() - start)
@@ -203,6 +224,13 @@ class ExperimentResult:
                        "epsilon": self.target.epsilon,
                        "delta": self.config.train.dp_delta if self.config.train.private else None},
             "attacks": {name: {**run.metrics.to_dict(), "seconds": run.seconds} for name, run in self.attacks.items()},
+            "not_run": not_run(self.config, self.config.attacks),  # attack -> why it could not run
+            # the log-log ROC of each attack, and the members each is surest about: what a report draws
+            "roc": {name: {"fpr": np.round(run.curve.fpr, 6).tolist(), "tpr": np.round(run.curve.tpr, 6).tolist()}
+                    for name, run in self.attacks.items()},
+            "most_exposed": {name: [{"index": int(run.index[i]), "probability": float(run.probability[i])}
+                                    for i in most_exposed(run.probability, run.is_member, EXPOSED)]
+                             for name, run in self.attacks.items()},
             # AUCs a coin flip scores 95% of the time on this many members and non-members
             "chance_band": list(chance_band(evaluated.members, evaluated.non_members)),
             "seconds": self.seconds,

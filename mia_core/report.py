@@ -49,6 +49,8 @@ def run_summary(result: dict) -> str:
                  f"{d['eval_members']} + {d['eval_non_members']} records: indistinguishable from guessing.")
     notes = {note for m in result["attacks"].values() for note in m["tpr_at_fpr_note"].values()}
     lines += [f"n/a: {note}." for note in sorted(notes)]
+    for name, why in result.get("not_run", {}).items():
+        lines.append(f"not run: {LABELS.get(name, name)} {why}.")
     if "seed_in_sample" in result["attacks"]:
         lines.append(IN_SAMPLE_NOTE)
     return "\n".join(lines)

@@ -142,8 +142,9 @@ class ModelStore:
             torch.save(target.model.state_dict(), tmp / "target.pt")
             if shadows is not None:
                 torch.save(_stack_states(shadows.models), tmp / "shadows.pt")
+                answers = {} if shadows.data.label_answers is None else {"label_answers": shadows.data.label_answers}
                 np.savez(tmp / "shadow_data.npz", logits=shadows.data.logits, labels=shadows.data.labels,
-                         member=shadows.data.member)
+                         member=shadows.data.member, **answers)
             if references is not None:
                 torch.save(_stack_states(references.models), tmp / "references.pt")
                 d = references.data
@@ -195,7 +196,8 @@ class ModelStore:
         models = _load_models(cfg, folder / "shadows.pt", meta["shadows"]["count"])
         try:
             with np.load(folder / "shadow_data.npz", allow_pickle=False) as f:
-                data = AttackData(f["logits"], f["labels"], f["member"].astype(bool))
+                data = AttackData(f["logits"], f["labels"], f["member"].astype(bool),
+                                  f["label_answers"] if "label_answers" in f.files else None)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
             raise StoreError(f"{folder / 'shadow_data.npz'}: not a valid shadow-data file ({err})") from None
         return target, ShadowRun(models, data, meta["shadows"]["train_size"], meta["shadows"]["seconds"])

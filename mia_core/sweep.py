@@ -78,7 +78,8 @@ def point_row(point: dict, cfg: ExperimentConfig, result: dict) -> dict:
     return row
 
 
-DEFENCES = ("dropout", "weight_decay", "label_smoothing", "dp_epsilon", "dp_noise", "early_stopping", "split_models")
+DEFENCES = ("dropout", "weight_decay", "label_smoothing", "dp_epsilon", "dp_noise", "early_stopping", "split_models",
+            "labels_only")
 
 
 def is_undefended(row: dict) -> bool:
@@ -90,4 +91,5 @@ def describe(row: dict) -> str:
     """The defence settings of a row, in words, for chart labels."""
     parts = [f"{k}={row[k]:g}" if isinstance(row[k], float) else f"{k}={row[k]}"
              for k in SWEEPABLE if k in row and row[k] not in ("", None)]
+    parts += ["labels only"] if row.get("labels_only") in (True, "True", 1.0) else []
     return ", ".join(parts) or "undefended"

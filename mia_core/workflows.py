@@ -8,8 +8,8 @@ import numpy as np
 from .attacks import MembershipAttack, make_attack
 from .config import ExperimentConfig, preset
 from .data import Digits, to_model_input
-from .pipeline import (ExperimentResult, TargetRun, needs_references, run_attacks, train_references_for,
-                       train_shadows, train_target)
+from .pipeline import (ExperimentResult, TargetRun, needs_references, reads_labels, run_attacks,
+                       train_references_for, train_shadows, train_target)
 from .progress import ProgressFn, no_progress
 from .references import ReferenceSet
 from .store import ModelStore
@@ -49,7 +49,8 @@ def attack_stored(store: ModelStore, name: str, digits: Digits, *, shadows: int,
     stored_refs = store.load_references(name, digits)
     cfg = replace(target.config, shadows=shadows, attacks=attacks, references=references)
     target = replace(target, config=cfg)
-    if stored_shadows is None or len(stored_shadows.models) != shadows:
+    missing_answers = reads_labels(attacks) and stored_shadows is not None and stored_shadows.data.label_answers is None
+    if stored_shadows is None or len(stored_shadows.models) != shadows or missing_answers:
         stored_shadows = train_shadows(cfg, digits, target.splits, progress=progress)
     if needs_references(attacks) and (stored_refs is None or len(stored_refs.models) != references):
         stored_refs = train_references_for(target, digits, progress=progress)

@@ -7,7 +7,8 @@ from mia_core.report import most_exposed, result_rows
 from mia_core.reproduce import csv_text
 from mia_core.store import StoreError
 from mia_core.workflows import SHADOW_ATTACKS, attack_stored
-from ui.charts import exposed_digits, metrics_per_run, roc_chart, score_histogram
+from mia_core.html_report import build as build_report
+from mia_core.charts import exposed_digits, metrics_per_run, roc_chart, score_histogram
 from ui.state import StreamlitProgress, digits, store
 
 st.title("Attack")
@@ -43,7 +44,7 @@ if submitted:
     runs.append({"rows": result_rows(result, run=len(runs) + 1, target=name),
                  "curves": {a: r.curve for a, r in result.attacks.items()},
                  "scores": {a: (r.probability, r.is_member) for a, r in result.attacks.items()},
-                 "record_scores": csv_text(result.record_scores()),
+                 "record_scores": csv_text(result.record_scores()), "json": result.to_json(),
                  "index": next(iter(result.attacks.values())).index,
                  "target": name, "gap": result.target.gap})
 
@@ -58,8 +59,12 @@ st.caption("Scored on held-out members and non-members that no attack saw; `_low
            "member prior. An empty TPR cell is one the non-members cannot resolve (it needs 10 / FPR of them). "
            + IN_SAMPLE_NOTE)
 st.dataframe(table, hide_index=True, width="stretch")
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
 c1.download_button("Download the table (CSV)", csv_text(table), "attack_results.csv", "text/csv")
+last_json = runs[-1]["json"]
+c3.download_button("Download a report of the last run (HTML)", lambda: build_report(last_json, digits=digits()),
+                   "membership_report.html", "text/html", help="One file that opens offline: figures, intervals, "
+                   "ROC, the most exposed digits and the command that reproduces the run.")
 c2.download_button("Download per-record scores of the last run (CSV)", runs[-1]["record_scores"], "record_scores.csv",
                    "text/csv", help="One row per scored record: dataset index, true membership (1 member, 0 "
                                     "non-member), and each attack's statistic and member probability.")

@@ -4,17 +4,20 @@ from dataclasses import replace
 
 import streamlit as st
 
-from mia_core.config import preset
+from mia_core.config import ExperimentConfig, preset
+from mia_core.html_report import build as build_report
 from mia_core.metrics import chance_band
 from mia_core.pipeline import run_experiment
 from mia_core.reproduce import read_csv, write_csv
 from mia_core.sweep import describe, is_undefended, point_row, sweep
-from ui.charts import privacy_utility
+from mia_core.charts import privacy_utility
+from ui.panels import audit_panel
 from ui.state import StreamlitProgress, digits, display_path, readable_results, results_path
 
 SWEEP = results_path("sweep.csv")
 SHOWN_SWEEPS = ("sweep.csv", "split_sweep.csv")  # the page's own sweep, and the Split-AI one from the command line
 SEED_ACCURACIES = {"seed, overfitted (in-sample)": 0.9167, "seed, defended": 0.5026}
+LABEL_ONLY = ("label_only", "label_only_noise")
 BASE = preset("overfit")  # every defence is measured at the overfitted target's training-set size
 SPLIT = preset("split")  # the same 200 members; 20 sub-models of 40 epochs and 4 shadows keep a run near a minute
 CHANCE = chance_band(BASE.eval_members, BASE.non_members)
@@ -35,20 +38,32 @@ with st.form("defend"):
                           f"Trains like the split preset: {SPLIT.train.epochs} epochs, {SPLIT.shadows} shadows.")
     use_dp = c3.toggle("DP-SGD (Opacus)")
     epsilon = c3.slider("Target epsilon", 0.5, 20.0, 3.0, 0.5)
+    labels_only = c3.toggle("The API answers with labels only", help="Hides the confidences: the attacks that read "
+                            "them cannot run, and the label-only attacks (Choquette-Choo et al. 2021) try instead.")
     seed = c3.number_input("Seed", 0, 10_000, 0)
     submitted = st.form_submit_button("Train and attack", type="primary")
 
-runs = st.session_state.setdefault("defence_runs", [])  # this browser session's runs
-if submitted:
+
+def configuration() -> tuple[dict, ExperimentConfig]:
+    """The form's settings as a sweep point (for the chart) and as the configuration to train."""
     settings = {"dropout": dropout, "weight_decay": weight_decay, "label_smoothing": smoothing,
                 "early_stopping": patience, "dp_epsilon": epsilon if use_dp else None}
-    point = {**settings, "split_models": SPLIT.train.split_models if use_split else None}
+    base = SPLIT if use_split else BASE
+    cfg = replace(base.with_train(**settings), seed=int(seed), labels_only=labels_only,
+                  attacks=base.attacks + (LABEL_ONLY if labels_only else ()))
+    return {**settings, "split_models": SPLIT.train.split_models if use_split else None,
+            "labels_only": labels_only}, cfg
+
+
+runs = st.session_state.setdefault("defence_runs", [])  # this browser session's runs
+if submitted:
     try:
-        cfg = replace((SPLIT if use_split else BASE).with_train(**settings), seed=int(seed))
+        point, cfg = configuration()
         with st.status("Training and attacking…", expanded=True) as status:
             result = run_experiment(cfg, digits(), progress=StreamlitProgress(st)).to_json()
             status.update(label="Done.", state="complete")
         runs.append(point_row(point, cfg, result))
+        st.session_state["defence_last_result"] = result
     except ValueError as err:
         st.error(f"Cannot train this target: {err}")
 
@@ -65,9 +80,17 @@ if runs:
                f"Last run's best attack: {last['best_attack']}, AUC {last['best_auc']:.3f} "
                f"[{last['best_auc_low']:.3f}, {last['best_auc_high']:.3f}] (95% interval). " +
                (f"DP-SGD spent epsilon {last['epsilon']:.2f} (delta 1e-5)." if last["epsilon"] not in ("", None) else ""))
+    for name, why in st.session_state["defence_last_result"]["not_run"].items():
+        st.caption(f"Not run on the last target: {name}, which {why}.")
     st.dataframe([{"run": i + 1, "settings": describe(r), "test acc": r["test_accuracy"], "gap": r["gap"],
                    "best AUC": r["best_auc"], "best TPR@1%": r["best_tpr"], "epsilon": r["epsilon"]}
                   for i, r in enumerate(runs)], hide_index=True)
+    last_result, audit = st.session_state["defence_last_result"], st.session_state.get("epsilon_audit")
+    st.download_button("Download a report of the last run (HTML)", lambda: build_report(
+        last_result, digits=digits(), audit=audit), "defence_report.html", "text/html",
+        help="One file that opens offline, with the epsilon audit if you ran one.")
+
+audit_panel(lambda: configuration()[1])
 
 st.subheader("Privacy-utility trade-off")
 with st.expander("Run a sweep (several minutes)"):

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mia_core.reproduce import SEED_TABLES, markdown, read_csv, reproduce, write_csv
-from ui.charts import experiment_table_chart
+from mia_core.charts import experiment_table_chart
 from ui.state import StreamlitProgress, digits, display_path, readable_results, results_path
 
 RESULTS = results_path("results.csv")

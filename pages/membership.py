@@ -8,7 +8,7 @@ from streamlit_drawable_canvas import st_canvas
 from mia_core.membership import membership_report, query
 from mia_core.preprocess import EmptyDrawing
 from mia_core.workflows import DEMO
-from ui.charts import class_probabilities, member_probabilities
+from mia_core.charts import class_probabilities, member_probabilities
 from mia_core.store import StoreError
 from ui.state import attacked_targets, digits, loaded
 

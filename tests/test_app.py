@@ -169,6 +169,28 @@ def test_defences_page_switches_on_split_ai(app_env, monkeypatch):
     assert "split_models=3" in at.dataframe[0].value["settings"][0]
 
 
+def test_defences_page_hides_confidences_and_audits_epsilon(app_env, monkeypatch):
+    import mia_core.config as config
+
+    small = config.ExperimentConfig(train_size=60, shadows=1, attacks=("loss",), train=config.TrainConfig(epochs=3))
+    monkeypatch.setitem(config.PRESETS, "overfit", small)
+    at = open_app()
+    at.switch_page("pages/defences.py").run()
+    at.toggle[2].set_value(True)  # the API answers with labels only
+    at.button(key="FormSubmitter:defend-Train and attack").click().run()
+    assert not at.exception and not at.error
+    assert any("Not run on the last target: loss, which reads the target's confidence scores" in c.value
+               for c in at.caption)
+    assert "labels only" in at.dataframe[0].value["settings"][0]
+    at.slider[-1].set_value(50)  # canaries
+    at.button(key="FormSubmitter:audit-Audit the settings above").click().run()
+    assert not at.exception and not at.error
+    shown = {m.label: m.value for m in at.metric}
+    assert float(shown["Empirical epsilon (proved by the audit)"]) >= 0
+    assert shown["Epsilon promised by DP-SGD's accountant"] == "none (no DP)"
+    assert any("What the two numbers mean" in m.value for m in at.markdown)
+
+
 def test_corrupt_weights_on_the_membership_page_are_a_message(app_env):
     at = demo_with_a_corrupt_file(app_env, "demo-defended", "shadows.pt")
     at.switch_page("pages/membership.py").run()

@@ -133,3 +133,27 @@ def test_a_configuration_the_data_cannot_hold_fails_before_training(capsys):
         main(["run", "--preset", "dp", "--train-size", "6000", "--quiet"])
     assert exit_info.value.code == 2
     assert "each shadow model trains on 6,000 digits like the target" in capsys.readouterr().err
+
+
+def test_a_labels_only_target_says_which_attacks_cannot_run(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert main(["run", *SMALL, "--labels-only", "--attacks", "label_only,loss,confidence", "--json", str(out)]) == 0
+    r = json.loads(out.read_text())
+    assert set(r["attacks"]) == {"label_only"} and r["config"]["labels_only"] is True
+    assert set(r["not_run"]) == {"loss", "confidence"} and "labels only" in r["not_run"]["loss"]
+    assert "not run: Loss threshold reads the target's confidence scores" in capsys.readouterr().out
+
+
+def test_labels_only_with_no_label_attack_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--labels-only", "--attacks", "loss"])
+    assert "none of the chosen attacks can run: add label_only" in capsys.readouterr().err
+
+
+def test_audit_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "audit.json"
+    assert main(["audit", "--preset", "overfit", "--train-size", "60", "--epochs", "20", "--canaries", "40",
+                 "--quiet", "--json", str(out)]) == 0
+    a = json.loads(out.read_text())["audit"]
+    assert a["canaries"] == 40 and a["confidence"] == 0.95 and a["accountant_epsilon"] is None
+    assert "epsilon is at least" in capsys.readouterr().out

@@ -3,6 +3,7 @@
 from functools import partial
 
 from .base import AttackData, MembershipAttack, ReferenceData, ReferenceQuery
+from .label_only import LabelOnlyAttack
 from .lira import LiRA
 from .rmia import RMIA
 from .shadow import SeedInSampleAttack, ShadowModelAttack
@@ -18,6 +19,8 @@ ATTACKS = {
     "lira_online": partial(LiRA, online=True),
     "lira_offline": partial(LiRA, online=False),
     "rmia": RMIA,
+    "label_only": partial(LabelOnlyAttack, queries="shift"),
+    "label_only_noise": partial(LabelOnlyAttack, queries="noise"),
 }
 
 REALISTIC = tuple(name for name in ATTACKS if name != "seed_in_sample")  # what an attacker can actually run
@@ -35,6 +38,8 @@ LABELS = {  # how each attack is named in tables and charts
     "lira_online": "LiRA online (Carlini et al.)",
     "lira_offline": "LiRA offline (Carlini et al.)",
     "rmia": "RMIA (Zarifzadeh et al.)",
+    "label_only": "Label-only, shifts (Choquette-Choo et al.)",
+    "label_only_noise": "Label-only, noise (Choquette-Choo et al.)",
 }
 
 

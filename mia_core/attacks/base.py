@@ -13,18 +13,23 @@ class AttackData:
     logits: np.ndarray  # [R, C]
     labels: np.ndarray  # [R] true classes
     member: np.ndarray  # [R] bool: was this record in the training set of the model that produced it?
+    label_answers: np.ndarray | None = None  # [R, A] the model's class for shifted copies (label-only attacks)
 
     def __post_init__(self):
         if not len(self.logits) == len(self.labels) == len(self.member):
             raise ValueError("logits, labels and member must have the same length")
+        if self.label_answers is not None and len(self.label_answers) != len(self.labels):
+            raise ValueError("label_answers must have one row per record")
         if self.member.all() or not self.member.any():
             raise ValueError("attack data needs both members and non-members")
 
     @staticmethod
     def concat(parts: list["AttackData"]) -> "AttackData":
+        answers = [p.label_answers for p in parts]
         return AttackData(np.concatenate([p.logits for p in parts]),
                           np.concatenate([p.labels for p in parts]),
-                          np.concatenate([p.member for p in parts]))
+                          np.concatenate([p.member for p in parts]),
+                          None if any(a is None for a in answers) else np.concatenate(answers))
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class MembershipAttack(ABC):
     """
 
     name: str = "attack"
+    # What the attack reads of the target's answers: "confidence" (probabilities or logits) or "labels" only.
+    reads: str = "confidence"
     # What `fit` takes: "shadow" (AttackData from shadow models), "references" (ReferenceData),
     # or "target_membership" (the seed's in-sample setting only: the target's own true membership).
     needs: str = "shadow"
@@ -75,13 +82,17 @@ class MembershipAttack(ABC):
     def fit(self, data) -> "MembershipAttack": ...
 
     @abstractmethod
-    def statistic(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None) -> np.ndarray:
+    def statistic(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None,
+                  label_answers: np.ndarray | None = None) -> np.ndarray:
         """Evidence of membership per record from the target's logits [N, C] and labels [N]; higher = member.
-        Reference attacks also need the reference models' view of the same records."""
+        Reference attacks also need the reference models' view of the same records; label-only attacks,
+        the target's class for shifted copies of each record (label_answers [N, A])."""
 
-    def score(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None) -> np.ndarray:
+    def score(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None,
+              label_answers: np.ndarray | None = None) -> np.ndarray:
         """Member probability per record: the fitted monotone calibration of the statistic."""
-        return self.calibrator_.probability(self.statistic(logits, labels, reference))
+        return self.calibrator_.probability(self.statistic(logits, labels, reference, label_answers))
 
-    def predict(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None) -> np.ndarray:
-        return self.score(logits, labels, reference) >= 0.5
+    def predict(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None,
+                label_answers: np.ndarray | None = None) -> np.ndarray:
+        return self.score(logits, labels, reference, label_answers) >= 0.5

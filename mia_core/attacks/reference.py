@@ -55,7 +55,8 @@ class ReferenceAttack(MembershipAttack):
         self.calibrator_ = MonotoneCalibration().fit(np.concatenate(stats), np.concatenate(member))
         return self
 
-    def statistic(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None) -> np.ndarray:
+    def statistic(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None,
+                  label_answers=None) -> np.ndarray:
         if reference is None:
             raise ValueError(f"{self.name} needs the reference models' outputs on the queried records")
         return self.raw(logits, labels, reference.logits, reference.keep, reference.target_population_logits,

@@ -54,7 +54,7 @@ class ShadowModelAttack(MembershipAttack):
         self.fallback_ = self._new_model().fit(x[rows], data.member[rows])
         return self
 
-    def statistic(self, logits: np.ndarray, labels: np.ndarray, reference=None) -> np.ndarray:
+    def statistic(self, logits: np.ndarray, labels: np.ndarray, reference=None, label_answers=None) -> np.ndarray:
         """The attack models' member probability: already a probability, so `score` returns it as is."""
         x = features(logits)
         out = self.fallback_.predict_proba(x)[:, 1]
@@ -65,7 +65,7 @@ class ShadowModelAttack(MembershipAttack):
         return out
 
 
-    def score(self, logits: np.ndarray, labels: np.ndarray, reference=None) -> np.ndarray:
+    def score(self, logits: np.ndarray, labels: np.ndarray, reference=None, label_answers=None) -> np.ndarray:
         return self.statistic(logits, labels)
 
 

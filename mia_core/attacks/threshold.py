@@ -24,5 +24,5 @@ class ThresholdAttack(MembershipAttack):
         self.threshold_ = self.calibrator_.threshold_
         return self
 
-    def statistic(self, logits: np.ndarray, labels: np.ndarray, reference=None) -> np.ndarray:
+    def statistic(self, logits: np.ndarray, labels: np.ndarray, reference=None, label_answers=None) -> np.ndarray:
         return SIGNALS[self.signal](logits, labels)  # -> [N]

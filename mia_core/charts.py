@@ -1,4 +1,4 @@
-"""Plotly figures for the pages. Inputs are plain numbers and arrays, never widgets."""
+"""Plotly figures for the pages and the take-home report. Inputs are plain numbers and arrays, never widgets."""
 
 from collections.abc import Callable
 
@@ -43,10 +43,13 @@ def roc_chart(curves: dict) -> go.Figure:
 
 def score_histogram(scores: np.ndarray, is_member: np.ndarray, title: str) -> go.Figure:
     fig = go.Figure()
-    fig.add_histogram(x=scores[is_member], name="members", marker_color=MEMBER, opacity=0.6, nbinsx=30)
-    fig.add_histogram(x=scores[~is_member], name="non-members", marker_color=NON_MEMBER, opacity=0.6, nbinsx=30)
+    # Each class as shares of itself: members and non-members are scored in different numbers.
+    fig.add_histogram(x=scores[is_member], name="members", marker_color=MEMBER, opacity=0.6, nbinsx=30,
+                      histnorm="percent")
+    fig.add_histogram(x=scores[~is_member], name="non-members", marker_color=NON_MEMBER, opacity=0.6, nbinsx=30,
+                      histnorm="percent")
     fig.update_layout(barmode="overlay", height=260, title=title, margin=dict(t=40, b=10),
-                      xaxis_title="member probability")
+                      xaxis_title="member probability", yaxis_title="% of the class")
     return fig
 
 

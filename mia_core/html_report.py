@@ -1,0 +1,136 @@
+"""A report to take home: one self-contained HTML file from a run's JSON (`python -m mia_core report`).
+
+Plotly's JavaScript is embedded once, every chart after it, so the file opens offline and makes
+no network request. Sections: a plain-words summary, the configuration and the command that
+reproduces it, the data split, every attack's figures with their 95% intervals, the log-log ROC,
+the most exposed records as images, and, where given, a privacy-utility sweep and an epsilon audit.
+"""
+
+import html
+import json
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from .attacks import IN_SAMPLE_NOTE, LABELS, REALISTIC
+from .charts import exposed_digits, privacy_utility, roc_chart
+from .data import Digits
+from .metrics import RocCurve
+from .report import with_interval
+from .sweep import describe, is_undefended
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
+th{background:#f0f2f6}td:first-child,th:first-child{text-align:left}pre{background:#f6f6f6;padding:.8em;overflow-x:auto}
+.summary{font-size:1.15em;background:#fff8e6;border-left:4px solid #f0a500;padding:.6em 1em}.note{color:#666;font-size:.9em}"""
+
+
+def plain_words(result: dict) -> str:
+    """What the strongest realistic attack means for the members, in one or two sentences."""
+    realistic = {n: m for n, m in result["attacks"].items() if n in REALISTIC}
+    if not realistic:
+        return "No realistic attack was run."
+    best = max(realistic, key=lambda n: realistic[n]["auc"])
+    m = realistic[best]
+    low, high = result["chance_band"]
+    tpr = m["tpr_at_fpr"]["0.01"]
+    if tpr is None:
+        found = (f"How many members an attacker finds at 1 false alarm in 100 cannot be told from "
+                 f"{m['non_members']:,} non-members: {m['tpr_at_fpr_note']['0.01']}.")
+    else:
+        lo, hi = m["tpr_at_fpr_ci"]["0.01"]
+        found = (f"An attacker who accepts 1 false alarm in 100 finds {tpr:.0%} of the members "
+                 f"(95% interval {lo:.0%} to {hi:.0%}) with the strongest attack, {LABELS.get(best, best)}.")
+    verdict = ("indistinguishable from a coin flip" if low <= m["auc"] <= high else
+               "clearly better than a coin flip" if m["auc_ci"][0] > high else "a little better than a coin flip")
+    return (f"{found} Its AUC is {with_interval(m['auc'], m['auc_ci'])}: {verdict} "
+            f"(a coin flip scores {low:.3f} to {high:.3f} on this many records).")
+
+
+def reproduce_commands(result: dict) -> list[str]:
+    """The command that made the run (when it came from the command line), and one that replays its
+    configuration from a file, whichever page or script made it."""
+    replay = "python -m mia_core run --config run.json --json run-again.json"
+    return [result["command"], replay] if result.get("command") else [replay]
+
+
+def _table(head: list[str], rows: list[list]) -> str:
+    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{cells}</tr>{body}</table>"
+
+
+def _figure(fig: go.Figure) -> str:
+    return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+
+
+def build(result: dict, *, digits: Digits | None = None, sweep: list[dict] | None = None,
+          audit: dict | None = None, title: str = "Membership inference report") -> str:
+    """The whole report as one HTML string. `digits` (the data the run used) draws the most exposed
+    records; `sweep` (rows of a sweep CSV) adds the privacy-utility chart; `audit` the epsilon audit."""
+    d, t, attacks = result["data"], result["target"], result["attacks"]
+    parts = [f"<h1>{html.escape(title)}</h1>",
+             f"<p class=note>Written {time.strftime('%Y-%m-%d %H:%M')} from a run on {html.escape(d['source'])}.</p>",
+             f"<p class=summary>{html.escape(plain_words(result))}</p>"]
+
+    parts += ["<h2>Attacks</h2>", _table(
+        ["attack", "AUC", "TPR @ 1% FPR", "TPR @ 0.1% FPR", "advantage", "accuracy (50% prior)", "precision", "recall"],
+        [[LABELS.get(n, n), with_interval(m["auc"], m["auc_ci"]),
+          with_interval(m["tpr_at_fpr"]["0.01"], m["tpr_at_fpr_ci"]["0.01"]),
+          with_interval(m["tpr_at_fpr"]["0.001"], m["tpr_at_fpr_ci"]["0.001"]),
+          with_interval(m["advantage"], m["advantage_ci"]), with_interval(m["accuracy"], m["accuracy_ci"]),
+          f"{m['precision']:.3f}", f"{m['recall']:.3f}"] for n, m in attacks.items()])]
+    notes = sorted({note for m in attacks.values() for note in m["tpr_at_fpr_note"].values()})
+    notes += [f"{LABELS.get(n, n)} was not run: it {why}." for n, why in result.get("not_run", {}).items()]
+    notes += [IN_SAMPLE_NOTE] if "seed_in_sample" in attacks else []
+    parts += [f"<p class=note>Brackets: 95% bootstrap intervals. n/a: {html.escape(n)}</p>" if "TPR" in n else
+              f"<p class=note>{html.escape(n)}</p>" for n in notes]
+
+    curves = {n: RocCurve(np.array(c["fpr"]), np.array(c["tpr"]), attacks[n]["auc"]) for n, c in result["roc"].items()}
+    parts += ["<h2>ROC, log-log</h2><p class=note>What matters is the lower left: members found at few false alarms.</p>",
+              _figure(roc_chart(curves))]
+
+    exposed = {n: rows for n, rows in result.get("most_exposed", {}).items() if n in REALISTIC and rows}
+    if digits is not None and exposed:
+        best = max(exposed, key=lambda n: attacks[n]["auc"])
+        rows = exposed[best]
+        images = digits.images[[r["index"] for r in rows]]
+        parts += [f"<h2>Most exposed members ({html.escape(LABELS.get(best, best))})</h2>",
+                  "<p class=note>The target's training digits this attack is surest about, with their member "
+                  "probabilities: typically unusual digits the model had to memorise.</p>",
+                  _figure(exposed_digits(images, np.array([r["probability"] for r in rows])))]
+
+    if sweep:
+        baseline = next((p for p in sweep if is_undefended(p)), None)
+        parts += ["<h2>Privacy and utility</h2>",
+                  _figure(privacy_utility({"sweep": sweep}, labels=describe, baseline=baseline,
+                                          chance_auc=tuple(result["chance_band"])))]
+
+    if audit:
+        promised = audit["accountant_epsilon"]
+        parts += ["<h2>Epsilon audit</h2>", _table(
+            ["canaries", "inserted", "guesses", "correct", "empirical epsilon (lower bound)", "accountant's epsilon"],
+            [[audit["canaries"], audit["inserted"], audit["guesses"], audit["correct"],
+              f"{audit['epsilon_lower_bound']:.2f} ({audit['confidence']:.0%} confidence)",
+              "none (no DP)" if promised is None else f"{promised:.2f}"]]),
+            "<p class=note>The lower bound is what one training run with canaries proves (Steinke, Nasr, "
+            "Jagielski 2023); the accountant's epsilon is what DP-SGD promises at most. A bound far below the "
+            "promise does not mean the promise is loose: a one-run black-box audit is a weak attacker.</p>"]
+
+    parts += ["<h2>Data</h2>", _table(["split", "digits"], [
+        ["target members", d["members"]], ["held-out non-members", d["non_members"]],
+        ["scored members / non-members", f"{d['eval_members']} / {d['eval_non_members']}"],
+        ["attacker's shadow pool", d["shadow_pool"]], ["test set", d["test"]],
+        ["each shadow model trains on", d["shadow_train_size"]], ["reference models", d["references"]]])]
+    parts += ["<h2>Target</h2>", _table(["train accuracy", "test accuracy", "epochs run", "DP epsilon"], [[
+        f"{t['train_accuracy']:.4f}", f"{t['test_accuracy']:.4f}", t["epochs_run"],
+        "none" if t["epsilon"] is None else f"{t['epsilon']:.2f} (delta {t['delta']:g})"]])]
+    parts += ["<h2>Reproduce it</h2>",
+              "<p>Same configuration, same seed, same numbers. Run the first command, or save the configuration "
+              "below as <code>run.json</code> and run the last:</p>",
+              f"<pre>{html.escape(chr(10).join(reproduce_commands(result)))}</pre>",
+              f"<pre>{html.escape(json.dumps({'config': result['config']}, indent=1))}</pre>"]
+    return (f"<!DOCTYPE html><html><head><meta charset=utf-8><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head><body>{''.join(parts)}</body></html>")

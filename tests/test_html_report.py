@@ -1,0 +1,73 @@
+"""The take-home report: built from a run's JSON, opened in headless Chromium with the network cut off."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mia_core.cli import main
+from mia_core.html_report import plain_words
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("report")
+    run, audit, out = folder / "run.json", folder / "audit.json", folder / "report.html"
+    assert main(["run", "--train-size", "100", "--epochs", "20", "--shadows", "2", "--attacks",
+                 "shadow,loss,seed_in_sample", "--quiet", "--json", str(run)]) == 0
+    assert main(["audit", "--preset", "overfit", "--train-size", "60", "--epochs", "10", "--canaries", "40",
+                 "--quiet", "--json", str(audit)]) == 0
+    assert main(["report", str(run), "--out", str(out), "--audit", str(audit),
+                 "--sweep", str(ROOT / "assets" / "results" / "sweep.csv")]) == 0
+    return out
+
+
+def test_the_report_says_in_plain_words_what_an_attacker_finds(report):
+    text = report.read_text()
+    assert "An attacker who accepts 1 false alarm in 100 finds" in text
+    assert "python -m mia_core run --train-size 100" in text  # the command that made it
+    assert "Epsilon audit" in text and "Privacy and utility" in text and "Most exposed members" in text
+    assert "<script src=" not in text  # plotly.js is inside the file
+
+
+def test_a_tpr_the_data_cannot_resolve_is_said_so_in_the_summary():
+    result = {"attacks": {"loss": {"auc": 0.6, "auc_ci": [0.55, 0.65], "non_members": 200,
+                                   "tpr_at_fpr": {"0.01": None}, "tpr_at_fpr_ci": {"0.01": None},
+                                   "tpr_at_fpr_note": {"0.01": "TPR at 1.0% FPR needs at least 1,000 non-members"}}},
+              "chance_band": [0.44, 0.56]}
+    words = plain_words(result)
+    assert "cannot be told from 200 non-members" in words and "a little better than a coin flip" in words
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_the_report_opens_offline_and_every_chart_renders(report):
+    from playwright.sync_api import sync_playwright
+
+    requests = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+
+        def only_the_file(route):  # no network: anything but the file itself is refused
+            requests.append(route.request.url)
+            route.continue_() if route.request.url.startswith("file://") else route.abort()
+
+        page.route("**/*", only_the_file)
+        page.goto(report.as_uri())
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0")
+        plots = page.locator(".js-plotly-plot")
+        figures = report.read_text().count('class="plotly-graph-div"')
+        assert plots.count() == figures == 3  # ROC, exposed digits, privacy-utility: every one drawn
+        for i in range(plots.count()):
+            assert plots.nth(i).locator(".main-svg").count() >= 1
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "7-report.png"), full_page=True)
+        browser.close()
+    assert [u for u in requests if not u.startswith("file://")] == []
