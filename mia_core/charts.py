@@ -94,9 +94,10 @@ def member_probabilities(by_target: dict[str, dict[str, float]]) -> go.Figure:
     fig = go.Figure()
     for target, probs in by_target.items():
         fig.add_bar(y=[LABELS.get(a, a) for a in probs], x=list(probs.values()), name=target, orientation="h")
-    fig.add_vline(x=0.5, line_dash="dot", annotation_text="coin flip")
+    fig.add_vline(x=0.5, line_dash="dot", annotation_text="coin flip", annotation_position="top",
+                  annotation_yshift=12)  # above the bars, not on the first one
     fig.update_xaxes(range=[0, 1], title="member probability")
-    fig.update_layout(barmode="group", height=320, margin=dict(t=20, b=10))
+    fig.update_layout(barmode="group", height=340, margin=dict(t=40, b=10))
     return fig
 
 

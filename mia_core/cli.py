@@ -73,6 +73,7 @@ def build_parser() -> Parser:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--arch", choices=sorted(ARCHITECTURES))
     run.add_argument("--save", metavar="NAME", help="keep the target and shadows in the model store under NAME")
+    run.add_argument("--overwrite", action="store_true", help="let --save replace a stored model of that name")
     _common(run)
     run.add_argument("--json", type=Path, metavar="PATH", help="write the full results as JSON")
     run.add_argument("--scores", type=Path, metavar="PATH",
@@ -170,8 +171,9 @@ def prepare_run(args):
     cfg = config_from_args(args)
     digits = load_digits(args.data_dir)
     check_feasible(cfg, digits)  # an impossible split, shadow or reference plan fails here, before any training
-    if args.save:
-        default_store().path(args.save)  # a bad name too
+    if args.save and default_store().exists(args.save) and not args.overwrite:  # a bad name fails here too
+        raise ValueError(f"a model named {args.save!r} is already stored in {default_store().root}: "
+                         "choose another name, or add --overwrite to replace it")
 
     def job() -> int:
         progress = TqdmProgress(disable=args.quiet)

@@ -1,5 +1,6 @@
 """Progress reporting: one event type, so the CLI (tqdm), the app and the tests share a code path."""
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,14 +21,21 @@ def no_progress(_: Progress) -> None:
 
 
 class TqdmProgress:
-    """A `ProgressFn` that shows one tqdm bar per stage on stderr."""
+    """A `ProgressFn` that shows one tqdm bar per stage on stderr; where stderr is no terminal (a log
+    file), one line per finished stage instead of hundreds of carriage-return redraws."""
 
     def __init__(self, *, disable: bool = False):
         self.disable = disable
+        self.plain = not sys.stderr.isatty()
         self._bar = None
         self._stage = None
 
     def __call__(self, p: Progress) -> None:
+        if self.plain:
+            if not self.disable and p.step >= p.total:
+                shown = ", ".join(f"{k} {v:.4g}" for k, v in p.metrics.items())
+                print(f"{p.stage}: done" + (f" ({shown})" if shown else ""), file=sys.stderr, flush=True)
+            return
         from tqdm import tqdm
 
         if p.stage != self._stage:

@@ -9,7 +9,9 @@ from mia_core.store import StoreError
 from mia_core.workflows import SHADOW_ATTACKS, attack_stored
 from mia_core.html_report import build as build_report
 from mia_core.charts import exposed_digits, metrics_per_run, roc_chart, score_histogram
-from ui.state import StreamlitProgress, digits, store
+from ui.state import StreamlitProgress, digits, inside_the_app, store
+
+inside_the_app()
 
 st.title("Attack")
 names = [n for n in store().names()]

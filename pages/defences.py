@@ -12,7 +12,9 @@ from mia_core.reproduce import read_csv, write_csv
 from mia_core.sweep import describe, is_undefended, point_row, sweep
 from mia_core.charts import privacy_utility
 from ui.panels import audit_panel
-from ui.state import StreamlitProgress, digits, display_path, readable_results, results_path
+from ui.state import StreamlitProgress, digits, display_path, inside_the_app, readable_results, results_path
+
+inside_the_app()
 
 SWEEP = results_path("sweep.csv")
 SHOWN_SWEEPS = ("sweep.csv", "split_sweep.csv")  # the page's own sweep, and the Split-AI one from the command line
@@ -86,9 +88,10 @@ if runs:
                    "best AUC": r["best_auc"], "best TPR@1%": r["best_tpr"], "epsilon": r["epsilon"]}
                   for i, r in enumerate(runs)], hide_index=True)
     last_result, audit = st.session_state["defence_last_result"], st.session_state.get("epsilon_audit")
+    shown_sweep = next(map(read_csv, filter(None, map(readable_results, SHOWN_SWEEPS))), None)
     st.download_button("Download a report of the last run (HTML)", lambda: build_report(
-        last_result, digits=digits(), audit=audit), "defence_report.html", "text/html",
-        help="One file that opens offline, with the epsilon audit if you ran one.")
+        last_result, digits=digits(), audit=audit, sweep=shown_sweep), "defence_report.html", "text/html",
+        help="One file that opens offline, with the dropout and L2 sweep and the epsilon audit if you ran one.")
 
 audit_panel(lambda: configuration()[1])
 

@@ -10,7 +10,9 @@ from mia_core.preprocess import EmptyDrawing
 from mia_core.workflows import DEMO
 from mia_core.charts import class_probabilities, member_probabilities
 from mia_core.store import StoreError
-from ui.state import attacked_targets, digits, loaded
+from ui.state import attacked_targets, digits, inside_the_app, loaded
+
+inside_the_app()
 
 st.title("Membership test")
 ready, problems = attacked_targets()
@@ -67,7 +69,8 @@ with right:
     for col, (name, report) in zip(cols, reports.items()):
         col.plotly_chart(class_probabilities(report.probabilities, f"{name}: predicts {report.predicted}"),
                          width="stretch", key=f"probs-{name}")
-    st.markdown(f"**Member probability** (attacks condition on class {some.label})")
+    st.markdown("**Member probability** (the attacks condition on " +
+                ", ".join(f"class {r.label} for {n}" for n, r in reports.items()) + ")")
     st.plotly_chart(member_probabilities({n: r.member_probability for n, r in reports.items()}), width="stretch")
     st.dataframe([{"attack": a, **{n: round(r.member_probability[a], 3) for n, r in reports.items()}}
                   for a in some.member_probability], hide_index=True)

@@ -6,7 +6,9 @@ import streamlit as st
 
 from mia_core.store import StoreError
 from mia_core.workflows import DEMO, build_demo, demo_configs, loaded_from_result
-from ui.state import StreamlitProgress, digits, remember, store
+from ui.state import StreamlitProgress, digits, inside_the_app, remember, store
+
+inside_the_app()
 
 st.title("Was this digit in the training set?")
 st.markdown(

@@ -8,7 +8,9 @@ from mia_core.config import ExperimentConfig, TrainConfig, preset
 from mia_core.store import StoreError
 from mia_core.workflows import train_and_store
 from mia_core.charts import training_curves
-from ui.state import StreamlitProgress, digits, store
+from ui.state import StreamlitProgress, digits, inside_the_app, store
+
+inside_the_app()
 
 WEIGHT_DECAYS = [0.0, 1e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2]
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,15 +34,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+@contextmanager
+def app_server(env: dict) -> Iterator[str]:
+    """`streamlit run app.py` on a free port with `env` added; its URL once it answers its health check."""
     port = free_port()
-    env = {**os.environ, "MIA_STORE_DIR": str(tmp_path_factory.mktemp("store")), "MIA_DEMO_SMALL": "1",
-           "MIA_RESULTS_DIR": str(tmp_path_factory.mktemp("results"))}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
          "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+         "--server.fileWatcherType", "none"], cwd=ROOT, env={**os.environ, **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -55,6 +57,13 @@ def app_url(tmp_path_factory):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    with app_server({"MIA_STORE_DIR": str(tmp_path_factory.mktemp("store")), "MIA_DEMO_SMALL": "1",
+                     "MIA_RESULTS_DIR": str(tmp_path_factory.mktemp("results"))}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +135,26 @@ def test_attack_page_runs_and_charts(app_url, page):
 def test_every_page_opens_without_an_exception(app_url, page, path, shot):
     open_page(page, app_url, path)
     page.screenshot(path=ARTIFACTS / f"{shot}.png", full_page=True)
+
+
+NAVIGATION = ["Overview", "Targets", "Attack", "Membership test", "Defences", "Experiments"]
+
+
+@pytest.mark.parametrize("path, title", [("", "Was this digit in the training set?"), ("targets", "Targets"),
+                                         ("attack", "Attack"), ("membership", "Membership test"),
+                                         ("defences", "Defences"), ("experiments", "Experiments")])
+def test_a_page_link_as_a_fresh_servers_first_request_opens_inside_the_app(tmp_path, path, title):
+    """A presenter hands out http://HOST:8501/membership before anyone opened the app."""
+    with app_server({"MIA_STORE_DIR": str(tmp_path / "store"), "MIA_RESULTS_DIR": str(tmp_path / "results")}) as url, \
+            playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/{path}")
+        page.locator("h1", has_text=title).first.wait_for(timeout=60_000)  # after the page's rerun into the app
+        wait_ready(page)
+        links = page.locator("[data-testid='stSidebarNavLink']")
+        assert [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())] == NAVIGATION
+        assert page.locator("h1").first.inner_text().strip() == title
+        if path == "membership":
+            page.screenshot(path=ARTIFACTS / "8-first-request-membership.png", full_page=True)
+        browser.close()

@@ -157,3 +157,25 @@ def test_audit_from_the_command_line(tmp_path, capsys):
     a = json.loads(out.read_text())["audit"]
     assert a["canaries"] == 40 and a["confidence"] == 0.95 and a["accountant_epsilon"] is None
     assert "epsilon is at least" in capsys.readouterr().out
+
+
+def test_save_never_replaces_a_stored_model_unless_asked(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path))
+    args = ["run", *SMALL, "--attacks", "loss", "--save", "mine"]
+    assert main(args) == 0
+    first = (tmp_path / "mine" / "meta.json").read_text()
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2 and "add --overwrite to replace it" in capsys.readouterr().err
+    assert (tmp_path / "mine" / "meta.json").read_text() == first
+    assert main([*args, "--overwrite", "--seed", "1"]) == 0
+    assert json.loads((tmp_path / "mine" / "meta.json").read_text())["config"]["seed"] == 1
+
+
+def test_progress_in_a_log_file_is_one_line_per_stage(tmp_path):
+    log = tmp_path / "log.txt"
+    with log.open("w") as err:
+        subprocess.run([sys.executable, "-m", "mia_core", "run", *SMALL[:-1], "--attacks", "loss"], stderr=err,
+                       stdout=subprocess.DEVNULL, check=True)
+    text = log.read_text()
+    assert "\r" not in text and "target: done" in text and "shadow 1/1: done" in text

@@ -112,3 +112,12 @@ def test_reference_attacks_end_to_end_and_store_round_trip(digits, tmp_path):
     assert store.load_references("u", digits) is None
     with pytest.raises(ValueError, match="at least 2 reference models"):
         replace(cfg, references=1)
+
+
+def test_label_only_attack_finds_members_of_a_tiny_overfit_target_through_labels_alone(digits):
+    cfg = ExperimentConfig(train_size=100, shadows=2, seed=0, test_size=500, labels_only=True,
+                           attacks=("label_only_noise", "loss"), train=TrainConfig(epochs=40, batch_size=32, device="cpu"))
+    r = run_experiment(cfg, digits)
+    assert set(r.attacks) == {"label_only_noise"}  # the loss attack reads confidences: it cannot run
+    assert r.attacks["label_only_noise"].metrics.auc_ci[0] > 0.5
+    assert "labels only" in r.to_json()["not_run"]["loss"]

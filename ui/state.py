@@ -14,6 +14,21 @@ from mia_core.workflows import LoadedTarget, load_with_attacks
 SHIPPED_RESULTS = Path(__file__).resolve().parent.parent / "assets" / "results"
 
 
+def inside_the_app() -> None:
+    """Run this page inside app.py's navigation, even when its link is the first request a fresh server gets.
+
+    Streamlit treats a `pages/` folder beside the main script as a legacy multipage app until
+    `st.navigation` has run once in the process; a page's URL as the very first request therefore runs
+    the page alone, with a sidebar of file names. Clearing that flag and rerunning runs app.py, whose
+    navigation opens the same URL's page. (Streamlit 1.67: `PagesManager.uses_pages_directory`, which
+    only `st.navigation` clears.)"""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def results_path(name: str) -> Path:
     """Where a page writes a results file (results/ or $MIA_RESULTS_DIR)."""
     return Path(os.environ.get("MIA_RESULTS_DIR", "results")) / name

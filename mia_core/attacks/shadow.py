@@ -49,10 +49,15 @@ class ShadowModelAttack(MembershipAttack):
             if len(rows) > MAX_PER_CLASS:
                 rows = np.sort(rng.choice(rows, MAX_PER_CLASS, replace=False))
             if min(data.member[rows].sum(), (~data.member[rows]).sum()) >= MIN_PER_LABEL:
-                self.models_[int(c)] = clone(self._new_model()).fit(x[rows], data.member[rows])
+                self.models_[int(c)] = self._fitted(x[rows], data.member[rows])
         rows = rng.choice(len(x), min(len(x), 2 * MAX_PER_CLASS), replace=False)
-        self.fallback_ = self._new_model().fit(x[rows], data.member[rows])
+        self.fallback_ = self._fitted(x[rows], data.member[rows])
         return self
+
+    def _fitted(self, x: np.ndarray, member: np.ndarray):
+        """An attack model with members and non-members weighing half each: its 0.5 is at a 50% prior."""
+        weight = np.where(member, len(member) / (2 * member.sum()), len(member) / (2 * (~member).sum()))
+        return clone(self._new_model()).fit(x, member, mlpclassifier__sample_weight=weight)
 
     def statistic(self, logits: np.ndarray, labels: np.ndarray, reference=None, label_answers=None) -> np.ndarray:
         """The attack models' member probability: already a probability, so `score` returns it as is."""
