@@ -4,6 +4,7 @@ import os
 
 import streamlit as st
 
+from mia_core.report import with_interval
 from mia_core.store import StoreError
 from mia_core.workflows import DEMO, build_demo, demo_configs, loaded_from_result
 from ui.state import StreamlitProgress, digits, inside_the_app, remember, store
@@ -61,8 +62,9 @@ else:
         except StoreError as err:
             col.error(str(err))
             continue
-        auc = meta["metrics"].get("shadow", {}).get("auc")
+        shadow = meta["metrics"].get("shadow")
         col.metric(f"{name}: test accuracy", f"{meta['target']['test_accuracy']:.1%}",
                    f"train {meta['target']['train_accuracy']:.1%}", delta_color="off")
-        col.caption(f"shadow-attack AUC {auc:.3f}" if auc is not None else "not attacked yet")
+        col.caption(f"shadow-attack AUC {with_interval(shadow['auc'], shadow['auc_ci'])} (95% interval)"
+                    if shadow else "not attacked yet")
     st.success("Demo models are ready: try the **Membership test** page.")

@@ -67,13 +67,20 @@ def app_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
+def browser():
+    """One headless Chromium for the module: Playwright's sync API allows one instance at a time."""
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 2800})
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 2800})
+    yield page
+    page.close()
 
 
 def wait_ready(page, timeout_s: float = 240) -> None:
@@ -143,11 +150,9 @@ NAVIGATION = ["Overview", "Targets", "Attack", "Membership test", "Defences", "E
 @pytest.mark.parametrize("path, title", [("", "Was this digit in the training set?"), ("targets", "Targets"),
                                          ("attack", "Attack"), ("membership", "Membership test"),
                                          ("defences", "Defences"), ("experiments", "Experiments")])
-def test_a_page_link_as_a_fresh_servers_first_request_opens_inside_the_app(tmp_path, path, title):
+def test_a_page_link_as_a_fresh_servers_first_request_opens_inside_the_app(tmp_path, browser, path, title):
     """A presenter hands out http://HOST:8501/membership before anyone opened the app."""
-    with app_server({"MIA_STORE_DIR": str(tmp_path / "store"), "MIA_RESULTS_DIR": str(tmp_path / "results")}) as url, \
-            playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with app_server({"MIA_STORE_DIR": str(tmp_path / "store"), "MIA_RESULTS_DIR": str(tmp_path / "results")}) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{url}/{path}")
         page.locator("h1", has_text=title).first.wait_for(timeout=60_000)  # after the page's rerun into the app
@@ -157,4 +162,4 @@ def test_a_page_link_as_a_fresh_servers_first_request_opens_inside_the_app(tmp_p
         assert page.locator("h1").first.inner_text().strip() == title
         if path == "membership":
             page.screenshot(path=ARTIFACTS / "8-first-request-membership.png", full_page=True)
-        browser.close()
+        page.close()

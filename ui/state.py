@@ -21,10 +21,13 @@ def inside_the_app() -> None:
     `st.navigation` has run once in the process; a page's URL as the very first request therefore runs
     the page alone, with a sidebar of file names. Clearing that flag and rerunning runs app.py, whose
     navigation opens the same URL's page. (Streamlit 1.67: `PagesManager.uses_pages_directory`, which
-    only `st.navigation` clears.)"""
+    only `st.navigation` clears.) AppTest, whose runtime is a mock, runs pages this legacy way on purpose
+    (`switch_page`): there the page simply runs."""
+    from streamlit.runtime import Runtime
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    served = Runtime.exists() and type(Runtime.instance()) is Runtime
+    if served and PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
 
