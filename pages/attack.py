@@ -3,12 +3,12 @@
 import streamlit as st
 
 from mia_core.attacks import ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC
+from mia_core.charts import exposed_digits, metrics_per_run, roc_chart, score_histogram
+from mia_core.html_report import build as build_report
 from mia_core.report import most_exposed, result_rows
 from mia_core.reproduce import csv_text
 from mia_core.store import StoreError
 from mia_core.workflows import SHADOW_ATTACKS, attack_stored
-from mia_core.html_report import build as build_report
-from mia_core.charts import exposed_digits, metrics_per_run, roc_chart, score_histogram
 from ui.state import StreamlitProgress, digits, inside_the_app, store
 
 inside_the_app()
@@ -63,13 +63,13 @@ st.caption("Scored on held-out members and non-members that no attack saw; `_low
 st.dataframe(table, hide_index=True, width="stretch")
 c1, c2, c3 = st.columns(3)
 c1.download_button("Download the table (CSV)", csv_text(table), "attack_results.csv", "text/csv")
+c2.download_button("Download per-record scores of the last run (CSV)", runs[-1]["record_scores"], "record_scores.csv",
+                   "text/csv", help="One row per scored record: dataset index, true membership (1 member, 0 "
+                                    "non-member), and each attack's statistic and member probability.")
 last_json = runs[-1]["json"]
 c3.download_button("Download a report of the last run (HTML)", lambda: build_report(last_json, digits=digits()),
                    "membership_report.html", "text/html", help="One file that opens offline: figures, intervals, "
                    "ROC, the most exposed digits and the command that reproduces the run.")
-c2.download_button("Download per-record scores of the last run (CSV)", runs[-1]["record_scores"], "record_scores.csv",
-                   "text/csv", help="One row per scored record: dataset index, true membership (1 member, 0 "
-                                    "non-member), and each attack's statistic and member probability.")
 
 c1, c2 = st.columns(2)
 c1.plotly_chart(metrics_per_run(table, "auc"), width="stretch")

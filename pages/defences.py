@@ -4,13 +4,13 @@ from dataclasses import replace
 
 import streamlit as st
 
+from mia_core.charts import privacy_utility
 from mia_core.config import ExperimentConfig, preset
 from mia_core.html_report import build as build_report
 from mia_core.metrics import chance_band
 from mia_core.pipeline import run_experiment
 from mia_core.reproduce import read_csv, write_csv
 from mia_core.sweep import describe, is_undefended, point_row, sweep
-from mia_core.charts import privacy_utility
 from ui.panels import audit_panel
 from ui.state import StreamlitProgress, digits, display_path, inside_the_app, readable_results, results_path
 
@@ -119,5 +119,6 @@ st.plotly_chart(privacy_utility(series, labels=describe, baseline=undefended, se
                                 chance_auc=CHANCE), width="stretch")
 st.caption("Up and to the left is better: accuracy kept, attack pushed to chance (dotted lines; the grey band is "
            "where a coin flip's AUC falls). Dashed lines: the seed project's published attack accuracies (its 91.67% "
-           "was an in-sample figure). Error bars: the best attack's 95% AUC interval. Sweeps from " + ", ".join(f"`{display_path(p)}`" for p in shown) + "." if shown else
+           "was an in-sample figure). Error bars: the best attack's 95% AUC interval. Sweeps from "
+           + ", ".join(f"`{display_path(p)}`" for p in shown) + "." if shown else
            "Points from this session's runs.")

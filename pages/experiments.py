@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from mia_core.reproduce import SEED_TABLES, markdown, read_csv, reproduce, write_csv
 from mia_core.charts import experiment_table_chart
+from mia_core.reproduce import SEED_TABLES, markdown, read_csv, reproduce, write_csv
 from ui.state import StreamlitProgress, digits, display_path, inside_the_app, readable_results, results_path
 
 inside_the_app()

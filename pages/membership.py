@@ -5,11 +5,11 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
+from mia_core.charts import class_probabilities, member_probabilities
 from mia_core.membership import membership_report, query
 from mia_core.preprocess import EmptyDrawing
-from mia_core.workflows import DEMO
-from mia_core.charts import class_probabilities, member_probabilities
 from mia_core.store import StoreError
+from mia_core.workflows import DEMO
 from ui.state import attacked_targets, digits, inside_the_app, loaded
 
 inside_the_app()

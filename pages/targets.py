@@ -4,10 +4,10 @@ from dataclasses import replace
 
 import streamlit as st
 
+from mia_core.charts import training_curves
 from mia_core.config import ExperimentConfig, TrainConfig, preset
 from mia_core.store import StoreError
 from mia_core.workflows import train_and_store
-from mia_core.charts import training_curves
 from ui.state import StreamlitProgress, digits, inside_the_app, store
 
 inside_the_app()
