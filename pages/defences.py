@@ -57,7 +57,13 @@ def configuration() -> tuple[dict, ExperimentConfig]:
             "labels_only": labels_only}, cfg
 
 
+def sweeps_shown() -> dict:
+    """Each shown sweep's rows by file: this machine's own, else the shipped one."""
+    return {path: read_csv(path) for path in map(readable_results, SHOWN_SWEEPS) if path}
+
+
 runs = st.session_state.setdefault("defence_runs", [])  # this browser session's runs
+shown = sweeps_shown()
 if submitted:
     try:
         point, cfg = configuration()
@@ -88,7 +94,7 @@ if runs:
                    "best AUC": r["best_auc"], "best TPR@1%": r["best_tpr"], "epsilon": r["epsilon"]}
                   for i, r in enumerate(runs)], hide_index=True)
     last_result, audit = st.session_state["defence_last_result"], st.session_state.get("epsilon_audit")
-    shown_sweep = next(map(read_csv, filter(None, map(readable_results, SHOWN_SWEEPS))), None)
+    shown_sweep = next(iter(shown.values()), None)
     st.download_button("Download a report of the last run (HTML)", lambda: build_report(
         last_result, digits=digits(), audit=audit, sweep=shown_sweep), "defence_report.html", "text/html",
         help="One file that opens offline, with the dropout and L2 sweep and the epsilon audit if you ran one.")
@@ -106,9 +112,9 @@ with st.expander("Run a sweep (several minutes)"):
         with st.status("Sweeping…", expanded=True) as status:
             rows = sweep(BASE, digits(), grid, progress=StreamlitProgress(st))
             write_csv(rows, SWEEP)
+            shown = sweeps_shown()
             status.update(label=f"{len(rows)} points written to {SWEEP}.", state="complete")
 
-shown = {path: read_csv(path) for path in map(readable_results, SHOWN_SWEEPS) if path}
 series = {**{path.name: rows for path, rows in shown.items()}, **({"this session's runs": runs} if runs else {})}
 if not series:
     st.info(f"No sweep yet: run one above, or `python -m mia_core sweep --grid dropout=0,0.25,0.5 "

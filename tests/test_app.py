@@ -186,9 +186,27 @@ def test_defences_page_hides_confidences_and_audits_epsilon(app_env, monkeypatch
     at.button(key="FormSubmitter:audit-Audit the settings above").click().run()
     assert not at.exception and not at.error
     shown = {m.label: m.value for m in at.metric}
-    assert float(shown["Empirical epsilon (proved by the audit)"]) >= 0
+    audit = at.session_state["epsilon_audit"]
+    assert audit["canaries"] == 50
+    assert shown["Empirical epsilon (proved by the audit)"] == f"{audit['epsilon_lower_bound']:.2f}"
     assert shown["Epsilon promised by DP-SGD's accountant"] == "none (no DP)"
     assert any("What the two numbers mean" in m.value for m in at.markdown)
+
+
+def test_a_sweep_run_on_the_defences_page_is_charted_at_once(app_env, monkeypatch):
+    import mia_core.config as config
+
+    small = config.ExperimentConfig(train_size=60, shadows=1, attacks=("loss",), train=config.TrainConfig(epochs=3))
+    monkeypatch.setitem(config.PRESETS, "overfit", small)
+    at = open_app()
+    at.switch_page("pages/defences.py").run()
+    at.multiselect[0].set_value([0.5])  # dropout values
+    at.multiselect[1].set_value([0.0])  # L2 values
+    at.button(key="FormSubmitter:sweep-Run the sweep").click().run()
+    assert not at.exception and not at.error
+    assert (app_env / "results" / "sweep.csv").is_file()
+    own = str(app_env / "results" / "sweep.csv")  # charted instead of the shipped assets/results/sweep.csv
+    assert any(own in c.value and "Sweeps from" in c.value for c in at.caption)
 
 
 def test_corrupt_weights_on_the_membership_page_are_a_message(app_env):
