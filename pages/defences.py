@@ -11,6 +11,7 @@ from mia_core.metrics import chance_band
 from mia_core.pipeline import run_experiment
 from mia_core.reproduce import read_csv, write_csv
 from mia_core.sweep import describe, is_undefended, point_row, sweep
+from ui.links import to_url, url_choice, url_flag, url_number
 from ui.panels import audit_panel
 from ui.state import StreamlitProgress, digits, display_path, inside_the_app, readable_results, results_path
 
@@ -20,6 +21,7 @@ SWEEP = results_path("sweep.csv")
 SHOWN_SWEEPS = ("sweep.csv", "split_sweep.csv")  # the page's own sweep, and the Split-AI one from the command line
 SEED_ACCURACIES = {"seed, overfitted (in-sample)": 0.9167, "seed, defended": 0.5026}
 LABEL_ONLY = ("label_only", "label_only_noise")
+L2_VALUES = [0.0, 1e-4, 1e-3, 5e-3, 1e-2, 5e-2]
 BASE = preset("overfit")  # every defence is measured at the overfitted target's training-set size
 SPLIT = preset("split")  # the same 200 members; 20 sub-models of 40 epochs and 4 shadows keep a run near a minute
 CHANCE = chance_band(BASE.eval_members, BASE.non_members)
@@ -31,19 +33,22 @@ st.caption(f"Each run trains a target like the overfitted preset ({BASE.train_si
            "with the defences below, trains its shadows the same way, and attacks it with every attack.")
 with st.form("defend"):
     c1, c2, c3 = st.columns(3)
-    dropout = c1.slider("Dropout", 0.0, 0.8, 0.0, 0.05)
-    weight_decay = c1.select_slider("L2 weight decay", [0.0, 1e-4, 1e-3, 5e-3, 1e-2, 5e-2], 0.0)
-    smoothing = c2.slider("Label smoothing", 0.0, 0.8, 0.0, 0.05)
-    patience = c2.slider("Early stopping patience (0 = off)", 0, 20, 0)
-    use_split = c2.toggle("Split-AI ensemble", help=f"{SPLIT.train.split_models} sub-models; each member is answered "
+    dropout = c1.slider("Dropout", 0.0, 0.8, url_number("dropout", 0.0, 0.8, 0.0, step=0.05), 0.05)
+    weight_decay = c1.select_slider("L2 weight decay", L2_VALUES, url_choice("weight_decay", L2_VALUES, 0.0))
+    smoothing = c2.slider("Label smoothing", 0.0, 0.8, url_number("label_smoothing", 0.0, 0.8, 0.0, step=0.05), 0.05)
+    patience = c2.slider("Early stopping patience (0 = off)", 0, 20, url_number("early_stopping", 0, 20, 0))
+    use_split = c2.toggle("Split-AI ensemble", url_flag("split_ai"), help=f"{SPLIT.train.split_models} sub-models; each member is answered "
                           f"only by the {SPLIT.train.split_held_out} that never trained on it (Tang et al. 2022). "
                           f"Trains like the split preset: {SPLIT.train.epochs} epochs, {SPLIT.shadows} shadows.")
-    use_dp = c3.toggle("DP-SGD (Opacus)")
-    epsilon = c3.slider("Target epsilon", 0.5, 20.0, 3.0, 0.5)
-    labels_only = c3.toggle("The API answers with labels only", help="Hides the confidences: the attacks that read "
+    use_dp = c3.toggle("DP-SGD (Opacus)", url_flag("dp"))
+    epsilon = c3.slider("Target epsilon", 0.5, 20.0, url_number("epsilon", 0.5, 20.0, 3.0, step=0.5), 0.5)
+    labels_only = c3.toggle("The API answers with labels only", url_flag("labels_only"), help="Hides the confidences: the attacks that read "
                             "them cannot run, and the label-only attacks (Choquette-Choo et al. 2021) try instead.")
-    seed = c3.number_input("Seed", 0, 10_000, 0)
+    seed = c3.number_input("Seed", 0, 10_000, url_number("seed", 0, 10_000, 0))
     submitted = st.form_submit_button("Train and attack", type="primary")
+if submitted:  # the URL now opens these settings: a link to hand out
+    to_url(dropout=dropout, weight_decay=weight_decay, label_smoothing=smoothing, early_stopping=patience,
+           split_ai=use_split, dp=use_dp, epsilon=epsilon, labels_only=labels_only, seed=int(seed))
 
 
 def configuration() -> tuple[dict, ExperimentConfig]:

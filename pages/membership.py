@@ -10,6 +10,7 @@ from mia_core.membership import membership_report, query
 from mia_core.preprocess import EmptyDrawing
 from mia_core.store import StoreError
 from mia_core.workflows import DEMO
+from ui.links import to_url, url_choice, url_names, url_number
 from ui.state import attacked_targets, digits, inside_the_app, loaded
 
 inside_the_app()
@@ -21,7 +22,7 @@ for problem in problems:
 if not ready:
     st.info("No attacked targets yet: build the demo models on the Overview page first.")
     st.stop()
-defaults = [n for n in DEMO if n in ready] or ready[:2]
+defaults = url_names("targets", ready)[:3] or [n for n in DEMO if n in ready] or ready[:2]
 targets = st.multiselect("Targets to compare", ready, default=defaults, max_selections=3)
 if not targets:
     st.stop()
@@ -31,7 +32,10 @@ except StoreError as err:
     st.error(f"Cannot load a stored model: {err}")
     st.stop()
 
-source = st.radio("Digit", ["Draw one", "Pick an MNIST digit"], horizontal=True)
+SOURCES = {"draw": "Draw one", "pick": "Pick an MNIST digit"}  # URL word -> radio option
+source = st.radio("Digit", list(SOURCES.values()), horizontal=True,
+                  index=list(SOURCES).index(url_choice("digit", list(SOURCES), "draw")))
+to_url(targets=targets, digit=next(k for k, v in SOURCES.items() if v == source))
 left, right = st.columns([1, 2])
 with left:
     if source == "Draw one":
@@ -53,8 +57,10 @@ with left:
         first = models[targets[0]].target.splits
         pools = {f"members of {targets[0]}": first.members, f"non-members of {targets[0]}": first.non_members,
                  "unseen test digits": first.test}
-        pool = st.selectbox("From", list(pools))
-        i = st.slider("Which one", 0, len(pools[pool]) - 1, 0)
+        names = list(pools)
+        pool = st.selectbox("From", names, index=url_number("pool", 0, len(names) - 1, 0))
+        i = st.slider("Which one", 0, len(pools[pool]) - 1, url_number("which", 0, len(pools[pool]) - 1, 0))
+        to_url(pool=names.index(pool), which=i)
         index = int(pools[pool][i])
         image, truth = digits().images[index], int(digits().labels[index])
         reports = {n: query(m.target.model, image, m.attacks, label=truth,

@@ -59,6 +59,16 @@ def test_build_demo_then_membership_and_attack(app_env):
     assert {"shadow", "loss", "lira_online", "lira_offline", "rmia"} <= set(table["attack"])
     assert ((table[["demo-overfit", "demo-defended"]] >= 0) & (table[["demo-overfit", "demo-defended"]] <= 1)).all().all()
     assert "Ground truth" in at.markdown[-1].value or any("Ground truth" in m.value for m in at.markdown)
+    at.selectbox[0].set_value(at.selectbox[0].options[1]).run()  # non-members of the first target
+    at.slider[0].set_value(7).run()
+    truth = next(m.value for m in at.markdown if "Ground truth" in m.value)
+    assert at.query_params["digit"] == "pick" and at.query_params["pool"] == "1" and at.query_params["which"] == "7"
+
+    link = AppTest.from_file(APP, default_timeout=300)  # another attendee opens the same link
+    link.query_params.update(dict(at.query_params))
+    link.switch_page("pages/membership.py").run()
+    assert not link.exception
+    assert next(m.value for m in link.markdown if "Ground truth" in m.value) == truth
 
     at.switch_page("pages/attack.py").run()
     at.slider[0].set_value(1)
@@ -207,6 +217,26 @@ def test_a_sweep_run_on_the_defences_page_is_charted_at_once(app_env, monkeypatc
     assert (app_env / "results" / "sweep.csv").is_file()
     own = str(app_env / "results" / "sweep.csv")  # charted instead of the shipped assets/results/sweep.csv
     assert any(own in c.value and "Sweeps from" in c.value for c in at.caption)
+
+
+def test_a_defences_link_opens_its_settings_and_a_run_writes_them_back(app_env, monkeypatch):
+    import mia_core.config as config
+
+    small = config.ExperimentConfig(train_size=60, shadows=1, attacks=("loss",), train=config.TrainConfig(epochs=3))
+    monkeypatch.setitem(config.PRESETS, "overfit", small)
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params.update({"dropout": "0.25", "weight_decay": "0.001", "seed": "7", "labels_only": "1",
+                            "epsilon": "banana"})  # a hand-edited link: the bad value falls back
+    at.switch_page("pages/defences.py").run()
+    assert not at.exception
+    assert at.slider[0].value == 0.25 and at.select_slider[0].value == 0.001 and at.number_input[0].value == 7
+    assert at.toggle[2].value is True  # labels only
+    assert next(s for s in at.slider if s.label == "Target epsilon").value == 3.0  # "banana": the default
+    at.slider[0].set_value(0.5)
+    at.button(key="FormSubmitter:defend-Train and attack").click().run()
+    assert not at.exception and not at.error
+    assert at.query_params["dropout"] == "0.5" and at.query_params["seed"] == "7"
+    assert at.query_params["labels_only"] == "1" and at.query_params["dp"] == "0"
 
 
 def test_corrupt_weights_on_the_membership_page_are_a_message(app_env):
