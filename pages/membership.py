@@ -1,6 +1,5 @@
 """Draw a digit (or pick one) and see every attack's member probability on both targets."""
 
-import numpy as np
 import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas

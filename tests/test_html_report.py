@@ -1,6 +1,5 @@
 """The take-home report: built from a run's JSON, opened in headless Chromium with the network cut off."""
 
-import json
 import shutil
 from pathlib import Path
 
