@@ -1,6 +1,14 @@
-"""`python -m mia_core bench`: seconds per stage and peak memory, one fresh process per preset."""
+"""`python -m mia_core bench`: from one run, on this machine:
+
+- one model's training speed: samples/s, and GFLOP/s against the CPU's FP32 peak;
+- many models (shadows, references): models/s side by side in worker processes against one after another;
+- each preset end to end, one fresh process each (seconds per stage, peak memory), and the overfit preset
+  against a plain PyTorch loop that only trains the same models;
+- the demo build; the server's time for one drawn digit; on CUDA, the vmap ensemble.
+"""
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -8,35 +16,167 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .data import load_digits
 
 
+PLAIN_LOOP = """
+import time, numpy as np, torch
+start = time.perf_counter()
+from torch.nn import functional as F
+from mia_core.config import preset
+from mia_core.data import load_embedded
+from mia_core.models import build_model
+cfg = preset("overfit")
+digits = load_embedded()
+x, y = digits.tensors(np.arange({models} * cfg.train_size) % len(digits))
+for m in range({models}):
+    torch.manual_seed(m)
+    model = build_model(cfg.train.arch)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
+    xm, ym = x[m * cfg.train_size:(m + 1) * cfg.train_size], y[m * cfg.train_size:(m + 1) * cfg.train_size]
+    for epoch in range(cfg.train.epochs):
+        for batch in torch.randperm(cfg.train_size).split(cfg.train.batch_size):
+            loss = F.cross_entropy(model(xm[batch]), ym[batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+print(time.perf_counter() - start)
+"""
+
+
 def bench(presets, *, data_dir=None, device="auto") -> int:
-    print(f"{'preset':10s} {'target s':>9s} {'shadows s':>10s} {'attacks s':>10s} {'total s':>8s} {'peak RSS MB':>12s}"
-          f"  {'test acc':>8s} {'shadow AUC':>10s}")
+    one_model_speed(data_dir)
+    many_models_speed(data_dir)
+    print(f"{'preset':10s} {'target s':>9s} {'shadows s':>10s} {'attacks s':>10s} {'wall s':>8s} {'peak MB':>8s}"
+          f" {'worker MB':>9s}  {'test acc':>8s} {'shadow AUC':>10s}   (target and shadows: each model's own seconds,"
+          " summed; wall: the whole process, imports included; peak resident memory of the process and of its"
+          " largest worker)")
+    walls = {}
     for name in presets:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "r.json"
             cmd = [sys.executable, "-m", "mia_core", "run", "--preset", name, "--quiet", "--json", str(out),
                    "--device", device] + (["--data-dir", str(data_dir)] if data_dir else [])
             start = time.perf_counter()
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            # A fresh results folder: an identical run kept from before would be answered without training.
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "MIA_JOBS_DIR": tmp})
             wall = time.perf_counter() - start
             r = json.loads(out.read_text())
-        s = r["seconds"]
-        print(f"{name:10s} {s['target']:9.1f} {s['shadows']:10.1f} {s['attacks']:10.1f} {sum(s.values()):8.1f}"
-              f" {r['peak_rss_mb']:12.0f}  {r['target']['test_accuracy']:8.4f} {r['attacks']['shadow']['auc']:10.3f}"
-              f"   (process wall time {wall:.1f} s, including imports)")
-    ensemble_speed(data_dir, device=device)
+        s, walls[name] = r["seconds"], wall
+        print(f"{name:10s} {s['target']:9.1f} {s['shadows']:10.1f} {s['attacks']:10.1f} {wall:8.1f}"
+              f" {r['peak_rss_mb']:8.0f} {r['worker_peak_rss_mb']:9.0f}  {r['target']['test_accuracy']:8.4f}"
+              f" {r['attacks']['shadow']['auc']:10.3f}")
+    if "overfit" in walls:
+        plain_loop(walls["overfit"])
+    demo_build()
+    if torch.cuda.is_available():
+        ensemble_speed(data_dir, device=device)
     query_latency(data_dir)
     return 0
+
+
+def fp32_peak_gflops(cores: int) -> tuple[float, str]:
+    """This CPU's FP32 peak from what it reports: cores x floats per vector x 2 (a fused multiply-add) x 2 FMA
+    units (what AVX-512 server cores have; an assumption, stated) x the clock /proc/cpuinfo gives."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    flags = next((line for line in info.splitlines() if line.startswith("flags")), "")
+    width = 16 if " avx512f" in flags else 8 if " avx2" in flags else 4
+    mhz = [float(line.split(":")[1]) for line in info.splitlines() if line.startswith("cpu MHz")]
+    ghz = (max(mhz) / 1000) if mhz else 2.0
+    return cores * width * 2 * 2 * ghz, f"{cores} cores x {width} floats x 2 (FMA) x 2 units x {ghz:.2f} GHz"
+
+
+def one_model_speed(data_dir=None) -> None:
+    """One overfit-preset LeNet on one thread: samples/s, and FLOP/s from the model's counted FLOPs."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from .config import preset
+    from .jobs.executors import available_cores
+    from .jobs.tasks import one_thread
+    from .models import build_model
+    from .training import train_model
+
+    cfg = preset("overfit").train
+    digits = load_digits(data_dir)
+    x, y = digits.tensors(np.arange(200))
+    model = build_model(cfg.arch)
+    with FlopCounterMode(display=False) as counter:  # forward and backward of one batch
+        torch.nn.functional.cross_entropy(model(x[:cfg.batch_size]), y[:cfg.batch_size]).backward()
+    flops_per_sample = counter.get_total_flops() / cfg.batch_size
+    with one_thread():
+        start = time.perf_counter()
+        train_model(cfg, x, y, seed=0)
+        seconds = time.perf_counter() - start
+    samples = cfg.epochs * len(y) / seconds
+    achieved = samples * flops_per_sample / 1e9
+    peak, how = fp32_peak_gflops(1)
+    print(f"one model, one thread ({len(y)} digits x {cfg.epochs} epochs, batch {cfg.batch_size}): {samples:,.0f} samples/s;"
+          f" {flops_per_sample / 1e6:.2f} MFLOP a sample (forward + backward, counted) -> {achieved:.1f} GFLOP/s,"
+          f" {achieved / peak:.1%} of one core's FP32 peak ({peak:.0f} GFLOP/s = {how}); this machine has"
+          f" {available_cores()} cores")
+
+
+def many_models_speed(data_dir=None, count: int = 8) -> None:
+    """Shadow-shaped models: side by side in one process per core against one after another here."""
+    from .config import preset
+    from .jobs.executors import available_cores
+    from .jobs.tasks import one_thread
+    from .pipeline import shadow_specs, split_for
+    from .training.pool import InProcess, ProcessPool
+
+    digits = load_digits(data_dir)
+    cfg = type(preset("overfit"))(**{**preset("overfit").__dict__, "shadows": count})
+    specs = shadow_specs(cfg, split_for(cfg, digits))
+    rates = {}
+    start = time.perf_counter()
+    InProcess().train(specs, digits)
+    rates[f"one after another, {torch.get_num_threads()} threads (as before the job runner)"] = \
+        count / (time.perf_counter() - start)
+    with one_thread():
+        start = time.perf_counter()
+        InProcess().train(specs, digits)
+        rates["one after another, 1 thread"] = count / (time.perf_counter() - start)
+    workers = available_cores()
+    data = {"dir": data_dir, "fingerprint": digits.fingerprint}
+    start = time.perf_counter()  # the worker processes' start-up counts here
+    pool = ProcessPool(workers, data)
+    pool.train(specs, digits)
+    rates[f"{workers} worker processes, started for them"] = count / (time.perf_counter() - start)
+    start = time.perf_counter()  # a second batch on the same, running workers (a server's, or a sweep's)
+    pool.train(specs, digits)
+    rates[f"{workers} running worker processes"] = count / (time.perf_counter() - start)
+    pool.shutdown()
+    base = next(iter(rates.values()))
+    print(f"{count} shadow models (overfit preset): "
+          + ", ".join(f"{k} {v:.2f} models/s ({v / base:.2f}x)" for k, v in rates.items()))
+
+
+def plain_loop(preset_wall: float, models: int = 9) -> None:
+    """The overfit preset's process against a plain PyTorch loop training as many LeNets (the target and 8
+    shadows: 80 epochs over 200 digits, batch 64, Adam) one after another, imports included."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", PLAIN_LOOP.replace("{models}", str(models))], check=True,
+                   stdout=subprocess.DEVNULL)
+    loop = time.perf_counter() - start
+    print(f"overfit preset {preset_wall:.1f} s against a plain loop training its {models} models {loop:.1f} s:"
+          f" {preset_wall / loop:.2f}x (both whole processes, imports included)")
+
+
+def demo_build() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "scripts.build_demo_models", "--out", str(Path(tmp) / "models")],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       cwd=Path(__file__).resolve().parent.parent)
+        print(f"demo build (python -m scripts.build_demo_models): {time.perf_counter() - start:.1f} s")
 
 
 def ensemble_speed(data_dir=None, *, device="auto", count: int = 8) -> None:
     """Models per second: the vmap ensemble against the same models trained one after another."""
     from .config import preset
-    from .ensemble import balanced_keep, train_ensemble, train_sequential
+    from .training.many import balanced_keep, train_ensemble, train_sequential
 
     digits = load_digits(data_dir)
     cfg = preset("overfit").train

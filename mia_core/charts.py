@@ -19,8 +19,10 @@ def training_curves(history: list) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss", "accuracy"))
     fig.add_scatter(x=epochs, y=[r["loss"] for r in rows], name="loss", row=1, col=1)
     fig.add_scatter(x=epochs, y=[r["train_accuracy"] for r in rows], name="train", row=1, col=2)
-    if rows and rows[0].get("test_accuracy") is not None:
-        fig.add_scatter(x=epochs, y=[r["test_accuracy"] for r in rows], name="test", row=1, col=2)
+    tested = [r for r in rows if r.get("test_accuracy") is not None]  # the test set is evaluated on some epochs
+    if tested:
+        fig.add_scatter(x=[r["epoch"] for r in tested], y=[r["test_accuracy"] for r in tested], name="test",
+                        mode="lines+markers", row=1, col=2)
     fig.update_xaxes(title_text="epoch")
     fig.update_layout(height=300, margin=dict(t=40, b=10))
     return fig
@@ -81,11 +83,14 @@ def metrics_per_run(rows: list[dict], metric: str) -> go.Figure:
     return fig
 
 
-def class_probabilities(probabilities: np.ndarray, title: str) -> go.Figure:
-    fig = px.bar(x=list(range(10)), y=probabilities, labels={"x": "digit", "y": "probability"}, title=title)
-    fig.update_xaxes(dtick=1)
-    fig.update_yaxes(range=[0, 1])
-    fig.update_layout(height=240, margin=dict(t=40, b=10))
+def class_probabilities(by_target: dict[str, np.ndarray]) -> go.Figure:
+    """by_target: target name -> its softmax [10]; one group of bars per digit."""
+    fig = go.Figure()
+    for target, probabilities in by_target.items():
+        fig.add_bar(x=list(range(10)), y=probabilities, name=f"{target}: predicts {int(np.argmax(probabilities))}")
+    fig.update_xaxes(dtick=1, title="digit")
+    fig.update_yaxes(range=[0, 1], title="probability")
+    fig.update_layout(barmode="group", height=260, margin=dict(t=30, b=10), title="What each target predicts")
     return fig
 
 

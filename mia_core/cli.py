@@ -1,7 +1,8 @@
-"""Command line: `python -m mia_core run | sweep | reproduce | audit | report | bench`."""
+"""Command line: `python -m mia_core run | sweep | reproduce | audit | report | export | bench`."""
 
 import argparse
 import json
+import os
 import resource
 import shlex
 import sys
@@ -10,12 +11,17 @@ from pathlib import Path
 
 from .attacks import ATTACKS
 from .config import PRESETS, ExperimentConfig, preset
+from .data import DATA_DIR_ENV, load_digits
+from .jobs import EXECUTORS, RAY_ADDRESS_ENV, Job, JobFailed
+from .jobs.executors import available_cores
 from .models import ARCHITECTURES
-from .data import load_digits
 from .pipeline import check_feasible
 from .progress import TqdmProgress
 from .report import run_summary
-from .store import StoreError, default_store
+from .reproduce import markdown, reproduce_rows, write_csv
+from .service import Service
+from .store import StoreError
+from .sweep import configure, grid_points, parse_grid, point_row
 
 
 class Parser(argparse.ArgumentParser):
@@ -72,9 +78,14 @@ def build_parser() -> Parser:
                      help="the target's API answers with a class only: confidence-based attacks cannot run")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--arch", choices=sorted(ARCHITECTURES))
+    run.add_argument("--target-weights", type=Path, metavar="FILE.safetensors",
+                     help="attack a model trained elsewhere (an --arch; needs --members) instead of training one")
+    run.add_argument("--members", type=Path, metavar="FILE.csv",
+                     help="with --target-weights: its training set, one dataset index per line")
     run.add_argument("--save", metavar="NAME", help="keep the target and shadows in the model store under NAME")
     run.add_argument("--overwrite", action="store_true", help="let --save replace a stored model of that name")
     _common(run)
+    _runner_options(run)
     run.add_argument("--json", type=Path, metavar="PATH", help="write the full results as JSON")
     run.add_argument("--scores", type=Path, metavar="PATH",
                      help="write one CSV row per scored record: index, member, each attack's statistic and probability")
@@ -84,6 +95,7 @@ def build_parser() -> Parser:
     rep.add_argument("--epochs", type=_positive(int), nargs="+", default=[20, 25, 50, 100])
     rep.add_argument("--seeds", type=_positive(int), default=1)
     _common(rep)
+    _runner_options(rep)
 
     sw = sub.add_parser("sweep", help="train and attack one target per point of a grid of defence settings")
     sw.add_argument("--preset", choices=sorted(PRESETS), default="overfit", help="the settings the grid starts from")
@@ -96,6 +108,7 @@ def build_parser() -> Parser:
     sw.add_argument("--seed", type=int, default=0)
     sw.add_argument("--out", type=Path, required=True, help="CSV file to write")
     _common(sw)
+    _runner_options(sw)
 
     audit = sub.add_parser("audit", help="train once with canaries and bound epsilon from below (Steinke et al. 2023)")
     audit.add_argument("--preset", choices=sorted(PRESETS), default="dp")
@@ -110,6 +123,7 @@ def build_parser() -> Parser:
     audit.add_argument("--confidence", type=float, default=0.95)
     audit.add_argument("--seed", type=int, default=0)
     _common(audit)
+    _runner_options(audit)
     audit.add_argument("--json", type=Path, metavar="PATH", help="write the audit as JSON")
 
     rpt = sub.add_parser("report", help="one self-contained HTML file from a run's JSON, to take home")
@@ -118,6 +132,12 @@ def build_parser() -> Parser:
     rpt.add_argument("--sweep", type=Path, metavar="CSV", help="a sweep's CSV, for the privacy-utility chart")
     rpt.add_argument("--audit", type=Path, metavar="AUDIT.json", help="written by `audit --json`")
     rpt.add_argument("--data-dir", help="the full MNIST root the run used, if not the embedded subset")
+
+    exp = sub.add_parser("export", help="a stored target's weights as safetensors, and its members beside them")
+    exp.add_argument("name", metavar="NAME", help="a model in the store (or a shipped demo model)")
+    exp.add_argument("--out", type=Path, required=True, metavar="FILE.safetensors",
+                     help="also writes FILE.members.csv: the training set, one dataset index per line")
+    exp.add_argument("--data-dir", help="the full MNIST root the model was trained on, if not the embedded subset")
 
     bench = sub.add_parser("bench", help="seconds per stage and peak memory for each preset")
     bench.add_argument("--presets", nargs="+", choices=sorted(PRESETS), default=sorted(PRESETS, reverse=True))
@@ -129,6 +149,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="full MNIST root (MNIST/raw/*-ubyte); default $MIA_DATA_DIR, else the embedded subset")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _runner_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", choices=EXECUTORS, default="local",
+                   help="where jobs run: worker processes (local, the default), this process (inline), or Ray")
+    p.add_argument("--workers", type=_positive(int), metavar="N", help="local worker processes (default: one per core)")
+    p.add_argument("--ray-address", metavar="ADDRESS",
+                   help=f"the Ray cluster to join (default ${RAY_ADDRESS_ENV}, else a local Ray instance)")
 
 
 TRAIN_OPTIONS = ("epochs", "dropout", "weight_decay", "label_smoothing", "early_stopping", "dp_epsilon", "dp_noise",
@@ -160,101 +188,128 @@ def config_file(path: Path) -> ExperimentConfig:
         raise ValueError(f"{path}: not a configuration JSON ({str(err)[:120]})") from None
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+def service_for(args, *, one_job: bool = False) -> Service:
+    """The data, the model store and a job runner, as the command's options ask. A command that runs one job
+    (`run`, `audit`) on the local executor keeps the job here and trains its models side by side in the
+    worker processes; a command of many jobs (`sweep`, `reproduce`) runs its jobs side by side."""
+    if args.ray_address and args.executor != "ray":
+        raise ValueError("--ray-address needs --executor ray")
+    if one_job and args.executor == "local":
+        return Service(data_dir=args.data_dir, executor="inline", model_workers=args.workers or available_cores())
+    return Service(data_dir=args.data_dir, executor=args.executor, workers=args.workers, address=args.ray_address)
+
+
+def wait(job: Job, progress, *, what: str) -> dict:
+    """A job's result, its progress on stderr; a kept result from an identical earlier run is said to be one."""
+    if job.done():
+        print(f"{what}: the kept result of an identical earlier run ({job.runner.result_path(job.key)})",
+              file=sys.stderr)
+    return job.wait(progress)
 
 
 def prepare_run(args):
-    from .pipeline import run_experiment
-    from .reproduce import write_csv
-
     cfg = config_from_args(args)
-    digits = load_digits(args.data_dir)
-    check_feasible(cfg, digits)  # an impossible split, shadow or reference plan fails here, before any training
-    if args.save and default_store().exists(args.save) and not args.overwrite:  # a bad name fails here too
-        raise ValueError(f"a model named {args.save!r} is already stored in {default_store().root}: "
-                         "choose another name, or add --overwrite to replace it")
-
-    def job() -> int:
-        progress = TqdmProgress(disable=args.quiet)
-        result = run_experiment(cfg, digits, progress=progress)
-        progress.close()
-        out = result.to_json()
-        out["peak_rss_mb"] = peak_rss_mb()
-        out["command"] = "python -m mia_core " + " ".join(shlex.quote(a) for a in args.argv)
+    service = service_for(args, one_job=True)
+    # An impossible split, shadow or reference plan, or a --save name that is bad, shipped or taken,
+    # fails here, before any training.
+    if args.members and not args.target_weights:
+        raise ValueError("--members goes with --target-weights: the training set of a model trained elsewhere")
+    if args.target_weights:
+        if not args.members:
+            raise ValueError("--target-weights needs --members: without the target's training set there is no "
+                             "member to find, and nothing to measure")
         if args.save:
-            default_store().save(args.save, result.target, result.shadows, digits=digits, metrics=out["attacks"],
-                                 references=result.references)
+            raise ValueError("--save keeps models trained here; a brought target is not saved")
+        brought = service.bring(args.target_weights, arch=cfg.train.arch, members=args.members)
+        cfg = replace(cfg, train_size=len(brought["members"]))  # shadows train on as many records as the target
+        job = service.submit_experiment(cfg, brought=brought)
+    else:
+        if args.save:
+            service.store.check_writable(args.save, overwrite=args.overwrite, hint="add --overwrite to replace it")
+        job = service.submit_experiment(cfg, save=args.save, overwrite=args.overwrite)
+
+    def run() -> int:
+        progress = TqdmProgress(disable=args.quiet)
+        out = wait(job, progress, what="run")
+        progress.close()
+        service.shutdown()
+        # The largest of the worker processes this command's models trained in (0 when they trained here).
+        out["worker_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        scores = out.pop("scores")
+        out["command"] = "python -m mia_core " + " ".join(shlex.quote(a) for a in args.argv)
         print(run_summary(out))
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(out, indent=1))
         if args.scores:
-            write_csv(result.record_scores(), args.scores)
+            write_csv(scores, args.scores)
         return 0
-    return job
+    return run
 
 
 def prepare_reproduce(args):
-    from .reproduce import markdown, reproduce, write_csv
+    service = service_for(args)
 
-    digits = load_digits(args.data_dir)
-
-    def job() -> int:
+    def run() -> int:
         progress = TqdmProgress(disable=args.quiet)
-        rows = reproduce(digits, epochs=tuple(args.epochs), seeds=args.seeds, progress=progress,
-                         on_run=lambda s, e, seed, r: print(f"{s} epochs={e} seed={seed}: shadow auc"
-                                                            f" {r['attacks']['shadow']['auc']:.3f}", file=sys.stderr))
+        plan, jobs = service.submit_reproduction(epochs=tuple(args.epochs), seeds=args.seeds)
+        results = []
+        for (setting, n_epochs, seed, _), job in zip(plan, jobs):
+            results.append(wait(job, progress, what=f"{setting} epochs={n_epochs} seed={seed}"))
+            print(f"{setting} epochs={n_epochs} seed={seed}: shadow auc {results[-1]['attacks']['shadow']['auc']:.3f}",
+                  file=sys.stderr)
+        progress.close()
+        rows = reproduce_rows(plan, results)
         args.out.mkdir(parents=True, exist_ok=True)
         write_csv(rows, args.out / "results.csv")
         text = markdown(rows)
         (args.out / "results.md").write_text(text)
         print(text)
         return 0
-    return job
+    return run
 
 
 def prepare_sweep(args):
-    from .reproduce import write_csv
-    from .sweep import configure, grid_points, parse_grid, sweep
-
     grid = parse_grid(args.grid)
     base = replace(preset(args.preset).with_train(device=args.device), seed=args.seed,
                    **{k: v for k, v in {"attacks": args.attacks, "shadows": args.shadows}.items() if v is not None})
-    digits = load_digits(args.data_dir)
+    service = service_for(args)
     for point in grid_points(grid):  # every point's configuration and data plan is checked before training starts
-        check_feasible(configure(base, point), digits)
+        check_feasible(configure(base, point), service.digits)
 
-    def job() -> int:
+    def run() -> int:
         progress = TqdmProgress(disable=args.quiet)
-        rows = sweep(base, digits, grid, progress=progress, on_point=lambda i, n, row: print(
-            f"point {i}/{n}: " + ", ".join(f"{k}={row[k]}" for k in grid) + f"; test accuracy {row['test_accuracy']:.4f},"
-            f" shadow AUC {row.get('shadow_auc', float('nan')):.3f}", file=sys.stderr))
+        points = service.submit_sweep(base, grid)  # all at once: they run in parallel on the workers
+        rows = []
+        for i, (point, cfg, job) in enumerate(points, 1):
+            rows.append(point_row(point, cfg, wait(job, progress, what=f"point {i}/{len(points)}")))
+            print(f"point {i}/{len(points)}: " + ", ".join(f"{k}={rows[-1][k]}" for k in grid)
+                  + f"; test accuracy {rows[-1]['test_accuracy']:.4f}, shadow AUC "
+                  f"{rows[-1].get('shadow_auc', float('nan')):.3f}", file=sys.stderr)
+        progress.close()
         write_csv(rows, args.out)
         print(f"wrote {len(rows)} points to {args.out}")
         return 0
-    return job
+    return run
 
 
 def prepare_audit(args):
-    from .audit import canaries, run_audit
+    from .audit import AuditResult
 
     cfg = config_from_args(args)
-    digits = load_digits(args.data_dir)
-    if not 0 < args.confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {args.confidence}")
-    canaries(digits, cfg, args.canaries)  # an impossible split or too many canaries fails before training
+    service = service_for(args, one_job=True)
+    job = service.submit_audit(cfg, count=args.canaries, confidence=args.confidence)  # fails here if impossible
 
-    def job() -> int:
+    def run() -> int:
         progress = TqdmProgress(disable=args.quiet)
-        result = run_audit(cfg, digits, count=args.canaries, confidence=args.confidence, progress=progress)
+        audit = wait(job, progress, what="audit")
         progress.close()
-        print(result.summary())
+        print(AuditResult(**audit).summary())
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps({"config": cfg.to_dict(), "audit": result.to_dict()}, indent=1))
+            args.json.write_text(json.dumps({"config": cfg.to_dict(), "audit": audit}, indent=1))
         return 0
-    return job
+    return run
 
 
 def read_json(path: Path, what: str, key: str) -> dict:
@@ -293,6 +348,20 @@ def prepare_report(args):
     return job
 
 
+def prepare_export(args):
+    from .store import default_store
+    from .weights import export_target
+
+    digits = load_digits(args.data_dir)
+    weights, members = export_target(default_store(shipped=not (args.data_dir or os.environ.get(DATA_DIR_ENV))),
+                                     args.name, digits, args.out)  # a missing or unreadable model fails here
+
+    def run() -> int:
+        print(f"wrote {weights} and {members}")
+        return 0
+    return run
+
+
 def prepare_bench(args):
     from .bench import bench
 
@@ -305,13 +374,17 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     args.argv = argv  # for the "command" in a run's JSON
-    prepare = {"run": prepare_run, "reproduce": prepare_reproduce, "sweep": prepare_sweep, "audit": prepare_audit, "report": prepare_report,
-               "bench": prepare_bench}[args.command]
+    prepare = {"run": prepare_run, "reproduce": prepare_reproduce, "sweep": prepare_sweep, "audit": prepare_audit,
+               "report": prepare_report, "export": prepare_export, "bench": prepare_bench}[args.command]
     try:  # everything a user can get wrong is checked here, before the long work starts
         job = prepare(args)
     except (ValueError, FileNotFoundError, StoreError) as err:
         parser.error(str(err))
-    return job()
+    try:
+        return job()
+    except JobFailed as err:
+        print(f"{parser.prog} {args.command}: a job failed: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ Two sources, one shape: `Digits` holds uint8 images [N, 28, 28] and labels [N].
 """
 
 import gzip
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +35,13 @@ class Digits:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the images and labels: the data's identity in a job's key."""
+        digest = hashlib.sha256(np.ascontiguousarray(self.images).tobytes())
+        digest.update(np.ascontiguousarray(self.labels, dtype=np.int64).tobytes())
+        return digest.hexdigest()[:32]
 
     def tensors(self, index: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Normalised float images [n, 1, 28, 28] and int64 labels [n] for `index`."""
@@ -142,3 +151,19 @@ def make_splits(n: int, *, train_size: int, non_member_size: int, test_size: int
                       - validation_size])
     members, non_members, test, pool, validation = np.split(order, cuts)
     return Splits(np.sort(members), np.sort(non_members), np.sort(pool), np.sort(test), np.sort(validation))
+
+
+def splits_around(members: np.ndarray, n: int, *, non_member_size: int, test_size: int, seed: int,
+                  min_shadow_pool: int = 2) -> Splits:
+    """Splits for a model trained elsewhere on `members` (its own training set, as indices): the other
+    examples, in a seeded order, give the held-out non-members, the test set and the attacker's pool."""
+    members = np.sort(np.asarray(members, dtype=np.int64))
+    rest = np.setdiff1d(np.arange(n), members)
+    needed = non_member_size + test_size + min_shadow_pool
+    if needed > len(rest):
+        raise ValueError(f"{len(members):,} members leave {len(rest):,} other digits, fewer than the "
+                         f"{non_member_size} non-members + {test_size} test digits + {min_shadow_pool} for the "
+                         f"attacker's pool = {needed} the evaluation needs")
+    order = np.random.default_rng(seed).permutation(rest)
+    non_members, test, pool = np.split(order, np.cumsum([non_member_size, test_size]))
+    return Splits(members, np.sort(non_members), np.sort(pool), np.sort(test))

@@ -17,8 +17,7 @@ from plotly.offline import get_plotlyjs
 from .attacks import IN_SAMPLE_NOTE, LABELS, REALISTIC
 from .charts import exposed_digits, privacy_utility, roc_chart
 from .data import Digits
-from .metrics import RocCurve
-from .report import with_interval
+from .report import roc_curves, with_interval
 from .sweep import describe, is_undefended
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -88,7 +87,7 @@ def build(result: dict, *, digits: Digits | None = None, sweep: list[dict] | Non
     parts += [f"<p class=note>Brackets: 95% bootstrap intervals. n/a: {html.escape(n)}</p>" if "TPR" in n else
               f"<p class=note>{html.escape(n)}</p>" for n in notes]
 
-    curves = {n: RocCurve(np.array(c["fpr"]), np.array(c["tpr"]), attacks[n]["auc"]) for n, c in result["roc"].items()}
+    curves = roc_curves(result)
     parts += ["<h2>ROC, log-log</h2><p class=note>What matters is the lower left: members found at few false alarms.</p>",
               _figure(roc_chart(curves))]
 

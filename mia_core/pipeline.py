@@ -12,13 +12,15 @@ from torch import nn
 
 from .attacks import AttackData, MembershipAttack, make_attack
 from .config import ExperimentConfig
-from .data import Digits, Splits, make_splits
+from .data import Digits, Splits, make_splits, splits_around
 from .metrics import AttackMetrics, RocCurve, chance_band, evaluate
 from .progress import Progress, ProgressFn, no_progress
 from .queries import label_answers
-from .references import ReferenceSet, reference_plan, train_references
+from .references import ReferenceSet, reference_plan, reference_set, reference_specs, train_references
 from .report import most_exposed
-from .training import EpochStats, accuracy, predict_logits, train_model
+from .training import EpochStats, accuracy, predict_logits
+from .training.many import uses_vmap_ensemble
+from .training.pool import InProcess, ModelSpec, TrainedModel
 
 
 EXPOSED = 10  # most exposed members kept per attack in the JSON
@@ -34,6 +36,7 @@ class TargetRun:
     train_accuracy: float
     test_accuracy: float
     seconds: float
+    weights: str | None = None  # a model trained elsewhere: where its weights came from (None: trained here)
 
     @property
     def gap(self) -> float:
@@ -82,25 +85,42 @@ def split_for(cfg: ExperimentConfig, digits: Digits) -> Splits:
                        test_size=cfg.test_size, seed=cfg.seed, min_shadow_pool=2, validation_size=cfg.validation_size)
 
 
-def check_feasible(cfg: ExperimentConfig, digits: Digits) -> Splits:
-    """Everything about `cfg` that can fail on this data fails here, before any training."""
-    splits = split_for(cfg, digits)
+def check_feasible(cfg: ExperimentConfig, digits: Digits, *, members: np.ndarray | None = None) -> Splits:
+    """Everything about `cfg` that can fail on this data fails here, before any training (with `members`:
+    for a target trained elsewhere on them)."""
+    splits = split_for(cfg, digits) if members is None else splits_around(
+        members, len(digits), non_member_size=cfg.non_members, test_size=cfg.test_size, seed=cfg.seed)
     shadow_draw(cfg, splits.shadow_pool, 0)
     if needs_references(cfg.attacks):
         reference_plan(cfg, eval_records(cfg, splits)[0], splits.shadow_pool)
     return splits
 
 
-def train_target(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn = no_progress) -> TargetRun:
-    start = time.perf_counter()
-    splits = split_for(cfg, digits)
+def target_spec(cfg: ExperimentConfig, splits: Splits) -> ModelSpec:
+    return ModelSpec(cfg.train, splits.members, cfg.seed, "target", validation=splits.validation, test=splits.test)
+
+
+def target_run(cfg: ExperimentConfig, digits: Digits, splits: Splits, trained: TrainedModel) -> TargetRun:
     x, y = digits.tensors(splits.members)
-    test = digits.tensors(splits.test)
-    validation = digits.tensors(splits.validation) if len(splits.validation) else None
-    model, history = train_model(cfg.train, x, y, seed=cfg.seed, test=test, validation=validation,
-                                 progress=progress, stage="target")
-    return TargetRun(cfg, splits, model, history, train_accuracy=accuracy(model, x, y),
-                     test_accuracy=accuracy(model, *test), seconds=time.perf_counter() - start)
+    return TargetRun(cfg, splits, trained.model, trained.history, train_accuracy=accuracy(trained.model, x, y),
+                     test_accuracy=accuracy(trained.model, *digits.tensors(splits.test)), seconds=trained.seconds)
+
+
+def brought_target(cfg: ExperimentConfig, digits: Digits, model: nn.Module, members: np.ndarray, *,
+                   weights: str) -> TargetRun:
+    """A target trained elsewhere on `members`: the other digits give its non-members, test set and the
+    attacker's pool. `cfg` says how the attacker's shadow and reference models train (the attacker's guess)."""
+    splits = splits_around(members, len(digits), non_member_size=cfg.non_members, test_size=cfg.test_size,
+                           seed=cfg.seed)
+    x, y = digits.tensors(splits.members)
+    return TargetRun(cfg, splits, model.eval(), [], train_accuracy=accuracy(model, x, y),
+                     test_accuracy=accuracy(model, *digits.tensors(splits.test)), seconds=0.0, weights=weights)
+
+
+def train_target(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn = no_progress) -> TargetRun:
+    splits = split_for(cfg, digits)
+    [trained] = InProcess().train([target_spec(cfg, splits)], digits, progress)
+    return target_run(cfg, digits, splits, trained)
 
 
 def shadow_draw(cfg: ExperimentConfig, pool: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -121,24 +141,35 @@ def shadow_draw(cfg: ExperimentConfig, pool: np.ndarray, k: int) -> tuple[np.nda
     return order[:size], order[size:size + val], order[size + val:size + val + out]
 
 
-def train_shadows(cfg: ExperimentConfig, digits: Digits, splits: Splits, *,
-                  progress: ProgressFn = no_progress) -> ShadowRun:
-    """k shadows, each trained like the target on its own random draw from the attacker's pool.
-    Each contributes as many of its members as it has non-members to the attack data."""
-    start = time.perf_counter()
-    models, parts = [], []
+def shadow_specs(cfg: ExperimentConfig, splits: Splits) -> list[ModelSpec]:
+    """k shadows, each trained like the target on its own random draw from the attacker's pool."""
+    specs = []
     for k in range(cfg.shadows):
-        inside, validation, outside = shadow_draw(cfg, splits.shadow_pool, k)
-        model, _ = train_model(cfg.train, *digits.tensors(inside), seed=cfg.seed * 1000 + k + 1,
-                               validation=digits.tensors(validation) if len(validation) else None,
-                               progress=progress, stage=f"shadow {k + 1}/{cfg.shadows}")
+        inside, validation, _ = shadow_draw(cfg, splits.shadow_pool, k)
+        specs.append(ModelSpec(cfg.train, inside, cfg.seed * 1000 + k + 1, f"shadow {k + 1}/{cfg.shadows}",
+                               validation=validation))
+    return specs
+
+
+def shadow_run(cfg: ExperimentConfig, digits: Digits, splits: Splits, trained: list[TrainedModel]) -> ShadowRun:
+    """The attack data: each shadow's outputs on as many of its members as it has non-members, and on those."""
+    parts = []
+    for k, t in enumerate(trained):
+        inside, _, outside = shadow_draw(cfg, splits.shadow_pool, k)
         both = np.concatenate([inside[:len(outside)], outside])
         x = digits.tensors(both)[0]
-        parts.append(AttackData(predict_logits(model, x), digits.labels[both],
+        parts.append(AttackData(predict_logits(t.model, x), digits.labels[both],
                                 np.r_[np.ones(len(outside), bool), np.zeros(len(outside), bool)],
-                                label_answers(model, x) if reads_labels(cfg.attacks) else None))
-        models.append(model)
-    return ShadowRun(models, AttackData.concat(parts), cfg.train_size, time.perf_counter() - start)
+                                label_answers(t.model, x) if reads_labels(cfg.attacks) else None))
+    return ShadowRun([t.model for t in trained], AttackData.concat(parts), cfg.train_size,
+                     sum(t.seconds for t in trained))
+
+
+def train_shadows(cfg: ExperimentConfig, digits: Digits, splits: Splits, *, progress: ProgressFn = no_progress,
+                  trainer=None) -> ShadowRun:
+    """`trainer` (default: one after another, here) is an `InProcess` or a `ProcessPool`."""
+    trained = (trainer or InProcess()).train(shadow_specs(cfg, splits), digits, progress)
+    return shadow_run(cfg, digits, splits, trained)
 
 
 def needs_references(names: tuple[str, ...]) -> bool:
@@ -157,10 +188,11 @@ def not_run(cfg: ExperimentConfig, names: tuple[str, ...]) -> dict[str, str]:
             for n in names if make_attack(n).reads == "confidence"}
 
 
-def train_references_for(target: TargetRun, digits: Digits, *, progress: ProgressFn = no_progress) -> ReferenceSet:
+def train_references_for(target: TargetRun, digits: Digits, *, progress: ProgressFn = no_progress,
+                         trainer=None) -> ReferenceSet:
     cfg = target.config
     return train_references(cfg, digits, target.eval_records()[0], target.splits.shadow_pool,
-                            count=cfg.references, progress=progress)
+                            count=cfg.references, progress=progress, trainer=trainer)
 
 
 def run_attacks(target: TargetRun, shadows: ShadowRun | None, digits: Digits, names: tuple[str, ...] | None = None, *,
@@ -204,6 +236,7 @@ class ExperimentResult:
     attacks: dict[str, AttackRun]
     seconds: dict[str, float] = field(default_factory=dict)
     references: ReferenceSet | None = None
+    training_wall: float | None = None  # seconds until every model was trained, side by side where they were
 
     def to_json(self) -> dict:
         s = self.target.splits
@@ -219,7 +252,8 @@ class ExperimentResult:
                      "reference_pool": 0 if refs is None else len(refs.index),
                      "reference_train_size": 0 if refs is None else int(refs.data.keep.sum(axis=1).max()),
                      "population": 0 if refs is None else len(refs.population_index)},
-            "target": {"train_accuracy": self.target.train_accuracy, "test_accuracy": self.target.test_accuracy,
+            "target": {"weights": self.target.weights,
+                       "train_accuracy": self.target.train_accuracy, "test_accuracy": self.target.test_accuracy,
                        "seconds": self.target.seconds, "epochs_run": len(self.target.history),
                        "epsilon": self.target.epsilon,
                        "delta": self.config.train.dp_delta if self.config.train.private else None},
@@ -234,6 +268,7 @@ class ExperimentResult:
             # AUCs a coin flip scores 95% of the time on this many members and non-members
             "chance_band": list(chance_band(evaluated.members, evaluated.non_members)),
             "seconds": self.seconds,
+            "training_wall_seconds": self.training_wall,
         }
 
     def record_scores(self) -> list[dict]:
@@ -247,16 +282,36 @@ class ExperimentResult:
         return rows
 
 
-def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn = no_progress) -> ExperimentResult:
-    check_feasible(cfg, digits)
-    target = train_target(cfg, digits, progress=progress)
-    shadows = train_shadows(cfg, digits, target.splits, progress=progress)
-    seconds = {"target": target.seconds, "shadows": shadows.seconds}
+def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn = no_progress,
+                   trainer=None, target: TargetRun | None = None) -> ExperimentResult:
+    """Every model the run needs (target, shadows, references) is independent of the others: `trainer` (an
+    `InProcess`, the default, or a `ProcessPool`) gets them all at once, then the attacks run here.
+    With `target` (a model trained elsewhere, `brought_target`), only the attacker's models are trained."""
+    trainer = trainer or InProcess()
+    splits = check_feasible(cfg, digits) if target is None else target.splits
+    shadow_plan = shadow_specs(cfg, splits)
+    reference_plan_ = None
+    if needs_references(cfg.attacks) and not uses_vmap_ensemble(cfg.train):  # on CUDA, after, all at once
+        reference_plan_ = reference_specs(cfg, digits, eval_records(cfg, splits)[0], splits.shadow_pool,
+                                          count=cfg.references)
+    own = [target_spec(cfg, splits)] if target is None else []
+    specs = [*own, *shadow_plan, *(reference_plan_.specs if reference_plan_ else [])]
+    start = time.perf_counter()
+    trained = trainer.train(specs, digits, progress)
+    wall = time.perf_counter() - start
+    if target is None:
+        target = target_run(cfg, digits, splits, trained[0])
+    trained = trained[len(own):]
+    shadows = shadow_run(cfg, digits, splits, trained[:len(shadow_plan)])
+    seconds = {"target": target.seconds, "shadows": shadows.seconds}  # each model's own training time, summed
     references = None
-    if needs_references(cfg.attacks):
+    if reference_plan_:
+        references = reference_set(reference_plan_, digits, trained[len(shadow_plan):])
+    elif needs_references(cfg.attacks):
         references = train_references_for(target, digits, progress=progress)
+    if references is not None:
         seconds["references"] = references.seconds
     start = time.perf_counter()
     attacks = run_attacks(target, shadows, digits, references=references, progress=progress)
     seconds["attacks"] = time.perf_counter() - start
-    return ExperimentResult(cfg, digits.source, target, shadows, attacks, seconds, references)
+    return ExperimentResult(cfg, digits.source, target, shadows, attacks, seconds, references, training_wall=wall)

@@ -15,9 +15,10 @@ from torch import nn
 
 from .attacks import ReferenceData, ReferenceQuery
 from .data import Digits
-from .ensemble import balanced_keep, train_many
 from .progress import ProgressFn, no_progress
 from .training import predict_logits
+from .training.many import balanced_keep, train_ensemble, uses_vmap_ensemble
+from .training.pool import InProcess, ModelSpec, TrainedModel
 
 POPULATION_SIZE = 1000  # RMIA's population samples z, from the attacker's pool, outside the reference pool
 MIN_POPULATION = 500  # fewer, and RMIA's fraction of the population beaten is too coarse to rank records
@@ -72,20 +73,45 @@ def reference_plan(cfg, eval_index: np.ndarray, shadow_pool: np.ndarray) -> Refe
     return ReferencePlan(pool, population, validation)
 
 
-def train_references(cfg, digits: Digits, eval_index: np.ndarray, shadow_pool: np.ndarray, *, count: int,
-                     progress: ProgressFn = no_progress) -> ReferenceSet:
-    """`count` reference models, each on cfg.train_size records of the pool (cfg: ExperimentConfig);
-    every pool record is in as equal a share of them as the counts allow (the `keep` matrix)."""
-    start = time.perf_counter()
+@dataclass(frozen=True)
+class ReferenceTraining:
+    plan: ReferencePlan
+    keep: np.ndarray  # keep[m, p]: reference model m trains on pool record p
+    specs: list[ModelSpec]
+
+
+def reference_specs(cfg, digits: Digits, eval_index: np.ndarray, shadow_pool: np.ndarray, *,
+                    count: int) -> ReferenceTraining:
+    """`count` reference models, each on cfg.train_size records of the pool (cfg: ExperimentConfig); every
+    pool record is in as equal a share of them as the counts allow (the `keep` matrix)."""
     plan = reference_plan(cfg, eval_index, shadow_pool)
     keep = balanced_keep(count, len(plan.pool), per_model=cfg.train_size, seed=cfg.seed)
-    x, y = digits.tensors(plan.pool)
-    validation = digits.tensors(plan.validation) if len(plan.validation) else None
-    models = train_many(cfg.train, x, y, keep, seed=cfg.seed + 77, validation=validation, progress=progress,
-                        stage="reference")
-    x_pop = digits.tensors(plan.population)[0]
+    seed = cfg.seed + 77
+    specs = [ModelSpec(cfg.train, plan.pool[k], seed * 10_007 + m, f"reference {m + 1}/{count}",
+                       validation=plan.validation) for m, k in enumerate(keep)]
+    return ReferenceTraining(plan, keep, specs)
+
+
+def reference_set(training: ReferenceTraining, digits: Digits, trained: list[TrainedModel]) -> ReferenceSet:
+    """The trained references with their outputs on the pool and on RMIA's population."""
+    plan, models = training.plan, [t.model for t in trained]
+    x, x_pop = digits.tensors(plan.pool)[0], digits.tensors(plan.population)[0]
     data = ReferenceData(
-        logits=np.stack([predict_logits(m, x) for m in models]), labels=digits.labels[plan.pool], keep=keep,
+        logits=np.stack([predict_logits(m, x) for m in models]), labels=digits.labels[plan.pool], keep=training.keep,
         population_logits=np.stack([predict_logits(m, x_pop) for m in models]),
         population_labels=digits.labels[plan.population])
-    return ReferenceSet(models, plan.pool, plan.population, data, time.perf_counter() - start)
+    return ReferenceSet(models, plan.pool, plan.population, data, sum(t.seconds for t in trained))
+
+
+def train_references(cfg, digits: Digits, eval_index: np.ndarray, shadow_pool: np.ndarray, *, count: int,
+                     progress: ProgressFn = no_progress, trainer=None) -> ReferenceSet:
+    """Train `reference_specs`: all at once with vmap on CUDA, else with `trainer` (default: one after
+    another, here)."""
+    training = reference_specs(cfg, digits, eval_index, shadow_pool, count=count)
+    if uses_vmap_ensemble(cfg.train):
+        start = time.perf_counter()
+        models = train_ensemble(cfg.train, *digits.tensors(training.plan.pool), training.keep, seed=cfg.seed + 77,
+                                progress=progress, stage="reference")
+        seconds = (time.perf_counter() - start) / count
+        return reference_set(training, digits, [TrainedModel(m, [], seconds) for m in models])
+    return reference_set(training, digits, (trainer or InProcess()).train(training.specs, digits, progress))

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .attacks import IN_SAMPLE_NOTE, LABELS
+from .metrics import RocCurve
 
 
 def with_interval(value: float | None, interval, digits: int = 3) -> str:
@@ -56,26 +57,30 @@ def run_summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def result_rows(result, *, run: int, target: str) -> list[dict]:
+def result_rows(result: dict, *, run: int, target: str) -> list[dict]:
     """The seed's columns (run, epochs, accuracy, precision, recall, F1, time) plus AUC, TPR at 1% and 0.1%
-    FPR (None where unresolved) and advantage, each with its 95% interval; one row per attack of an
-    `ExperimentResult`."""
-    cfg = result.config
+    FPR (None where unresolved) and advantage, each with its 95% interval; one row per attack of a run's JSON."""
+    cfg = result["config"]
     rows = []
-    for name, r in result.attacks.items():
-        m = r.metrics
-        row = {"run": run, "target": target, "epochs": cfg.train.epochs, "train_size": cfg.train_size,
-               "dropout": cfg.train.dropout, "weight_decay": cfg.train.weight_decay, "shadows": cfg.shadows,
-               "attack": name, "members": m.members, "non_members": m.non_members}
-        for key, value, interval in (("auc", m.auc, m.auc_ci),
-                                     ("tpr_at_1pct_fpr", m.tpr_at_fpr["0.01"], m.tpr_at_fpr_ci["0.01"]),
-                                     ("tpr_at_0.1pct_fpr", m.tpr_at_fpr["0.001"], m.tpr_at_fpr_ci["0.001"]),
-                                     ("advantage", m.advantage, m.advantage_ci),
-                                     ("accuracy", m.accuracy, m.accuracy_ci)):
+    for name, m in result["attacks"].items():
+        row = {"run": run, "target": target, "epochs": cfg["train"]["epochs"], "train_size": cfg["train_size"],
+               "dropout": cfg["train"]["dropout"], "weight_decay": cfg["train"]["weight_decay"],
+               "shadows": cfg["shadows"], "attack": name, "members": m["members"], "non_members": m["non_members"]}
+        for key, value, interval in (("auc", m["auc"], m["auc_ci"]),
+                                     ("tpr_at_1pct_fpr", m["tpr_at_fpr"]["0.01"], m["tpr_at_fpr_ci"]["0.01"]),
+                                     ("tpr_at_0.1pct_fpr", m["tpr_at_fpr"]["0.001"], m["tpr_at_fpr_ci"]["0.001"]),
+                                     ("advantage", m["advantage"], m["advantage_ci"]),
+                                     ("accuracy", m["accuracy"], m["accuracy_ci"])):
             row[key] = value
             row[f"{key}_low"], row[f"{key}_high"] = interval if interval is not None else (None, None)
-        rows.append({**row, "precision": m.precision, "recall": m.recall, "f1": m.f1, "time_s": r.seconds})
+        rows.append({**row, "precision": m["precision"], "recall": m["recall"], "f1": m["f1"], "time_s": m["seconds"]})
     return rows
+
+
+def roc_curves(result: dict) -> dict[str, RocCurve]:
+    """Each attack's ROC curve from a run's JSON."""
+    return {name: RocCurve(np.array(c["fpr"]), np.array(c["tpr"]), result["attacks"][name]["auc"])
+            for name, c in result["roc"].items()}
 
 
 def most_exposed(scores: np.ndarray, is_member: np.ndarray, k: int = 10) -> np.ndarray:

@@ -28,38 +28,45 @@ SEED_TABLES = {
 }
 
 
-def reproduce(digits: Digits, *, epochs=(20, 25, 50, 100), seeds: int = 1,
-              settings: dict[str, ExperimentConfig] | None = None,
-              progress: ProgressFn = no_progress, on_run=None) -> list[dict]:
-    """One row per (setting, epochs, attack): mean and std over `seeds` seeds; with one seed, the
-    bootstrap 95% interval of that run instead (`_low`, `_high`), since a std of one value says nothing.
-
-    `settings` maps "overfit" and "defended" to their base configurations (default: the presets).
-    """
+def reproduce_plan(*, epochs=(20, 25, 50, 100), seeds: int = 1,
+                   settings: dict[str, ExperimentConfig] | None = None) -> list[tuple[str, int, int, ExperimentConfig]]:
+    """Every run the tables need: (setting, epochs, seed, configuration). `settings` maps "overfit" and
+    "defended" to their base configurations (default: the presets)."""
     settings = settings or {name: preset(name) for name in SETTINGS}
+    return [(setting, n_epochs, seed, replace(base.with_train(epochs=n_epochs), seed=seed, attacks=ATTACKS))
+            for setting, base in settings.items() for n_epochs in epochs for seed in range(seeds)]
+
+
+def reproduce_rows(plan: list[tuple[str, int, int, ExperimentConfig]], results: list[dict]) -> list[dict]:
+    """One row per (setting, epochs, attack): mean and std over the seeds; with one seed, the bootstrap 95%
+    interval of that run instead (`_low`, `_high`), since a std of one value says nothing.
+    `results[i]` is the JSON of run `plan[i]`."""
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for (setting, n_epochs, _, _), result in zip(plan, results):
+        groups.setdefault((setting, n_epochs), []).append(result)
     rows = []
-    for setting, base in settings.items():
-        for n_epochs in epochs:
-            runs = []
-            for seed in range(seeds):
-                cfg = replace(base.with_train(epochs=n_epochs), seed=seed, attacks=ATTACKS)
-                result = run_experiment(cfg, digits, progress=progress).to_json()
-                runs.append(result)
-                if on_run:
-                    on_run(setting, n_epochs, seed, result)
-            for attack in ATTACKS:
-                values = {m: [_metric(r, attack, m) for r in runs] for m in METRICS}
-                row = {"setting": setting, "epochs": n_epochs, "attack": attack, "seeds": seeds,
-                       "train_accuracy": float(np.mean([r["target"]["train_accuracy"] for r in runs])),
-                       "test_accuracy": float(np.mean([r["target"]["test_accuracy"] for r in runs]))}
-                for m, v in values.items():
-                    resolved = None not in v
-                    row[m] = float(np.mean(v)) if resolved else None
-                    row[m + "_std"] = float(np.std(v)) if resolved and seeds > 1 else None
-                    interval = _interval(runs[0], attack, m) if seeds == 1 else None
-                    row[m + "_low"], row[m + "_high"] = interval or (None, None)
-                rows.append(row)
+    for (setting, n_epochs), runs in groups.items():
+        seeds = len(runs)
+        for attack in ATTACKS:
+            values = {m: [_metric(r, attack, m) for r in runs] for m in METRICS}
+            row = {"setting": setting, "epochs": n_epochs, "attack": attack, "seeds": seeds,
+                   "train_accuracy": float(np.mean([r["target"]["train_accuracy"] for r in runs])),
+                   "test_accuracy": float(np.mean([r["target"]["test_accuracy"] for r in runs]))}
+            for m, v in values.items():
+                resolved = None not in v
+                row[m] = float(np.mean(v)) if resolved else None
+                row[m + "_std"] = float(np.std(v)) if resolved and seeds > 1 else None
+                interval = _interval(runs[0], attack, m) if seeds == 1 else None
+                row[m + "_low"], row[m + "_high"] = interval or (None, None)
+            rows.append(row)
     return rows
+
+
+def reproduce(digits: Digits, *, epochs=(20, 25, 50, 100), seeds: int = 1,
+              settings: dict[str, ExperimentConfig] | None = None, progress: ProgressFn = no_progress) -> list[dict]:
+    """The tables, every run in this process one after another (the job runner runs them in parallel)."""
+    plan = reproduce_plan(epochs=epochs, seeds=seeds, settings=settings)
+    return reproduce_rows(plan, [run_experiment(cfg, digits, progress=progress).to_json() for *_, cfg in plan])
 
 
 def _interval(result: dict, attack: str, metric: str) -> tuple[float, float] | None:

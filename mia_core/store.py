@@ -12,6 +12,9 @@ Weights load with `torch.load(..., weights_only=True)` and arrays with
 as objects; they are refitted from `shadow_data.npz` (deterministic, well under a second).
 A folder is written under a temporary name and renamed into place, so a reader never
 sees half a model.
+
+A store may sit over a read-only `shipped` store (the demo models in assets/models): its models are
+listed and loaded like the others, and no save ever replaces one.
 """
 
 import json
@@ -43,6 +46,7 @@ from .training import EpochStats
 
 STORE_ENV = "MIA_STORE_DIR"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "model_store"
+SHIPPED_ROOT = Path(__file__).resolve().parent.parent / "assets" / "models"  # built by scripts/build_demo_models.py
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 FORMAT = 2  # 2: held-out non-members no longer match the member count, so splits differ from format 1
 
@@ -51,8 +55,10 @@ class StoreError(Exception):
     """A stored model is missing, corrupt, foreign, or does not fit the data in use."""
 
 
-def default_store() -> "ModelStore":
-    return ModelStore(os.environ.get(STORE_ENV) or DEFAULT_ROOT)
+def default_store(*, shipped: bool = True) -> "ModelStore":
+    """$MIA_STORE_DIR (else model_store/), over the shipped demo models when `shipped` (they are trained
+    on the embedded digits: pass False for other data)."""
+    return ModelStore(os.environ.get(STORE_ENV) or DEFAULT_ROOT, shipped=SHIPPED_ROOT if shipped else None)
 
 
 def _versions() -> dict:
@@ -104,26 +110,54 @@ def _load_models(cfg: ExperimentConfig, path: Path, count: int) -> list[torch.nn
     return models
 
 
+def check_name(name: str) -> str:
+    if not NAME_RE.match(name):
+        raise ValueError(f"model name {name!r} must be 1-64 letters, digits, '.', '_' or '-', starting alphanumeric")
+    return name
+
+
+def _names_in(root: Path | None) -> set[str]:
+    if root is None or not root.is_dir():
+        return set()
+    return {p.name for p in root.iterdir() if NAME_RE.match(p.name) and (p / "meta.json").is_file()}
+
+
 class ModelStore:
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, *, shipped: str | os.PathLike | None = None):
         self.root = Path(root)
+        self.shipped = Path(shipped) if shipped is not None else None
 
     def path(self, name: str) -> Path:
-        if not NAME_RE.match(name):
-            raise ValueError(f"model name {name!r} must be 1-64 letters, digits, '.', '_' or '-', starting alphanumeric")
+        """The folder `name` is read from: the shipped one, if a shipped model has that name."""
+        check_name(name)
+        if self.is_shipped(name):
+            return self.shipped / name
         return self.root / name
+
+    def is_shipped(self, name: str) -> bool:
+        check_name(name)
+        return self.shipped is not None and (self.shipped / name / "meta.json").is_file()
 
     def exists(self, name: str) -> bool:
         return (self.path(name) / "meta.json").is_file()
 
     def names(self) -> list[str]:
-        if not self.root.is_dir():
-            return []
-        return sorted(p.name for p in self.root.iterdir() if NAME_RE.match(p.name) and (p / "meta.json").is_file())
+        return sorted(_names_in(self.root) | _names_in(self.shipped))
+
+    def check_writable(self, name: str, *, overwrite: bool = False, hint: str = "allow replacing it") -> None:
+        """Fails, before any work, if saving `name` would be refused: a bad name, a shipped model, or
+        a stored one that `overwrite` does not allow replacing (`hint`: how the user allows it)."""
+        if self.is_shipped(name):
+            raise ValueError(f"{name!r} is a shipped demo model, which is never replaced: choose another name")
+        if self.exists(name) and not overwrite:
+            raise ValueError(f"a model named {name!r} is already stored in {self.root}: choose another name, "
+                             f"or {hint}")
 
     def save(self, name: str, target: TargetRun, shadows: ShadowRun | None = None, *, digits: Digits,
              metrics: dict | None = None, references: ReferenceSet | None = None) -> Path:
-        final = self.path(name)
+        if self.is_shipped(name):
+            raise ValueError(f"{name!r} is a shipped demo model, which is never replaced: choose another name")
+        final = self.root / check_name(name)
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=self.root))
         meta = {

@@ -42,16 +42,16 @@ def grid_points(grid: dict[str, list]) -> list[dict]:
     return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
 
 
-def sweep(base: ExperimentConfig, digits: Digits, grid: dict[str, list], *, progress: ProgressFn = no_progress,
-          on_point=None) -> list[dict]:
-    """One CSV-ready row per grid point: the settings, the target's accuracy, every attack's AUC and TPR@1%FPR."""
-    configs = [(point, configure(base, point)) for point in grid_points(grid)]  # all validated before any training
-    rows = []
-    for i, (point, cfg) in enumerate(configs, 1):
-        rows.append(point_row(point, cfg, run_experiment(cfg, digits, progress=progress).to_json()))
-        if on_point:
-            on_point(i, len(configs), rows[-1])
-    return rows
+def sweep_plan(base: ExperimentConfig, grid: dict[str, list]) -> list[tuple[dict, ExperimentConfig]]:
+    """(point, configuration) for every grid point, all validated before any training."""
+    return [(point, configure(base, point)) for point in grid_points(grid)]
+
+
+def sweep(base: ExperimentConfig, digits: Digits, grid: dict[str, list], *, progress: ProgressFn = no_progress) -> list[dict]:
+    """One CSV-ready row per grid point, every point in this process one after another (the job runner runs
+    them in parallel): the settings, the target's accuracy, every attack's AUC and TPR@1%FPR."""
+    return [point_row(point, cfg, run_experiment(cfg, digits, progress=progress).to_json())
+            for point, cfg in sweep_plan(base, grid)]
 
 
 def point_row(point: dict, cfg: ExperimentConfig, result: dict) -> dict:

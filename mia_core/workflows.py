@@ -33,16 +33,17 @@ def demo_configs(*, small: bool = False) -> dict[str, ExperimentConfig]:
 
 
 def train_and_store(store: ModelStore, name: str, cfg: ExperimentConfig, digits: Digits, *,
-                    progress: ProgressFn = no_progress) -> TargetRun:
-    """Train a target and keep it. The store is written only once training has finished."""
-    store.path(name)  # a bad name fails before the training, not after
+                    overwrite: bool = False, progress: ProgressFn = no_progress) -> TargetRun:
+    """Train a target and keep it. The store is written only once training has finished; a bad name,
+    a shipped model's name or (unless `overwrite`) a stored model's name fails before training."""
+    store.check_writable(name, overwrite=overwrite)
     target = train_target(cfg, digits, progress=progress)
     store.save(name, target, None, digits=digits)
     return target
 
 
 def attack_stored(store: ModelStore, name: str, digits: Digits, *, shadows: int, attacks: tuple[str, ...],
-                  references: int = 16, progress: ProgressFn = no_progress) -> ExperimentResult:
+                  references: int = 16, progress: ProgressFn = no_progress, trainer=None) -> ExperimentResult:
     """Attack a stored target with `shadows` shadow models and, for LiRA / RMIA, `references`
     reference models; both are reused from the store when it has as many, else trained and kept."""
     target, stored_shadows = store.load(name, digits)
@@ -51,26 +52,28 @@ def attack_stored(store: ModelStore, name: str, digits: Digits, *, shadows: int,
     target = replace(target, config=cfg)
     missing_answers = reads_labels(attacks) and stored_shadows is not None and stored_shadows.data.label_answers is None
     if stored_shadows is None or len(stored_shadows.models) != shadows or missing_answers:
-        stored_shadows = train_shadows(cfg, digits, target.splits, progress=progress)
+        stored_shadows = train_shadows(cfg, digits, target.splits, progress=progress, trainer=trainer)
     if needs_references(attacks) and (stored_refs is None or len(stored_refs.models) != references):
-        stored_refs = train_references_for(target, digits, progress=progress)
+        stored_refs = train_references_for(target, digits, progress=progress, trainer=trainer)
     runs = run_attacks(target, stored_shadows, digits, attacks, references=stored_refs, progress=progress)
     seconds = {"target": target.seconds, "shadows": stored_shadows.seconds,
                "attacks": sum(r.seconds for r in runs.values())}
     result = ExperimentResult(cfg, digits.source, target, stored_shadows, runs, seconds, stored_refs)
+    if store.is_shipped(name):  # shipped models stay as built; what was trained for them is not kept
+        return result
     store.save(name, target, stored_shadows, digits=digits, metrics=result.to_json()["attacks"], references=stored_refs)
     return result
 
 
 def build_demo(store: ModelStore, digits: Digits, *, progress: ProgressFn = no_progress,
-               configs: dict[str, ExperimentConfig] | None = None) -> dict[str, ExperimentResult]:
+               configs: dict[str, ExperimentConfig] | None = None, trainer=None) -> dict[str, ExperimentResult]:
     """Both demo targets with their shadows and attacks, stored under the DEMO names."""
     configs = configs or demo_configs()
     results = {}
     for name, cfg in configs.items():
-        train_and_store(store, name, cfg, digits, progress=progress)
+        train_and_store(store, name, cfg, digits, overwrite=True, progress=progress)
         results[name] = attack_stored(store, name, digits, shadows=cfg.shadows, attacks=cfg.attacks,
-                                      references=cfg.references, progress=progress)
+                                      references=cfg.references, progress=progress, trainer=trainer)
     return results
 
 

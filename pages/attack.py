@@ -1,20 +1,18 @@
 """Run the shadow-model attack, the threshold baselines, LiRA and RMIA on a stored target."""
 
+import numpy as np
 import streamlit as st
 
-from mia_core.attacks import ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC
-from mia_core.charts import exposed_digits, metrics_per_run, roc_chart, score_histogram
-from mia_core.html_report import build as build_report
-from mia_core.report import most_exposed, result_rows
-from mia_core.reproduce import csv_text
-from mia_core.store import StoreError
-from mia_core.workflows import SHADOW_ATTACKS, attack_stored
-from ui.state import StreamlitProgress, digits, inside_the_app, store
+from mia_core.service import (ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC, SHADOW_ATTACKS, StoreError, build_report,
+                              charts, csv_text, most_exposed, result_rows,
+                              roc_curves)
+from ui.jobs import wait_for
+from ui.state import digits, inside_the_app, service
 
 inside_the_app()
 
 st.title("Attack")
-names = [n for n in store().names()]
+names = service().store.names()
 if not names:
     st.info("No targets yet: train one on the Targets page, or build the demo models on the Overview page.")
     st.stop()
@@ -36,19 +34,21 @@ if submitted:
         st.error("Choose at least one attack.")
         st.stop()
     try:
-        with st.status(f"Attacking {name} with {shadows} shadow models…", expanded=True) as status:
-            result = attack_stored(store(), name, digits(), shadows=shadows, attacks=tuple(attacks),
-                                   references=references, progress=StreamlitProgress(st))
-            status.update(label=f"Attacked {name}.", state="complete")
+        job = service().submit_attack(name, shadows=shadows, attacks=tuple(attacks), references=references)
     except (StoreError, ValueError) as err:
         st.error(f"Cannot attack {name}: {err}")
         st.stop()
+    result = wait_for(job, f"Attacking {name} with {shadows} shadow models")
+    if result is None:
+        st.stop()
+    scores = result["scores"]  # one row per scored record: index, member, each attack's statistic and probability
+    is_member = np.array([row["member"] for row in scores], bool)
     runs.append({"rows": result_rows(result, run=len(runs) + 1, target=name),
-                 "curves": {a: r.curve for a, r in result.attacks.items()},
-                 "scores": {a: (r.probability, r.is_member) for a, r in result.attacks.items()},
-                 "record_scores": csv_text(result.record_scores()), "json": result.to_json(),
-                 "index": next(iter(result.attacks.values())).index,
-                 "target": name, "gap": result.target.gap})
+                 "curves": roc_curves(result),
+                 "scores": {a: (np.array([row[f"{a}_probability"] for row in scores]), is_member)
+                            for a in result["attacks"]},
+                 "record_scores": csv_text(scores), "json": {k: v for k, v in result.items() if k != "scores"},
+                 "index": np.array([row["index"] for row in scores]), "target": name, "gap": result["gap"]})
 
 if not runs:
     st.info("Run an attack to see its results here. Each run adds rows to the table.")
@@ -72,19 +72,19 @@ c3.download_button("Download a report of the last run (HTML)", lambda: build_rep
                    "ROC, the most exposed digits and the command that reproduces the run.")
 
 c1, c2 = st.columns(2)
-c1.plotly_chart(metrics_per_run(table, "auc"), width="stretch")
-c2.plotly_chart(metrics_per_run(table, "accuracy"), width="stretch")
+c1.plotly_chart(charts.metrics_per_run(table, "auc"), width="stretch")
+c2.plotly_chart(charts.metrics_per_run(table, "accuracy"), width="stretch")
 
 last = runs[-1]
 st.subheader(f"Run {len(runs)}: {last['target']} (train-test gap {last['gap']:+.1%})")
-st.plotly_chart(roc_chart(last["curves"]), width="stretch")
+st.plotly_chart(charts.roc_chart(last["curves"]), width="stretch")
 cols = st.columns(3)
 for i, (attack, (scores, is_member)) in enumerate(last["scores"].items()):
-    cols[i % 3].plotly_chart(score_histogram(scores, is_member, LABELS[attack]), width="stretch")
+    cols[i % 3].plotly_chart(charts.score_histogram(scores, is_member, LABELS[attack]), width="stretch")
 
 st.subheader("Most exposed training digits")
 attack = st.selectbox("Ranked by", [a for a in last["scores"] if a in REALISTIC], format_func=lambda a: LABELS[a])
 scores, is_member = last["scores"][attack]
 top = most_exposed(scores, is_member, 10)
-st.plotly_chart(exposed_digits(digits().images[last["index"][top]], scores[top]), width="stretch")
+st.plotly_chart(charts.exposed_digits(digits().images[last["index"][top]], scores[top]), width="stretch")
 st.caption("The target's training digits this attack is surest about: typically unusual digits the model had to memorise.")

@@ -4,21 +4,16 @@ from dataclasses import replace
 
 import streamlit as st
 
-from mia_core.charts import privacy_utility
-from mia_core.config import ExperimentConfig, preset
-from mia_core.html_report import build as build_report
-from mia_core.metrics import chance_band
-from mia_core.pipeline import run_experiment
-from mia_core.reproduce import read_csv, write_csv
-from mia_core.sweep import describe, is_undefended, point_row, sweep
+from mia_core.service import (ExperimentConfig, build_report, chance_band, charts, describe, is_undefended,
+                              point_row, preset, read_csv)
+from ui.jobs import wait_for
 from ui.links import to_url, url_choice, url_flag, url_number
 from ui.panels import audit_panel
-from ui.state import StreamlitProgress, digits, display_path, inside_the_app, readable_results, results_path
+from ui.state import digits, inside_the_app, service, shipped_results
 
 inside_the_app()
 
-SWEEP = results_path("sweep.csv")
-SHOWN_SWEEPS = ("sweep.csv", "split_sweep.csv")  # the page's own sweep, and the Split-AI one from the command line
+SHIPPED_SWEEPS = {"dropout and L2 (shipped)": "sweep.csv", "Split-AI (shipped)": "split_sweep.csv"}  # from the CLI
 SEED_ACCURACIES = {"seed, overfitted (in-sample)": 0.9167, "seed, defended": 0.5026}
 LABEL_ONLY = ("label_only", "label_only_noise")
 L2_VALUES = [0.0, 1e-4, 1e-3, 5e-3, 1e-2, 5e-2]
@@ -62,23 +57,19 @@ def configuration() -> tuple[dict, ExperimentConfig]:
             "labels_only": labels_only}, cfg
 
 
-def sweeps_shown() -> dict:
-    """Each shown sweep's rows by file: this machine's own, else the shipped one."""
-    return {path: read_csv(path) for path in map(readable_results, SHOWN_SWEEPS) if path}
-
-
 runs = st.session_state.setdefault("defence_runs", [])  # this browser session's runs
-shown = sweeps_shown()
 if submitted:
     try:
         point, cfg = configuration()
-        with st.status("Training and attacking…", expanded=True) as status:
-            result = run_experiment(cfg, digits(), progress=StreamlitProgress(st)).to_json()
-            status.update(label="Done.", state="complete")
-        runs.append(point_row(point, cfg, result))
-        st.session_state["defence_last_result"] = result
+        job = service().submit_experiment(cfg)
     except ValueError as err:
         st.error(f"Cannot train this target: {err}")
+    else:
+        result = wait_for(job, "Training and attacking")
+        if result is not None:
+            result = {k: v for k, v in result.items() if k != "scores"}  # the per-record rows: not needed here
+            runs.append(point_row(point, cfg, result))
+            st.session_state["defence_last_result"] = result
 
 if runs:
     last, first = runs[-1], runs[0]
@@ -99,7 +90,8 @@ if runs:
                    "best AUC": r["best_auc"], "best TPR@1%": r["best_tpr"], "epsilon": r["epsilon"]}
                   for i, r in enumerate(runs)], hide_index=True)
     last_result, audit = st.session_state["defence_last_result"], st.session_state.get("epsilon_audit")
-    shown_sweep = next(iter(shown.values()), None)
+    shipped_sweep = shipped_results("sweep.csv")
+    shown_sweep = st.session_state.get("defence_sweep") or (read_csv(shipped_sweep) if shipped_sweep else None)
     st.download_button("Download a report of the last run (HTML)", lambda: build_report(
         last_result, digits=digits(), audit=audit, sweep=shown_sweep), "defence_report.html", "text/html",
         help="One file that opens offline, with the dropout and L2 sweep and the epsilon audit if you ran one.")
@@ -107,29 +99,31 @@ if runs:
 audit_panel(lambda: configuration()[1])
 
 st.subheader("Privacy-utility trade-off")
-with st.expander("Run a sweep (several minutes)"):
+with st.expander("Run a sweep (several minutes; points run in parallel, and points anyone ran before come back at once)"):
     with st.form("sweep"):
         grid = {"dropout": st.multiselect("Dropout values", [0.0, 0.25, 0.5], [0.0, 0.25, 0.5]),
                 "weight_decay": st.multiselect("L2 values", [0.0, 1e-3, 1e-2], [0.0, 1e-3, 1e-2])}
         go = st.form_submit_button("Run the sweep")
     if go:
-        grid = {k: v for k, v in grid.items() if v}
-        with st.status("Sweeping…", expanded=True) as status:
-            rows = sweep(BASE, digits(), grid, progress=StreamlitProgress(st))
-            write_csv(rows, SWEEP)
-            shown = sweeps_shown()
-            status.update(label=f"{len(rows)} points written to {SWEEP}.", state="complete")
+        points = service().submit_sweep(BASE, {k: v for k, v in grid.items() if v})
+        results = [wait_for(job, f"Point {i}/{len(points)}: {describe(point)}") for i, (point, _, job) in
+                   enumerate(points, 1)]
+        if None not in results:
+            st.session_state["defence_sweep"] = [point_row(point, cfg, result) for (point, cfg, _), result
+                                                 in zip(points, results)]
 
-series = {**{path.name: rows for path, rows in shown.items()}, **({"this session's runs": runs} if runs else {})}
+shipped = {label: read_csv(path) for label, name in SHIPPED_SWEEPS.items() if (path := shipped_results(name))}
+series = {**shipped, **({"this session's sweep": st.session_state["defence_sweep"]}
+                        if st.session_state.get("defence_sweep") else {}),
+          **({"this session's runs": runs} if runs else {})}
 if not series:
-    st.info(f"No sweep yet: run one above, or `python -m mia_core sweep --grid dropout=0,0.25,0.5 "
-            f"--grid weight_decay=0,1e-3,1e-2 --out {SWEEP}`.")
+    st.info("No sweep yet: run one above, or `python -m mia_core sweep --grid dropout=0,0.25,0.5 "
+            "--grid weight_decay=0,1e-3,1e-2 --out sweep.csv`.")
     st.stop()
 undefended = next((p for rows in series.values() for p in rows if is_undefended(p)), None)
-st.plotly_chart(privacy_utility(series, labels=describe, baseline=undefended, seed_accuracies=SEED_ACCURACIES,
-                                chance_auc=CHANCE), width="stretch")
+st.plotly_chart(charts.privacy_utility(series, labels=describe, baseline=undefended, seed_accuracies=SEED_ACCURACIES,
+                                       chance_auc=CHANCE), width="stretch")
 st.caption("Up and to the left is better: accuracy kept, attack pushed to chance (dotted lines; the grey band is "
            "where a coin flip's AUC falls). Dashed lines: the seed project's published attack accuracies (its 91.67% "
-           "was an in-sample figure). Error bars: the best attack's 95% AUC interval. Sweeps from "
-           + ", ".join(f"`{display_path(p)}`" for p in shown) + "." if shown else
-           "Points from this session's runs.")
+           "was an in-sample figure). Error bars: the best attack's 95% AUC interval. The shipped sweeps come from "
+           "`python -m mia_core sweep` (commands in the README); each session sees its own sweeps and runs beside them.")

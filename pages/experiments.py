@@ -2,13 +2,11 @@
 
 import streamlit as st
 
-from mia_core.charts import experiment_table_chart
-from mia_core.reproduce import SEED_TABLES, markdown, read_csv, reproduce, write_csv
-from ui.state import StreamlitProgress, digits, display_path, inside_the_app, readable_results, results_path
+from mia_core.service import SEED_TABLES, charts, markdown, read_csv, reproduce_rows
+from ui.jobs import wait_for
+from ui.state import inside_the_app, service, shipped_results
 
 inside_the_app()
-
-RESULTS = results_path("results.csv")
 
 st.title("Experiments")
 st.markdown(
@@ -23,24 +21,24 @@ with st.form("reproduce"):
     seeds = st.slider("Seeds per cell", 1, 5, 1)
     run = st.form_submit_button("Reproduce the tables", help="Several minutes for the full grid on 2 CPU cores.")
 
-if run and epochs:
-    with st.status("Reproducing the seed's tables…", expanded=True) as status:
-        rows = reproduce(digits(), epochs=tuple(sorted(epochs)), seeds=seeds, progress=StreamlitProgress(st))
-        write_csv(rows, RESULTS)
-        status.update(label="Done.", state="complete")
-    st.session_state["experiment_rows"] = rows
+if run and epochs:  # every run is a job: they share the workers, and runs anyone made before come back at once
+    plan, jobs = service().submit_reproduction(epochs=tuple(sorted(epochs)), seeds=seeds)
+    results = [wait_for(job, f"{setting}, {n} epochs, seed {seed}") for (setting, n, seed, _), job in zip(plan, jobs)]
+    if None not in results:
+        st.session_state["experiment_rows"] = reproduce_rows(plan, results)
 rows = st.session_state.get("experiment_rows")
-shown = readable_results("results.csv")
+shown = shipped_results("results.csv")
 if rows is None and shown is not None:
     rows = read_csv(shown)
-    st.caption(f"Loaded from `{display_path(shown)}` (written by this page or `python -m mia_core reproduce --out results`).")
+    st.caption("The shipped tables, from `python -m mia_core reproduce --out results` (assets/results/results.csv); "
+               "reproduce them above to see this session's own.")
 if not rows:
     st.info("No results yet: reproduce the tables above, or run `python -m mia_core reproduce --out results`.")
     st.stop()
 
 c1, c2 = st.columns(2)
 for col, setting in zip((c1, c2), ("overfit", "defended")):
-    col.plotly_chart(experiment_table_chart(rows, setting, SEED_TABLES[setting]), width="stretch")
+    col.plotly_chart(charts.experiment_table_chart(rows, setting, SEED_TABLES[setting]), width="stretch")
 st.markdown(markdown(rows))
 with st.expander("The seed's published tables"):
     for setting, table in SEED_TABLES.items():

@@ -4,18 +4,14 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from mia_core.charts import class_probabilities, member_probabilities
-from mia_core.membership import membership_report, query
-from mia_core.preprocess import EmptyDrawing
-from mia_core.store import StoreError
-from mia_core.workflows import DEMO
+from mia_core.service import DEMO, EmptyDrawing, StoreError, charts, membership_report, query
 from ui.links import to_url, url_choice, url_names, url_number
-from ui.state import attacked_targets, digits, inside_the_app, loaded
+from ui.state import digits, inside_the_app, loaded, service
 
 inside_the_app()
 
 st.title("Membership test")
-ready, problems = attacked_targets()
+ready, problems = service().attacked_targets()
 for problem in problems:
     st.warning(problem)
 if not ready:
@@ -70,12 +66,9 @@ with left:
     st.image(Image.fromarray(some.image).resize((140, 140), Image.NEAREST), caption="what the model sees (28x28)")
 
 with right:
-    cols = st.columns(len(reports))
-    for col, (name, report) in zip(cols, reports.items()):
-        col.plotly_chart(class_probabilities(report.probabilities, f"{name}: predicts {report.predicted}"),
-                         width="stretch", key=f"probs-{name}")
+    st.plotly_chart(charts.class_probabilities({n: r.probabilities for n, r in reports.items()}), width="stretch")
     st.markdown("**Member probability** (the attacks condition on " +
                 ", ".join(f"class {r.label} for {n}" for n, r in reports.items()) + ")")
-    st.plotly_chart(member_probabilities({n: r.member_probability for n, r in reports.items()}), width="stretch")
+    st.plotly_chart(charts.member_probabilities({n: r.member_probability for n, r in reports.items()}), width="stretch")
     st.dataframe([{"attack": a, **{n: round(r.member_probability[a], 3) for n, r in reports.items()}}
                   for a in some.member_probability], hide_index=True)

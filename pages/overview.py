@@ -4,10 +4,9 @@ import os
 
 import streamlit as st
 
-from mia_core.report import with_interval
-from mia_core.store import StoreError
-from mia_core.workflows import DEMO, build_demo, demo_configs, loaded_from_result
-from ui.state import StreamlitProgress, digits, inside_the_app, remember, store
+from mia_core.service import DEMO, StoreError, with_interval
+from ui.jobs import wait_for
+from ui.state import inside_the_app, service
 
 inside_the_app()
 
@@ -38,33 +37,32 @@ st.markdown("""
 """)
 
 st.subheader("Data and models")
-st.write(f"Data in use: **{digits().source}**. Model store: `{store().root}`.")
-names = store().names()
+svc = service()
+st.write(f"Data in use: **{svc.digits.source}**. Model store: `{svc.store.root}`"
+         + (f", over the demo models shipped in `{svc.store.shipped}`." if svc.store.shipped else "."))
+names = svc.store.names()
 st.write("Stored models: " + (", ".join(f"`{n}`" for n in names) if names else "none yet."))
 
 missing = [n for n in DEMO if n not in names]
-if missing:
+if missing:  # only with data other than the embedded digits, which the shipped demo models were trained on
     small = os.environ.get("MIA_DEMO_SMALL") == "1"
-    st.info("The demo needs two targets (overfitted and defended) with their shadow and attack models. "
-            "Building them takes about 80 seconds on a 2-core laptop" + (" (small test configuration)." if small else "."))
+    st.info("The demo needs two targets (overfitted and defended) with their shadow and reference models. The "
+            "shipped ones fit the embedded digits only; for this data, build them here" +
+            (" (small test configuration)." if small else "."))
     if st.button("Build the demo models", type="primary"):
-        with st.status("Building the demo models…", expanded=True) as status:
-            results = build_demo(store(), digits(), progress=StreamlitProgress(st), configs=demo_configs(small=small))
-            for name, result in results.items():  # every page is ready at once: nothing is fitted twice
-                remember(name, loaded_from_result(name, result, digits()))
-            status.update(label="Demo models built.", state="complete")
-        st.rerun()
+        if wait_for(svc.submit_demo_build(small=small), "Building the demo models") is not None:
+            st.rerun()
 else:
     cols = st.columns(len(DEMO))
     for col, name in zip(cols, DEMO):
         try:
-            meta = store().meta(name)
+            summary = svc.demo_summary(name)
         except StoreError as err:
             col.error(str(err))
             continue
-        shadow = meta["metrics"].get("shadow")
-        col.metric(f"{name}: test accuracy", f"{meta['target']['test_accuracy']:.1%}",
-                   f"train {meta['target']['train_accuracy']:.1%}", delta_color="off")
+        shadow = summary["shadow"]
+        col.metric(f"{name}: test accuracy", f"{summary['test_accuracy']:.1%}",
+                   f"train {summary['train_accuracy']:.1%}", delta_color="off")
         col.caption(f"shadow-attack AUC {with_interval(shadow['auc'], shadow['auc_ci'])} (95% interval)"
                     if shadow else "not attacked yet")
     st.success("Demo models are ready: try the **Membership test** page.")

@@ -4,11 +4,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from mia_core.charts import training_curves
-from mia_core.config import ExperimentConfig, TrainConfig, preset
-from mia_core.store import StoreError
-from mia_core.workflows import train_and_store
-from ui.state import StreamlitProgress, digits, inside_the_app, store
+from mia_core.service import ExperimentConfig, TrainConfig, charts, preset
+from ui.jobs import wait_for
+from ui.state import inside_the_app, service
 
 inside_the_app()
 
@@ -39,41 +37,38 @@ with st.form("train"):
     dropout = c2.slider("Dropout", 0.0, 0.9, step=0.05, key="dropout")
     weight_decay = c2.select_slider("L2 weight decay", WEIGHT_DECAYS, key="weight_decay")
     name = c2.text_input("Save as", key="model_name")
+    overwrite = c2.checkbox("Replace a stored model of this name", key="overwrite",
+                            help="Without this, a name already in the store is refused. Shipped demo models are "
+                                 "never replaced.")
     submitted = st.form_submit_button("Train target", type="primary")
 
 if submitted:
     try:
         cfg = replace(ExperimentConfig(train_size=train_size, seed=int(seed)),
                       train=TrainConfig(epochs=epochs, dropout=dropout, weight_decay=weight_decay))
-        with st.status(f"Training {name}…", expanded=True) as status:
-            chart, history = st.empty(), []
-
-            def live(p):
-                if p.stage == "target":
-                    history.append({"epoch": p.step, "loss": p.metrics["loss"],
-                                    "train_accuracy": p.metrics["train_acc"], "test_accuracy": p.metrics.get("test_acc")})
-                    chart.plotly_chart(training_curves(history), width="stretch")
-
-            target = train_and_store(store(), name, cfg, digits(), progress=StreamlitProgress(st, live))
-            status.update(label=f"{name}: train accuracy {target.train_accuracy:.1%}, test {target.test_accuracy:.1%}"
-                                f" (gap {target.gap:+.1%}), {target.seconds:.1f} s", state="complete")
-        st.session_state["target"] = name
-    except (ValueError, StoreError) as err:
+        job = service().submit_training(name, cfg, overwrite=overwrite,
+                                        hint="tick \"Replace a stored model of this name\" to replace it")  # a taken name fails here, before training
+    except ValueError as err:
         st.error(f"Cannot train this target: {err}")
+        st.stop()
+    chart, history = st.empty(), []
+
+    def live(p):  # the curve as the worker reports it (a few times a second)
+        if p.stage == "target" and "loss" in p.metrics and (not history or history[-1]["epoch"] < p.step):
+            history.append({"epoch": p.step, "loss": p.metrics["loss"], "train_accuracy": p.metrics["train_acc"],
+                            "test_accuracy": p.metrics.get("test_acc")})
+            chart.plotly_chart(charts.training_curves(history), width="stretch")
+
+    done = wait_for(job, f"Training {name}", on_progress=live)
+    if done:
+        st.success(f"{name}: train accuracy {done['train_accuracy']:.1%}, test {done['test_accuracy']:.1%} "
+                   f"(gap {done['gap']:+.1%}), {done['seconds']:.1f} s")
+        st.session_state["target"] = name
 
 st.subheader("Saved targets")
-rows = []
-for n in store().names():
-    try:
-        meta = store().meta(n)
-    except StoreError as err:
-        st.warning(str(err))
-        continue
-    cfg, t = meta["config"], meta["target"]
-    rows.append({"name": n, "train size": cfg["train_size"], "epochs": cfg["train"]["epochs"],
-                 "dropout": cfg["train"]["dropout"], "L2": cfg["train"]["weight_decay"], "seed": cfg["seed"],
-                 "train acc": t["train_accuracy"], "test acc": t["test_accuracy"],
-                 "shadows": (meta["shadows"] or {}).get("count", 0), "created": meta["created"]})
+rows, problems = service().target_rows()
+for problem in problems:
+    st.warning(problem)
 if not rows:
     st.info("No targets yet: train one above, or build the demo models on the Overview page.")
     st.stop()
@@ -88,4 +83,4 @@ if st.button("Load", key="load"):
 if st.session_state.get("target") in names:
     shown = st.session_state["target"]
     st.write(f"Loaded target: **{shown}** (used by the Attack page).")
-    st.plotly_chart(training_curves(store().meta(shown)["target"]["history"]), width="stretch", key="saved-curves")
+    st.plotly_chart(charts.training_curves(service().history(shown)), width="stretch", key="saved-curves")

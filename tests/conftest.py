@@ -1,8 +1,17 @@
+import os
+
 import numpy as np
 import pytest
 
 from mia_core.config import ExperimentConfig, TrainConfig
 from mia_core.data import load_embedded
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_model_store(tmp_path_factory):
+    """No test (nor a command it starts) reads or writes the repository's model_store/ or its kept results."""
+    os.environ["MIA_STORE_DIR"] = str(tmp_path_factory.mktemp("model_store"))
+    os.environ.pop("MIA_JOBS_DIR", None)
 
 
 @pytest.fixture(scope="session")

@@ -15,13 +15,29 @@ PAGES = ["pages/targets.py", "pages/attack.py", "pages/membership.py", "pages/de
 
 @pytest.fixture
 def app_env(tmp_path, monkeypatch):
+    """A fresh model store with no shipped models (as with data other than the embedded digits), jobs run in
+    this process (the browser tests run the server's worker processes), and the small demo build."""
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
-    monkeypatch.setenv("MIA_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("MIA_EXECUTOR", "inline")
     monkeypatch.setenv("MIA_DEMO_SMALL", "1")
+    monkeypatch.setattr("mia_core.store.SHIPPED_ROOT", tmp_path / "nothing shipped")
     st.cache_resource.clear()
     st.cache_data.clear()
     yield tmp_path
     st.cache_resource.clear()
+
+
+def test_pages_enter_the_engine_through_the_service_module_only():
+    import ast
+
+    root = Path(APP).parent
+    for path in [root / "app.py", *(root / "pages").glob("*.py"), *(root / "ui").glob("*.py")]:
+        imported = {node.module for node in ast.walk(ast.parse(path.read_text()))
+                    if isinstance(node, ast.ImportFrom) and node.module}
+        imported |= {alias.name for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Import)
+                     for alias in node.names}
+        engine = {m for m in imported if m.startswith("mia_core")}
+        assert engine <= {"mia_core.service"}, (path.name, engine)
 
 
 def open_app() -> AppTest:
@@ -40,6 +56,20 @@ def test_every_page_renders_on_an_empty_store(app_env):
     at.switch_page("pages/targets.py").run()
     assert {s.key for s in at.slider} >= {"train_size", "epochs", "dropout"}
     assert at.select_slider(key="weight_decay").value == 0.0
+
+
+def test_the_shipped_demo_models_answer_at_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("MIA_EXECUTOR", "inline")
+    st.cache_resource.clear()
+    at = open_app()
+    assert "ready" in at.success[0].value and not at.button  # nothing to build on a fresh clone
+    at.switch_page("pages/membership.py").run()
+    at.radio[0].set_value("Pick an MNIST digit").run()
+    assert not at.exception
+    assert list(at.dataframe[0].value.columns) == ["attack", "demo-overfit", "demo-defended"]
+    assert not (tmp_path / "store").exists()  # reading the shipped models wrote nothing
+    st.cache_resource.clear()
 
 
 def test_build_demo_then_membership_and_attack(app_env):
@@ -140,11 +170,13 @@ def test_corrupt_model_is_an_error_message_not_a_trace(app_env):
 def test_experiments_page_runs_a_small_reproduction(app_env):
     at = open_app()
     at.switch_page("pages/experiments.py").run()
+    assert any("The shipped tables" in c.value for c in at.caption)
     at.multiselect[0].set_value([5])
     at.button[0].click().run()
     assert not at.exception
-    assert (app_env / "results" / "results.csv").is_file()
+    assert {r["epochs"] for r in at.session_state["experiment_rows"]} == {5}  # this session's own tables
     assert any("Overfitted target" in m.value for m in at.markdown)
+    assert not any(app_env.rglob("results.csv"))  # nothing written for other sessions to read
 
 
 def test_defences_page_trains_a_defended_target_and_charts_it(app_env, monkeypatch):
@@ -214,9 +246,10 @@ def test_a_sweep_run_on_the_defences_page_is_charted_at_once(app_env, monkeypatc
     at.multiselect[1].set_value([0.0])  # L2 values
     at.button(key="FormSubmitter:sweep-Run the sweep").click().run()
     assert not at.exception and not at.error
-    assert (app_env / "results" / "sweep.csv").is_file()
-    own = str(app_env / "results" / "sweep.csv")  # charted instead of the shipped assets/results/sweep.csv
-    assert any(own in c.value and "Sweeps from" in c.value for c in at.caption)
+    rows = at.session_state["defence_sweep"]
+    assert [(r["dropout"], r["weight_decay"]) for r in rows] == [(0.5, 0.0)]
+    assert "this session's sweep" in at.get("plotly_chart")[0].proto.spec  # charted beside the shipped sweeps
+    assert not any(app_env.rglob("sweep.csv"))  # a session's sweep is its own: no shared file written
 
 
 def test_a_defences_link_opens_its_settings_and_a_run_writes_them_back(app_env, monkeypatch):

@@ -6,7 +6,7 @@ from conftest import synthetic_logits
 from mia_core.attacks import ATTACKS, AttackData, ReferenceData, ReferenceQuery, make_attack
 from mia_core.attacks.signals import (neg_entropy, neg_log_loss, neg_modified_entropy, scaled_confidence,
                                      scaled_true_class_confidence)
-from mia_core.ensemble import balanced_keep
+from mia_core.training.many import balanced_keep
 from mia_core.metrics import roc
 
 SHADOW_BASED = [name for name in ATTACKS if make_attack(name).needs == "shadow" and make_attack(name).reads == "confidence"]

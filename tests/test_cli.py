@@ -1,10 +1,12 @@
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
 from mia_core.cli import main
+from mia_core.reproduce import read_csv
 
 SMALL = ["--train-size", "60", "--epochs", "4", "--shadows", "1", "--quiet"]
 
@@ -179,3 +181,17 @@ def test_progress_in_a_log_file_is_one_line_per_stage(tmp_path):
                        stdout=subprocess.DEVNULL, check=True)
     text = log.read_text()
     assert "\r" not in text and "target: done" in text and "shadow 1/1: done" in text
+
+
+def test_a_sweep_on_ray_matches_the_local_workers(tmp_path):
+    """The same points on a local Ray instance and on the worker processes: the same rows."""
+    pytest.importorskip("ray")
+    rows = {}
+    for executor in ("ray", "local"):
+        out = tmp_path / f"{executor}.csv"
+        env = {**os.environ, "MIA_JOBS_DIR": str(tmp_path / executor)}  # each computes its own
+        subprocess.run([sys.executable, "-m", "mia_core", "sweep", "--grid", "dropout=0,0.5", "--grid", "epochs=3",
+                        "--grid", "train_size=60", "--shadows", "1", "--attacks", "loss", "--out", str(out),
+                        "--executor", executor, "--quiet"], env=env, check=True, stdout=subprocess.DEVNULL)
+        rows[executor] = [{k: r[k] for k in ("dropout", "test_accuracy", "loss_auc")} for r in read_csv(out)]
+    assert rows["ray"] == rows["local"] and len(rows["ray"]) == 2

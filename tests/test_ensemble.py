@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mia_core.config import TrainConfig
-from mia_core.ensemble import balanced_keep, train_ensemble, train_many, train_sequential
+from mia_core.training.many import balanced_keep, train_ensemble, train_many, train_sequential
 from mia_core.training import accuracy
 
 

@@ -65,3 +65,28 @@ def test_experiment_config_validation_and_presets():
 def test_build_model_names_the_unknown_architecture():
     with pytest.raises(ValueError, match="unknown architecture 'vgg'"):
         build_model("vgg")
+
+
+def test_the_test_set_is_evaluated_on_ten_epochs_not_every_one(digits):
+    x, y = digits.tensors(np.arange(100))
+    _, history = train_model(TrainConfig(epochs=25, device="cpu"), x, y, seed=0, test=digits.tensors(np.arange(100, 300)))
+    assert [h.epoch for h in history if h.test_accuracy is not None] == [1, 3, 6, 9, 12, 15, 18, 21, 24, 25]
+    assert len(history) == 25 and history[0].loss > history[-1].loss  # every epoch still reports its loss
+
+
+def test_many_models_in_worker_processes_are_the_models_trained_here(digits):
+    """One torch thread per model: side by side in two processes or one after another, the same weights."""
+    from mia_core.jobs.tasks import one_thread
+    from mia_core.training.pool import InProcess, ModelSpec, ProcessPool
+
+    cfg = TrainConfig(epochs=3, device="cpu", dropout=0.2)
+    specs = [ModelSpec(cfg, np.arange(k * 80, (k + 1) * 80), seed=k, stage=f"model {k}") for k in range(3)]
+    with one_thread():
+        here = InProcess().train(specs, digits)
+    pool = ProcessPool(2, {"dir": None, "fingerprint": digits.fingerprint})
+    there = pool.train(specs, digits)
+    pool.shutdown()
+    x = digits.tensors(np.arange(500, 600))[0]
+    for a, b in zip(here, there):
+        assert np.array_equal(predict_logits(a.model, x), predict_logits(b.model, x))
+        assert a.history == b.history

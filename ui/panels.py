@@ -4,9 +4,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from mia_core.audit import run_audit
-from mia_core.config import ExperimentConfig
-from ui.state import StreamlitProgress, digits
+from mia_core.service import ExperimentConfig
+from ui.jobs import wait_for
+from ui.state import service
 
 MEANING = (
     "**What the two numbers mean.** The accountant's epsilon is a proof about the training algorithm: no attack on "
@@ -27,13 +27,12 @@ def audit_panel(configuration: Callable[[], ExperimentConfig]) -> None:
         audit_now = st.form_submit_button("Audit the settings above")
     if audit_now:
         try:
-            cfg = configuration()
-            with st.status("Training with canaries…", expanded=True) as status:
-                st.session_state["epsilon_audit"] = run_audit(cfg, digits(), count=count,
-                                                      progress=StreamlitProgress(st)).to_dict()
-                status.update(label="Audited.", state="complete")
+            job = service().submit_audit(configuration(), count=count)
         except ValueError as err:
             st.error(f"Cannot audit these settings: {err}")
+        else:
+            if (audit := wait_for(job, "Training with canaries")) is not None:
+                st.session_state["epsilon_audit"] = audit
     audit = st.session_state.get("epsilon_audit")
     if not audit:
         return

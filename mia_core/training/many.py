@@ -13,10 +13,10 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 from torch.nn import functional as F
 
-from .config import TrainConfig
-from .models import build_model
-from .progress import Progress, ProgressFn, no_progress
-from .training import train_model
+from ..config import TrainConfig
+from ..models import build_model
+from ..progress import Progress, ProgressFn, no_progress
+from .loop import train_model
 
 
 def balanced_keep(n_models: int, n_examples: int, *, per_model: int | None = None, seed: int) -> np.ndarray:
@@ -34,6 +34,11 @@ def balanced_keep(n_models: int, n_examples: int, *, per_model: int | None = Non
     return keep
 
 
+def uses_vmap_ensemble(cfg: TrainConfig) -> bool:
+    """On CUDA, plain models train faster all at once; on the CPU one model per core wins (`bench`)."""
+    return cfg.resolved_device().type == "cuda" and not cfg.private and not cfg.split_models and not cfg.early_stopping
+
+
 def train_many(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, keep: np.ndarray, *, seed: int,
                validation: tuple[torch.Tensor, torch.Tensor] | None = None,
                progress: ProgressFn = no_progress, stage: str = "references") -> list[nn.Module]:
@@ -41,7 +46,7 @@ def train_many(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, keep: np.ndar
     which measured as fast or faster there (see `python -m mia_core bench`). DP-SGD, Split-AI and
     early-stopping models are always trained one after another: each needs its own accounting,
     sub-models or stopping epoch."""
-    if cfg.resolved_device().type == "cuda" and not cfg.private and not cfg.split_models and not cfg.early_stopping:
+    if uses_vmap_ensemble(cfg):
         return train_ensemble(cfg, x, y, keep, seed=seed, progress=progress, stage=stage)
     return train_sequential(cfg, x, y, keep, seed=seed, validation=validation, progress=progress, stage=stage)
 

@@ -1,0 +1,168 @@
+"""A workshop on one server: attendees in headless Chromium against `streamlit run app.py` on a fresh store.
+
+    python -m benchmarks.workshop_load [--sessions 4]
+
+Prints, from one run:
+- one session pressing "Train and attack" on the Defences page alone: seconds;
+- `--sessions` sessions pressing it with identical settings: seconds until all are done, and the ratio to one
+  alone (they share one job);
+- as many sessions with different settings (other seeds): the same (their jobs share the worker processes);
+- the Membership page's answer to a new digit (a stroke added on the canvas every PACE seconds) while those
+  run: median and maximum seconds;
+- the peak memory of the server and of its worker processes.
+
+Each phase uses seeds no earlier phase used, so no phase is answered from another's kept results.
+Needs Debian's chromium and Playwright (requirements-dev.txt).
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from test_browser import CHROMIUM, FLAGS, app_server, wait_ready  # noqa: E402  (one way to start and wait)
+
+DONE = "Changes are against this session's first run"  # the Defences page's caption once a run is shown
+PACE = 2.0  # seconds between two drawn digits: an attendee drawing one digit after another
+
+
+def tree_peak_mb(pid: int) -> dict[str, float]:
+    """Peak resident memory (VmHWM) of the server and, summed, of its child processes (the workers)."""
+    def peak(p: int) -> float:
+        try:
+            line = next(x for x in Path(f"/proc/{p}/status").read_text().splitlines() if x.startswith("VmHWM"))
+            return int(line.split()[1]) / 1024
+        except (OSError, StopIteration):
+            return 0.0
+
+    def children(p: int) -> list[int]:
+        out = []
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                out += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+        return out + [g for c in out for g in children(c)]
+
+    return {"server": peak(pid), "workers": sum(peak(c) for c in children(pid))}
+
+
+def server_pid(url: str) -> int | None:
+    """The `streamlit run` process serving `url` (found by its --server.port)."""
+    port = url.rsplit(":", 1)[1]
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"streamlit" in b" ".join(words) and port.encode() in words:
+            return int(cmdline.parent.name)
+    return None
+
+
+def press_train(browser, url: str, seed: int):
+    page = browser.new_context(viewport={"width": 1300, "height": 1800}).new_page()
+    page.goto(f"{url}/defences?seed={seed}")
+    wait_ready(page)
+    return page
+
+
+def run_phase(browser, url: str, seeds: list[int], on_wait=None) -> float:
+    """Open one session per seed, press "Train and attack" in each, and time until every one shows its result."""
+    pages = [press_train(browser, url, seed) for seed in seeds]
+    start = time.perf_counter()
+    for page in pages:
+        page.get_by_role("button", name="Train and attack").click()
+    pending = set(range(len(pages)))
+    while pending:
+        for i in list(pending):
+            if pages[i].get_by_text(DONE).count():
+                pending.discard(i)
+        if on_wait:
+            on_wait()
+        time.sleep(0.2)
+    seconds = time.perf_counter() - start
+    for page in pages:
+        page.context.close()
+    return seconds
+
+
+class MembershipProbe:
+    """A session on the Membership page drawing: each call adds a stroke, so the page answers for a new digit,
+    and records the seconds from the end of the stroke to the page showing its answer."""
+
+    def __init__(self, browser, url: str):
+        self.page = browser.new_context(viewport={"width": 1300, "height": 1800}).new_page()
+        self.page.goto(f"{url}/membership?digit=draw")
+        wait_ready(self.page)
+        self.times: list[float] = []
+        self.strokes, self.last = 0, 0.0
+
+    def image(self) -> str | None:
+        shown = self.page.locator("[data-testid='stImage'] img")
+        return shown.first.get_attribute("src") if shown.count() else None
+
+    def __call__(self) -> None:
+        if self.times and time.perf_counter() - self.last < PACE:
+            return
+        box = self.page.locator("canvas.upper-canvas").first.bounding_box()
+        x = box["x"] + box["width"] * (0.3 + 0.05 * (self.strokes % 9))
+        before = self.image()
+        self.page.mouse.move(x, box["y"] + box["height"] * 0.2)
+        self.page.mouse.down()
+        self.page.mouse.move(x + 4, box["y"] + box["height"] * 0.8, steps=6)
+        self.page.mouse.up()
+        self.strokes += 1
+        start = time.perf_counter()
+        self.page.wait_for_function("old => { const i = document.querySelector(\"[data-testid='stImage'] img\");"
+                                    " return i && i.src !== old; }", arg=before, timeout=60_000)
+        wait_ready(self.page, 60)
+        self.times.append(time.perf_counter() - start - 0.5)  # wait_ready settles for 0.5 s after the run
+        self.last = time.perf_counter()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=4)
+    args = parser.parse_args(argv)
+    if CHROMIUM is None:
+        print("needs Debian's chromium (apt-get install chromium)", file=sys.stderr)
+        return 2
+    store = tempfile.mkdtemp(prefix="workshop-store-")
+    n = args.sessions
+    try:
+        with app_server({"MIA_STORE_DIR": store}) as url, sync_playwright() as p:
+            pid = server_pid(url)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            alone = run_phase(browser, url, [1000])
+            print(f"one session alone: {alone:.1f} s", flush=True)
+            same = run_phase(browser, url, [2000] * n)
+            print(f"{n} sessions, identical settings: {same:.1f} s = {same / alone:.2f}x one alone (asked: <= 1.3x)",
+                  flush=True)
+            probe = MembershipProbe(browser, url)
+            probe()  # warm: the models load once per server
+            probe.times.clear()
+            different = run_phase(browser, url, [3000 + i for i in range(n)], on_wait=probe)
+            print(f"{n} sessions, different settings: {different:.1f} s = {different / alone:.2f}x one alone "
+                  "(asked: <= 2.5x)")
+            print(f"Membership page, a new digit under that load: median {statistics.median(probe.times):.2f} s, "
+                  f"max {max(probe.times):.2f} s over {len(probe.times)} digits (asked: median < 1 s)")
+            browser.close()
+            if pid:
+                peaks = tree_peak_mb(pid)
+                print(f"peak memory: server {peaks['server']:.0f} MB, worker processes {peaks['workers']:.0f} MB "
+                      f"together ({os.cpu_count()} cores)")
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

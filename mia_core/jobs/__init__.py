@@ -1,0 +1,14 @@
+"""One runner for all slow work: training, attacks, sweeps, reproductions and the demo build.
+
+A job is a task name (`tasks.TASKS`) and its parameters, a JSON-able dict that holds the full
+configuration, the seed and the identity of the data. Its key is a hash of those (`keys.job_key`):
+identical requests, from any session, wait on the same job and share its result, and a finished
+result is kept under its key and answered at once next time. Jobs run in worker processes (one per
+core, one torch thread each), in this process, or on Ray (`executors`).
+"""
+
+from .executors import EXECUTORS, RAY_ADDRESS_ENV
+from .keys import job_key
+from .runner import Job, JobFailed, JobRunner, jobs_dir
+
+__all__ = ["EXECUTORS", "RAY_ADDRESS_ENV", "Job", "JobFailed", "JobRunner", "job_key", "jobs_dir"]

@@ -1,0 +1,114 @@
+"""Where jobs run. Each executor has a `capacity` (jobs at once) and `new_slot()`: something with
+`submit(fn, *args) -> concurrent.futures.Future`, to which the runner gives one job at a time.
+
+- `inline`: one thread in this process (tests, debugging).
+- `local`: worker processes, one per core by default, each with one torch thread, so that the
+  workers do not oversubscribe the CPU. Each worker is its own one-process pool: a worker that
+  crashes takes down only its own job, and is replaced.
+- `ray`: tasks on a Ray cluster (`address`, or $MIA_RAY_ADDRESS, or a local instance), one CPU each.
+"""
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+
+EXECUTORS = ("local", "inline", "ray")
+RAY_ADDRESS_ENV = "MIA_RAY_ADDRESS"
+ROOT = Path(__file__).resolve().parents[2]  # the project: what a Ray worker needs to import mia_core and read assets/
+
+
+def available_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def worker_setup() -> None:
+    """A worker's initializer. One torch thread: at LeNet's batch sizes, one model per core trains faster
+    than several threads on one model, and gives the same numbers however many workers run. A lower CPU
+    priority: the server answering queries (and drawing pages) goes first, training takes the rest."""
+    import torch
+
+    torch.set_num_threads(1)
+    os.nice(10)
+
+
+class InlineExecutor:
+    capacity = 1
+
+    def __init__(self):
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mia-job")
+
+    def new_slot(self) -> ThreadPoolExecutor:
+        return self._thread
+
+    def shutdown(self) -> None:
+        self._thread.shutdown(wait=False, cancel_futures=True)
+
+
+class LocalExecutor:
+    """One-process pools: the runner gives each at most one job at a time."""
+
+    def __init__(self, workers: int | None = None):
+        self.capacity = available_cores() if workers is None else workers
+        if self.capacity < 1:
+            raise ValueError(f"workers must be at least 1, got {self.capacity}")
+        self._pools: list[ProcessPoolExecutor] = []
+        # At exit, concurrent.futures waits for running jobs to finish, so a server would hang for as long as
+        # the slowest one. A killed job leaves nothing behind: stop the workers first. (Hooks registered there
+        # run in reverse order, so this one runs before concurrent.futures' own.)
+        threading._register_atexit(self.shutdown)
+
+    def new_slot(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=worker_setup)
+        self._pools.append(pool)
+        return pool
+
+    def shutdown(self) -> None:
+        """Stop every worker now, its job unfinished (no result is written for it)."""
+        for pool in self._pools:
+            processes = list((pool._processes or {}).values())  # the pool's own table: no public way to stop one
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
+
+
+class RayExecutor:
+    """Jobs as Ray tasks, one CPU each. Their progress files reach the runner where the workers share its disk."""
+
+    def __init__(self, address: str | None = None):
+        try:
+            import ray
+        except ImportError:
+            raise ValueError("the ray executor needs Ray: pip install ray==2.60.0") from None
+        self._ray = ray
+        address = address or os.environ.get(RAY_ADDRESS_ENV)
+        if not ray.is_initialized():
+            # A cluster's workers get the project (code and embedded data) as their working directory.
+            env = {"working_dir": str(ROOT), "excludes": [".git", ".venv", "model_store", "results"]}
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     runtime_env=env if address else None)
+        self.capacity = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        self._remote = {}
+
+    def new_slot(self) -> "RayExecutor":
+        return self  # Ray schedules; the runner only keeps at most `capacity` jobs in flight
+
+    def submit(self, fn, *args) -> Future:
+        if fn not in self._remote:
+            self._remote[fn] = self._ray.remote(num_cpus=1)(fn)
+        return self._remote[fn].remote(*args).future()
+
+    def shutdown(self) -> None:
+        pass  # a local instance ends with the process; a cluster is not ours to stop
+
+
+def make_executor(name: str, *, workers: int | None = None, address: str | None = None):
+    if name == "local":
+        return LocalExecutor(workers)
+    if name == "inline":
+        return InlineExecutor()
+    if name == "ray":
+        return RayExecutor(address)
+    raise ValueError(f"unknown executor {name!r}; choose one of {list(EXECUTORS)}")

@@ -1,0 +1,160 @@
+"""What a job can be. Each task takes its parameters (JSON-able: a configuration as a dict, the data's
+directory and fingerprint, the model store's folders) and a ProgressFn, and returns a JSON-able dict.
+
+Tasks run in a worker (or in this process, for the inline executor) through `execute`, which trains with
+one torch thread wherever it runs: the same seed then gives the same numbers on any executor. A task that
+trains several models hands them to its `trainer`: one after another where it runs, or side by side in
+`model_workers` processes of their own.
+"""
+
+import resource
+from collections.abc import Callable
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from ..progress import ProgressFn
+from .files import FileProgress
+
+
+@lru_cache(maxsize=2)
+def _load(data_dir: str | None):
+    from ..data import load_digits
+
+    return load_digits(data_dir)
+
+
+def digits_for(data: dict):
+    """The digits a job names, checked against the fingerprint it was submitted with."""
+    digits = _load(data["dir"])
+    if digits.fingerprint != data["fingerprint"]:
+        raise ValueError(f"the data at {data['dir'] or 'the embedded subset'} is not the data this job was "
+                         f"submitted with ({digits.source})")
+    return digits
+
+
+def store_for(store: dict):
+    from ..store import ModelStore
+
+    return ModelStore(store["root"], shipped=store.get("shipped"))
+
+
+def _config(params: dict):
+    from ..config import ExperimentConfig
+
+    return ExperimentConfig.from_dict(params["config"])
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def brought_target(brought: dict, cfg, digits):
+    """A model trained elsewhere, as the job was submitted: its file unchanged since, its members given."""
+    import hashlib
+
+    import numpy as np
+
+    from ..pipeline import brought_target as target_of
+    from ..weights import WeightsError, read_weights
+
+    path = Path(brought["path"])
+    if hashlib.sha256(path.read_bytes()).hexdigest() != brought["sha256"]:
+        raise WeightsError(f"{path} changed since the job was submitted")
+    return target_of(cfg, digits, read_weights(path, arch=cfg.train.arch), np.array(brought["members"]),
+                     weights=str(path))
+
+
+def experiment(params: dict, progress: ProgressFn, trainer) -> dict:
+    """Train a target and its shadows (and references), attack it: the run's JSON and per-record scores.
+    With params["save"], the models are kept in the store under that name. With params["brought"], the
+    target is a model trained elsewhere, and only the attacker's models are trained."""
+    from ..pipeline import run_experiment
+
+    digits, cfg = digits_for(params["data"]), _config(params)
+    target = brought_target(params["brought"], cfg, digits) if params.get("brought") else None
+    result = run_experiment(cfg, digits, progress=progress, trainer=trainer, target=target)
+    out = result.to_json()
+    out["scores"] = result.record_scores()
+    out["peak_rss_mb"] = peak_rss_mb()
+    if params.get("save"):
+        store_for(params["store"]).save(params["save"], result.target, result.shadows, digits=digits,
+                                        metrics=out["attacks"], references=result.references)
+    return out
+
+
+def train_target(params: dict, progress: ProgressFn, trainer) -> dict:
+    """Train a target and keep it in the store under params["name"]."""
+    from ..workflows import train_and_store
+
+    store = store_for(params["store"])
+    target = train_and_store(store, params["name"], _config(params), digits_for(params["data"]),
+                             overwrite=params["overwrite"], progress=progress)
+    return {"name": params["name"], "train_accuracy": target.train_accuracy, "test_accuracy": target.test_accuracy,
+            "gap": target.gap, "seconds": target.seconds}
+
+
+def attack_stored(params: dict, progress: ProgressFn, trainer) -> dict:
+    """Attack a stored target (identified by name and its "created" stamp): the run's JSON and scores."""
+    from ..workflows import attack_stored as attack
+
+    result = attack(store_for(params["store"]), params["name"], digits_for(params["data"]),
+                    shadows=params["shadows"], attacks=tuple(params["attacks"]), references=params["references"],
+                    progress=progress, trainer=trainer)
+    return {**result.to_json(), "scores": result.record_scores(), "gap": result.target.gap}
+
+
+def demo_build(params: dict, progress: ProgressFn, trainer) -> dict:
+    """Both demo targets with their shadows and references, into the store: each one's JSON."""
+    from ..workflows import build_demo, demo_configs
+
+    results = build_demo(store_for(params["store"]), digits_for(params["data"]), progress=progress,
+                         configs=demo_configs(small=params["small"]), trainer=trainer)
+    return {name: result.to_json() for name, result in results.items()}
+
+
+def audit(params: dict, progress: ProgressFn, trainer) -> dict:
+    """Steinke et al.'s one-run epsilon audit of a configuration."""
+    from ..audit import run_audit
+
+    return run_audit(_config(params), digits_for(params["data"]), count=params["canaries"],
+                     confidence=params["confidence"], progress=progress).to_dict()
+
+
+TASKS: dict[str, Callable[[dict, ProgressFn, object], dict]] = {
+    "experiment": experiment, "train_target": train_target, "attack_stored": attack_stored,
+    "demo_build": demo_build, "audit": audit,
+}
+
+
+def validate(task: str, params: dict) -> None:
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}")
+    if not isinstance(params, dict) or "data" not in params:
+        raise ValueError(f"a {task} job's parameters must be a dict naming its data")
+
+
+@contextmanager
+def one_thread():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def execute(task: str, params: dict, progress_path: str, model_workers: int = 1) -> dict:
+    """A job, as a worker runs it: progress into `progress_path`, one torch thread, its models trained here
+    (`model_workers` 1) or in that many processes of their own."""
+    from ..training.pool import InProcess, ProcessPool
+
+    progress = FileProgress(Path(progress_path))
+    trainer = ProcessPool(model_workers, params["data"]) if model_workers > 1 else InProcess()
+    try:
+        with one_thread():
+            return TASKS[task](params, progress, trainer)
+    finally:
+        trainer.shutdown()

@@ -1,0 +1,174 @@
+"""The one door into mia_core for the app's pages and ui/ (and the command line's jobs): the data in use,
+the stored models, queries, and the job runner that does every slow thing.
+
+A `Service` is made once per server (or command) and shared by every session; it holds no session's
+state. Reading a model, or querying one, happens here in the calling thread (milliseconds); training,
+attacking, sweeping, reproducing, auditing and the demo build are jobs (`submit_*`), keyed by their
+full configuration: identical requests share one job and one kept result.
+"""
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from . import charts
+from .attacks import ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC
+from .audit import canaries
+from .config import PRESETS, ExperimentConfig, TrainConfig, preset
+from .data import DATA_DIR_ENV, load_digits
+from .html_report import build as build_report
+from .jobs import RAY_ADDRESS_ENV, Job, JobFailed, JobRunner, jobs_dir
+from .membership import membership_report, query
+from .metrics import chance_band
+from .pipeline import check_feasible, split_for
+from .preprocess import EmptyDrawing
+from .progress import Progress
+from .report import most_exposed, result_rows, roc_curves, with_interval
+from .reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
+from .store import StoreError, check_name, default_store
+from .sweep import describe, is_undefended, point_row, sweep_plan
+from .weights import read_members, read_weights
+from .workflows import DEMO, SHADOW_ATTACKS, LoadedTarget, load_with_attacks
+
+__all__ = [  # what pages and ui/ may use
+    "ATTACKS", "DEMO", "IN_SAMPLE_NOTE", "LABELS", "PRESETS", "REALISTIC", "SEED_TABLES", "SHADOW_ATTACKS",
+    "EmptyDrawing", "ExperimentConfig", "Job", "JobFailed", "LoadedTarget", "Progress", "Service", "StoreError",
+    "TrainConfig", "build_report", "chance_band", "charts", "check_name", "csv_text", "describe", "is_undefended",
+    "markdown", "membership_report", "most_exposed", "point_row", "preset", "query", "read_csv", "reproduce_rows",
+    "result_rows", "roc_curves", "with_interval"]
+
+EXECUTOR_ENV, WORKERS_ENV = "MIA_EXECUTOR", "MIA_WORKERS"  # the app server's runner settings
+
+
+class Service:
+    def __init__(self, *, data_dir: str | None = None, executor: str | None = None, workers: int | None = None,
+                 address: str | None = None, model_workers: int = 1):
+        self.data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
+        self.digits = load_digits(self.data_dir)
+        # The shipped demo models were trained on the embedded digits: with other data they do not apply.
+        self.store = default_store(shipped=self.data_dir is None)
+        executor = executor or os.environ.get(EXECUTOR_ENV) or "local"
+        workers = workers or (int(os.environ[WORKERS_ENV]) if os.environ.get(WORKERS_ENV) else None)
+        self.runner = JobRunner(jobs_dir(self.store.root), executor=executor, workers=workers,
+                                address=address or os.environ.get(RAY_ADDRESS_ENV), model_workers=model_workers)
+
+    # --- what a job names: the data, and the store a job that keeps models writes to
+
+    @property
+    def data(self) -> dict:
+        return {"dir": self.data_dir, "fingerprint": self.digits.fingerprint}
+
+    @property
+    def store_params(self) -> dict:
+        return {"root": str(self.store.root), "shipped": str(self.store.shipped) if self.store.shipped else None}
+
+    # --- jobs
+
+    def submit_experiment(self, cfg: ExperimentConfig, *, save: str | None = None, overwrite: bool = False,
+                          brought: dict | None = None) -> Job:
+        """Train, attack, measure. Kept under its key, unless it also saves the models under `save`. Anything
+        the data cannot hold fails here, before the job is queued. `brought` (from `bring`): the target is a
+        model trained elsewhere; `cfg` then says how the attacker trains shadow and reference models."""
+        if brought:
+            check_feasible(cfg, self.digits, members=np.array(brought["members"]))
+            return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self.data, "brought": brought})
+        check_feasible(cfg, self.digits)
+        if save:
+            self.store.check_writable(save, overwrite=overwrite)
+            return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self.data, "save": save,
+                                                     "store": self.store_params}, cache=False)
+        return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self.data})
+
+    def bring(self, weights: str | os.PathLike, *, arch: str, members: str | os.PathLike) -> dict:
+        """A model trained elsewhere, checked now (weights against `arch`, the members file against the data):
+        what `submit_experiment(brought=...)` takes. The file's SHA-256 is part of the job's key."""
+        read_weights(Path(weights), arch=arch)
+        index = read_members(Path(members), size=len(self.digits))
+        return {"path": str(Path(weights).resolve()), "sha256": hashlib.sha256(Path(weights).read_bytes()).hexdigest(),
+                "members": index.tolist()}
+
+    def submit_sweep(self, base: ExperimentConfig, grid: dict[str, list]) -> list[tuple[dict, ExperimentConfig, Job]]:
+        return [(point, cfg, self.submit_experiment(cfg)) for point, cfg in sweep_plan(base, grid)]
+
+    def submit_reproduction(self, *, epochs, seeds: int, settings=None) -> tuple[list, list[Job]]:
+        plan = reproduce_plan(epochs=epochs, seeds=seeds, settings=settings)
+        return plan, [self.submit_experiment(cfg) for *_, cfg in plan]
+
+    def submit_training(self, name: str, cfg: ExperimentConfig, *, overwrite: bool = False,
+                        hint: str = "allow replacing it") -> Job:
+        """Train a target and keep it under `name`; a bad or taken name fails here, before any work."""
+        self.store.check_writable(name, overwrite=overwrite, hint=hint)
+        split_for(cfg, self.digits)
+        return self.runner.submit("train_target", {"name": name, "config": cfg.to_dict(), "data": self.data,
+                                                   "store": self.store_params, "overwrite": overwrite}, cache=False)
+
+    def submit_attack(self, name: str, *, shadows: int, attacks: tuple[str, ...], references: int) -> Job:
+        """Attack a stored target. Keyed by the stored model's identity, so a retrained target is attacked anew."""
+        identity = self.store.meta(name)["created"] + f" {self.stamp(name)}"
+        return self.runner.submit("attack_stored", {
+            "name": name, "model": identity, "shadows": shadows, "attacks": list(attacks), "references": references,
+            "data": self.data, "store": self.store_params})
+
+    def submit_demo_build(self, *, small: bool = False) -> Job:
+        return self.runner.submit("demo_build", {"data": self.data, "store": self.store_params, "small": small},
+                                  cache=False)
+
+    def submit_audit(self, cfg: ExperimentConfig, *, count: int, confidence: float = 0.95) -> Job:
+        """Steinke et al.'s one-run audit with `count` canaries."""
+        if not 0 < confidence < 1:
+            raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+        canaries(self.digits, cfg, count)  # an impossible split, or too many canaries, fails before the job
+        return self.runner.submit("audit", {"config": cfg.to_dict(), "data": self.data, "canaries": count,
+                                            "confidence": confidence})
+
+    # --- stored models
+
+    def stamp(self, name: str) -> str:
+        """Changes whenever the stored model is rewritten."""
+        return str((self.store.path(name) / "meta.json").stat().st_mtime_ns)
+
+    def load(self, name: str) -> LoadedTarget:
+        return load_with_attacks(self.store, name, self.digits)
+
+    def attacked_targets(self) -> tuple[list[str], list[str]]:
+        """Stored targets that have shadow models, and messages about entries that cannot be read."""
+        ready, problems = [], []
+        for name in self.store.names():
+            try:
+                if (self.store.meta(name)["shadows"] or {}).get("count"):
+                    ready.append(name)
+            except StoreError as err:
+                problems.append(str(err))
+        return ready, problems
+
+    def target_rows(self) -> tuple[list[dict], list[str]]:
+        """One row per stored target for a table, and messages about entries that cannot be read."""
+        rows, problems = [], []
+        for name in self.store.names():
+            try:
+                meta = self.store.meta(name)
+            except StoreError as err:
+                problems.append(str(err))
+                continue
+            cfg, t = meta["config"], meta["target"]
+            rows.append({"name": name, "shipped": self.store.is_shipped(name), "train size": cfg["train_size"],
+                         "epochs": cfg["train"]["epochs"], "dropout": cfg["train"]["dropout"],
+                         "L2": cfg["train"]["weight_decay"], "seed": cfg["seed"], "train acc": t["train_accuracy"],
+                         "test acc": t["test_accuracy"], "shadows": (meta["shadows"] or {}).get("count", 0),
+                         "created": meta["created"]})
+        return rows, problems
+
+    def history(self, name: str) -> list[dict]:
+        return self.store.meta(name)["target"]["history"]
+
+    def demo_summary(self, name: str) -> dict:
+        """A demo target's accuracies and shadow-attack AUC (with its interval), as stored."""
+        meta = self.store.meta(name)
+        return {"test_accuracy": meta["target"]["test_accuracy"], "train_accuracy": meta["target"]["train_accuracy"],
+                "shadow": meta["metrics"].get("shadow"), "shipped": self.store.is_shipped(name)}
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+

@@ -1,0 +1,30 @@
+"""scripts/build_demo_models.py: the same code builds the same shipped models."""
+
+import numpy as np
+import torch
+
+from scripts.build_demo_models import build, size_mb
+
+
+def contents(folder):
+    """Every weight and array the build wrote, by file and key; not timings (nor the metadata: dates)."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.suffix == ".pt":
+            out |= {(path.relative_to(folder), k): v.numpy() for k, v in torch.load(path, weights_only=True).items()}
+        elif path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as f:
+                out |= {(path.relative_to(folder), k): f[k] for k in f.files if k != "seconds"}
+    return out
+
+
+def test_the_build_is_deterministic(tmp_path):
+    """Twice, once one model after another and once in two worker processes: the same weights."""
+    first, second = build(tmp_path / "a", small=True), build(tmp_path / "b", small=True, workers=2)
+    a, b = contents(tmp_path / "a"), contents(tmp_path / "b")
+    assert a.keys() == b.keys() and len(a) > 20
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert {n: r.attacks["lira_online"].metrics.auc for n, r in first.items()} == \
+           {n: r.attacks["lira_online"].metrics.auc for n, r in second.items()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]  # no half-built folder left
+    assert size_mb(tmp_path / "a") < 15

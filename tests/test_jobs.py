@@ -1,0 +1,99 @@
+"""The job runner: identical requests share one job, results are kept under their key, a killed worker
+leaves nothing behind, and every executor gives the same numbers for the same seed."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from mia_core.config import ExperimentConfig, TrainConfig
+from mia_core.jobs import JobFailed, JobRunner, job_key
+
+
+def experiment(digits, *, epochs: int = 3, seed: int = 0) -> dict:
+    cfg = ExperimentConfig(train_size=100, shadows=1, seed=seed, test_size=500, non_members=500,
+                           attacks=("loss", "shadow"), train=TrainConfig(epochs=epochs, device="cpu"))
+    return {"config": cfg.to_dict(), "data": {"dir": None, "fingerprint": digits.fingerprint}}
+
+
+def wait_until(condition, timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_key_names_the_whole_configuration(digits):
+    assert job_key("experiment", experiment(digits)) == job_key("experiment", experiment(digits))
+    assert job_key("experiment", experiment(digits)) != job_key("experiment", experiment(digits, seed=1))
+    assert job_key("experiment", experiment(digits)) != job_key("audit", experiment(digits))
+
+
+def test_identical_requests_share_one_job_and_its_kept_result(tmp_path, digits):
+    runner = JobRunner(tmp_path, executor="inline")
+    first, second = runner.submit("experiment", experiment(digits)), runner.submit("experiment", experiment(digits))
+    assert first is second  # two sessions asking for the same run wait on the same job
+    result = first.result(timeout=120)
+    assert runner.result_path(first.key).is_file()
+    runner.shutdown()
+
+    again = JobRunner(tmp_path, executor="inline").submit("experiment", experiment(digits))
+    assert again.done() and again.result() == result  # answered at once from the kept result, by a new runner
+
+
+def test_jobs_wait_their_turn_and_say_where_they_stand(tmp_path, digits):
+    runner = JobRunner(tmp_path, executor="inline")  # one slot
+    jobs = [runner.submit("experiment", experiment(digits, seed=s)) for s in range(3)]
+    assert [job.place() for job in jobs] == [0, 1, 2]  # the first runs, the others queue in order
+    wait_until(lambda: jobs[0].progress() is not None)
+    assert jobs[0].progress().stage in ("target", "shadow 1/1", "attacks")
+    for job in jobs:
+        job.result(timeout=120)
+    assert [job.place() for job in jobs] == [0, 0, 0]
+    runner.shutdown()
+
+
+def test_a_failing_job_keeps_nothing_and_says_why(tmp_path, digits):
+    runner = JobRunner(tmp_path, executor="inline")
+    params = experiment(digits)
+    params["data"]["fingerprint"] = "not these digits"
+    job = runner.submit("experiment", params)
+    with pytest.raises(JobFailed, match="not the data this job was submitted with .*ValueError"):
+        job.result(timeout=60)
+    assert not runner.result_path(job.key).exists() and not runner.progress_path(job.key).exists()
+    with pytest.raises(ValueError, match="unknown task 'train_everything'"):
+        runner.submit("train_everything", params)
+
+
+def test_a_killed_worker_leaves_nothing_and_the_next_job_runs(tmp_path, digits):
+    runner = JobRunner(tmp_path, executor="local", workers=1)
+    doomed = runner.submit("experiment", experiment(digits, epochs=400))
+    waiting = runner.submit("experiment", experiment(digits))
+    wait_until(lambda: (doomed.progress() or None) is not None, timeout=120)
+    pid = __import__("json").loads(runner.progress_path(doomed.key).read_text())["pid"]
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(JobFailed, match="died"):
+        doomed.result(timeout=60)
+    assert not runner.result_path(doomed.key).exists() and not runner.progress_path(doomed.key).exists()
+    assert waiting.result(timeout=180)["attacks"]["loss"]["auc"] > 0  # a fresh worker took the queued job
+    runner.shutdown()
+
+
+def test_the_same_seed_gives_the_same_numbers_on_every_executor(tmp_path, digits):
+    results = {}
+    for executor in ("inline", "local"):
+        runner = JobRunner(tmp_path / executor, executor=executor, workers=1)
+        results[executor] = runner.submit("experiment", experiment(digits, epochs=5)).result(timeout=180)
+        runner.shutdown()
+    pytest.importorskip("ray")
+    import ray
+
+    try:
+        runner = JobRunner(tmp_path / "ray", executor="ray")
+        results["ray"] = runner.submit("experiment", experiment(digits, epochs=5)).result(timeout=300)
+    finally:
+        ray.shutdown()
+    figures = {name: (r["target"]["test_accuracy"], r["attacks"]["loss"]["auc"], r["attacks"]["shadow"]["auc"])
+               for name, r in results.items()}
+    assert figures["inline"] == figures["local"] == figures["ray"], figures

@@ -1,0 +1,49 @@
+"""Waiting on a job in a page: its place in the queue, then its progress, then its result."""
+
+import time
+from collections.abc import Callable
+
+import streamlit as st
+
+from mia_core.service import Job, JobFailed, Progress
+
+
+def describe(p: Progress) -> str:
+    details = ", ".join(f"{k} {v:.3f}" for k, v in p.metrics.items())
+    return f"{p.stage}: {p.step}/{p.total}  {details}"
+
+
+def wait_for(job: Job, label: str, *, on_progress: Callable[[Progress], None] | None = None,
+             container=st) -> dict | None:
+    """Block this session (only) until `job` is done, drawing where it stands. Returns the job's result, or
+    None after showing why it failed. Leaving the page stops the waiting, not the job: anyone who asks
+    for the same job again waits on it, or gets its kept result."""
+    if job.done() and job.future.exception() is None:
+        container.caption(f"{label}: answered from a result kept from an identical earlier run.")
+        return job.result()
+    with container.status(label, expanded=True) as status:
+        if time.time() - job.submitted > 1:
+            st.caption("Someone asked for this same run a moment ago: you share their job.")
+        line, bar = st.empty(), st.progress(0.0, text="starting…")
+        shown = {"place": None}
+
+        def waiting(j: Job) -> None:  # redrawn only when the place changes: every redraw costs each browser
+            place = j.place()
+            if place != shown["place"]:
+                shown["place"] = place
+                line.caption(f"In the queue: number {place}, behind jobs of other sessions (every worker is busy)."
+                             if place else f"Running on the {j.runner.executor_name} executor.")
+
+        def progress(p: Progress) -> None:
+            bar.progress(min(p.step / p.total, 1.0), text=describe(p))
+            if on_progress:
+                on_progress(p)
+
+        try:
+            result = job.wait(progress, on_wait=waiting, poll=1.0)
+        except JobFailed as err:
+            status.update(label=f"{label}: failed.", state="error")
+            container.error(f"{label} failed: {err}")
+            return None
+        status.update(label=f"{label}: done.", state="complete")
+    return result
