@@ -290,12 +290,12 @@ def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressF
     trainer = trainer or InProcess()
     splits = check_feasible(cfg, digits) if target is None else target.splits
     shadow_plan = shadow_specs(cfg, splits)
-    reference_plan_ = None
+    reference_training = None
     if needs_references(cfg.attacks) and not uses_vmap_ensemble(cfg.train):  # on CUDA, after, all at once
-        reference_plan_ = reference_specs(cfg, digits, eval_records(cfg, splits)[0], splits.shadow_pool,
+        reference_training = reference_specs(cfg, digits, eval_records(cfg, splits)[0], splits.shadow_pool,
                                           count=cfg.references)
     own = [target_spec(cfg, splits)] if target is None else []
-    specs = [*own, *shadow_plan, *(reference_plan_.specs if reference_plan_ else [])]
+    specs = [*own, *shadow_plan, *(reference_training.specs if reference_training else [])]
     start = time.perf_counter()
     trained = trainer.train(specs, digits, progress)
     wall = time.perf_counter() - start
@@ -305,8 +305,8 @@ def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressF
     shadows = shadow_run(cfg, digits, splits, trained[:len(shadow_plan)])
     seconds = {"target": target.seconds, "shadows": shadows.seconds}  # each model's own training time, summed
     references = None
-    if reference_plan_:
-        references = reference_set(reference_plan_, digits, trained[len(shadow_plan):])
+    if reference_training:
+        references = reference_set(reference_training, digits, trained[len(shadow_plan):])
     elif needs_references(cfg.attacks):
         references = train_references_for(target, digits, progress=progress)
     if references is not None:
