@@ -9,6 +9,7 @@
 
 import json
 import os
+from dataclasses import replace
 import subprocess
 import sys
 import tempfile
@@ -127,7 +128,7 @@ def many_models_speed(data_dir=None, count: int = 8) -> None:
     from .training.pool import InProcess, ProcessPool
 
     digits = load_digits(data_dir)
-    cfg = type(preset("overfit"))(**{**preset("overfit").__dict__, "shadows": count})
+    cfg = replace(preset("overfit"), shadows=count)
     specs = shadow_specs(cfg, split_for(cfg, digits))
     rates = {}
     start = time.perf_counter()

@@ -224,9 +224,8 @@ def prepare_run(args):
         cfg = replace(cfg, train_size=len(brought["members"]))  # shadows train on as many records as the target
         job = service.submit_experiment(cfg, brought=brought)
     else:
-        if args.save:
-            service.store.check_writable(args.save, overwrite=args.overwrite, hint="add --overwrite to replace it")
-        job = service.submit_experiment(cfg, save=args.save, overwrite=args.overwrite)
+        job = service.submit_experiment(cfg, save=args.save, overwrite=args.overwrite,
+                                        hint="add --overwrite to replace it")
 
     def run() -> int:
         progress = TqdmProgress(disable=args.quiet)

@@ -77,6 +77,15 @@ def result_rows(result: dict, *, run: int, target: str) -> list[dict]:
     return rows
 
 
+def record_arrays(result: dict) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """From a run's per-record rows (`result["scores"]`): dataset indices, true membership, and each
+    attack's member probability, as arrays in the rows' order."""
+    rows = result["scores"]
+    index = np.array([row["index"] for row in rows])
+    is_member = np.array([row["member"] for row in rows], bool)
+    return index, is_member, {a: np.array([row[f"{a}_probability"] for row in rows]) for a in result["attacks"]}
+
+
 def roc_curves(result: dict) -> dict[str, RocCurve]:
     """Each attack's ROC curve from a run's JSON."""
     return {name: RocCurve(np.array(c["fpr"]), np.array(c["tpr"]), result["attacks"][name]["auc"])

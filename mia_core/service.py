@@ -25,7 +25,7 @@ from .metrics import chance_band
 from .pipeline import check_feasible, split_for
 from .preprocess import EmptyDrawing
 from .progress import Progress
-from .report import most_exposed, result_rows, roc_curves, with_interval
+from .report import most_exposed, record_arrays, result_rows, roc_curves, with_interval
 from .reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
 from .store import StoreError, check_name, default_store
 from .sweep import describe, is_undefended, point_row, sweep_plan
@@ -36,7 +36,8 @@ __all__ = [  # what pages and ui/ may use
     "ATTACKS", "DEMO", "IN_SAMPLE_NOTE", "LABELS", "PRESETS", "REALISTIC", "SEED_TABLES", "SHADOW_ATTACKS",
     "EmptyDrawing", "ExperimentConfig", "Job", "JobFailed", "LoadedTarget", "Progress", "Service", "StoreError",
     "TrainConfig", "build_report", "chance_band", "charts", "check_name", "csv_text", "describe", "is_undefended",
-    "markdown", "membership_report", "most_exposed", "point_row", "preset", "query", "read_csv", "reproduce_rows",
+    "markdown", "membership_report", "most_exposed", "point_row", "preset", "query", "read_csv", "record_arrays",
+    "reproduce_rows",
     "result_rows", "roc_curves", "with_interval"]
 
 EXECUTOR_ENV, WORKERS_ENV = "MIA_EXECUTOR", "MIA_WORKERS"  # the app server's runner settings
@@ -67,7 +68,7 @@ class Service:
     # --- jobs
 
     def submit_experiment(self, cfg: ExperimentConfig, *, save: str | None = None, overwrite: bool = False,
-                          brought: dict | None = None) -> Job:
+                          hint: str = "allow replacing it", brought: dict | None = None) -> Job:
         """Train, attack, measure. Kept under its key, unless it also saves the models under `save`. Anything
         the data cannot hold fails here, before the job is queued. `brought` (from `bring`): the target is a
         model trained elsewhere; `cfg` then says how the attacker trains shadow and reference models."""
@@ -76,7 +77,7 @@ class Service:
             return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self.data, "brought": brought})
         check_feasible(cfg, self.digits)
         if save:
-            self.store.check_writable(save, overwrite=overwrite)
+            self.store.check_writable(save, overwrite=overwrite, hint=hint)
             return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self.data, "save": save,
                                                      "store": self.store_params}, cache=False)
         return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self.data})

@@ -1,11 +1,10 @@
 """Run the shadow-model attack, the threshold baselines, LiRA and RMIA on a stored target."""
 
-import numpy as np
 import streamlit as st
 
 from mia_core.service import (ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC, SHADOW_ATTACKS, StoreError, build_report,
-                              charts, csv_text, most_exposed, result_rows,
-                              roc_curves)
+                              charts, csv_text, most_exposed, record_arrays,
+                              result_rows, roc_curves)
 from ui.jobs import wait_for
 from ui.state import digits, inside_the_app, service
 
@@ -41,14 +40,11 @@ if submitted:
     result = wait_for(job, f"Attacking {name} with {shadows} shadow models")
     if result is None:
         st.stop()
-    scores = result["scores"]  # one row per scored record: index, member, each attack's statistic and probability
-    is_member = np.array([row["member"] for row in scores], bool)
-    runs.append({"rows": result_rows(result, run=len(runs) + 1, target=name),
-                 "curves": roc_curves(result),
-                 "scores": {a: (np.array([row[f"{a}_probability"] for row in scores]), is_member)
-                            for a in result["attacks"]},
-                 "record_scores": csv_text(scores), "json": {k: v for k, v in result.items() if k != "scores"},
-                 "index": np.array([row["index"] for row in scores]), "target": name, "gap": result["gap"]})
+    index, is_member, probabilities = record_arrays(result)
+    runs.append({"rows": result_rows(result, run=len(runs) + 1, target=name), "curves": roc_curves(result),
+                 "scores": {a: (p, is_member) for a, p in probabilities.items()},
+                 "record_scores": csv_text(result["scores"]), "json": {k: v for k, v in result.items() if k != "scores"},
+                 "index": index, "target": name, "gap": result["gap"]})
 
 if not runs:
     st.info("Run an attack to see its results here. Each run adds rows to the table.")

@@ -58,6 +58,7 @@ def configuration() -> tuple[dict, ExperimentConfig]:
 
 
 runs = st.session_state.setdefault("defence_runs", [])  # this browser session's runs
+shipped = {label: read_csv(path) for label, name in SHIPPED_SWEEPS.items() if (path := shipped_results(name))}
 if submitted:
     try:
         point, cfg = configuration()
@@ -90,8 +91,7 @@ if runs:
                    "best AUC": r["best_auc"], "best TPR@1%": r["best_tpr"], "epsilon": r["epsilon"]}
                   for i, r in enumerate(runs)], hide_index=True)
     last_result, audit = st.session_state["defence_last_result"], st.session_state.get("epsilon_audit")
-    shipped_sweep = shipped_results("sweep.csv")
-    shown_sweep = st.session_state.get("defence_sweep") or (read_csv(shipped_sweep) if shipped_sweep else None)
+    shown_sweep = st.session_state.get("defence_sweep") or next(iter(shipped.values()), None)
     st.download_button("Download a report of the last run (HTML)", lambda: build_report(
         last_result, digits=digits(), audit=audit, sweep=shown_sweep), "defence_report.html", "text/html",
         help="One file that opens offline, with the dropout and L2 sweep and the epsilon audit if you ran one.")
@@ -112,7 +112,6 @@ with st.expander("Run a sweep (several minutes; points run in parallel, and poin
             st.session_state["defence_sweep"] = [point_row(point, cfg, result) for (point, cfg, _), result
                                                  in zip(points, results)]
 
-shipped = {label: read_csv(path) for label, name in SHIPPED_SWEEPS.items() if (path := shipped_results(name))}
 series = {**shipped, **({"this session's sweep": st.session_state["defence_sweep"]}
                         if st.session_state.get("defence_sweep") else {}),
           **({"this session's runs": runs} if runs else {})}

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from mia_core.config import DEFAULT_ATTACKS, preset
+from mia_core.report import with_interval
 from mia_core.reproduce import markdown, reproduce_rows, write_csv
 from mia_core.service import Service
 from mia_core.sweep import point_row
@@ -26,12 +27,11 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets" / "results"
 
 
 def ci(m: dict) -> str:
-    return f"{m['auc']:.3f} [{m['auc_ci'][0]:.3f}, {m['auc_ci'][1]:.3f}]"
+    return with_interval(m["auc"], m["auc_ci"])
 
 
 def tpr(m: dict) -> str:
-    value, interval = m["tpr_at_fpr"]["0.01"], m["tpr_at_fpr_ci"]["0.01"]
-    return "n/a" if value is None else f"{value:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]"
+    return with_interval(m["tpr_at_fpr"]["0.01"], m["tpr_at_fpr_ci"]["0.01"])
 
 
 def best(result: dict, key=lambda m: m["auc"]) -> str:
