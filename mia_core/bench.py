@@ -4,7 +4,8 @@
 - many models (shadows, references): models/s side by side in worker processes against one after another;
 - each preset end to end, one fresh process each (seconds per stage, peak memory), and the overfit preset
   against a plain PyTorch loop that only trains the same models;
-- the demo build; the server's time for one drawn digit; on CUDA, the vmap ensemble.
+- the demo build; planting an attendee's drawings; the server's time for one drawn digit; on CUDA, the vmap
+  ensemble.
 """
 
 import json
@@ -72,6 +73,7 @@ def bench(presets, *, data_dir=None, device="auto") -> int:
     if "overfit" in walls:
         plain_loop(walls["overfit"])
     demo_build()
+    plant_speed(data_dir)
     if torch.cuda.is_available():
         ensemble_speed(data_dir, device=device)
     query_latency(data_dir)
@@ -172,6 +174,24 @@ def demo_build() -> None:
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        cwd=Path(__file__).resolve().parent.parent)
         print(f"demo build (python -m scripts.build_demo_models): {time.perf_counter() - start:.1f} s")
+
+
+def plant_speed(data_dir=None) -> None:
+    """Plant your digits from the command line (as the Membership page's job runs): the sample drawings, 10
+    planted and 10 kept out, into the overfit demo's target; the shipped attacker is reused on the embedded data."""
+    sample = Path(__file__).resolve().parent.parent / "assets" / "drawings" / "sample.npz"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "plant.json"
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "mia_core", "plant", "--digits", str(sample), "--json", str(out),
+                        "--quiet"] + (["--data-dir", str(data_dir)] if data_dir else []), check=True,
+                       stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        r = json.loads(out.read_text())
+    print(f"plant your digits ({r['data']['planted']} planted, {r['data']['kept_out']} kept out; attacker: "
+          f"{r['attacker']}): {wall:.1f} s for the whole process; the job's stages "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in r["seconds"].items()) + "; AUC planted vs kept out: "
+          + ", ".join(f"{a} {r['attacks'][a]['auc']:.2f}" for a in ("loss", "lira_offline", "rmia")))
 
 
 def ensemble_speed(data_dir=None, *, device="auto", count: int = 8) -> None:

@@ -106,6 +106,22 @@ def member_probabilities(by_target: dict[str, dict[str, float]]) -> go.Figure:
     return fig
 
 
+def planted_against_kept_out(drawings: list[dict]) -> go.Figure:
+    """drawings: a `plant` result's rows (planted, member_probability per attack): one dot per drawing."""
+    fig = go.Figure()
+    for planted, name, colour in ((True, "planted", MEMBER), (False, "kept out", NON_MEMBER)):
+        rows = [d for d in drawings if d["planted"] == planted]
+        attacks = [LABELS.get(a, a) for d in rows for a in d["member_probability"]]
+        fig.add_box(y=attacks, x=[p for d in rows for p in d["member_probability"].values()], name=name,
+                    orientation="h", boxpoints="all", pointpos=0, marker_color=colour, line_color=colour,
+                    fillcolor="rgba(0,0,0,0)")
+    fig.add_vline(x=0.5, line_dash="dot", annotation_text="coin flip", annotation_position="top",
+                  annotation_yshift=12)
+    fig.update_xaxes(range=[0, 1], title="member probability of each of your drawings")
+    fig.update_layout(boxmode="group", height=420, margin=dict(t=40, b=10))
+    return fig
+
+
 def experiment_table_chart(rows: list[dict], setting: str, seed_rows: list[tuple]) -> go.Figure:
     """Attack accuracy per epoch count: realistic, the seed's in-sample fit, and the seed's published figure."""
     fig = go.Figure()

@@ -1,4 +1,4 @@
-"""Command line: `python -m mia_core run | sweep | reproduce | audit | report | export | bench`."""
+"""Command line: `python -m mia_core run | sweep | reproduce | audit | report | export | plant | bench`."""
 
 import argparse
 import json
@@ -138,6 +138,16 @@ def build_parser() -> Parser:
     exp.add_argument("--out", type=Path, required=True, metavar="FILE.safetensors",
                      help="also writes FILE.members.csv: the training set, one dataset index per line")
     exp.add_argument("--data-dir", help="the full MNIST root the model was trained on, if not the embedded subset")
+
+    plant = sub.add_parser("plant", help="train the overfit demo's target with your drawings planted in its training "
+                           "set; every attack's AUC at telling them from the ones kept out")
+    plant.add_argument("--digits", type=Path, required=True, metavar="FILE.npz",
+                       help="images (uint8 [n, 28, 28]), labels, and a boolean planted: which go into training")
+    plant.add_argument("--seed", type=int, help="default: the shipped demo's, whose shadow and reference models "
+                       "are then reused instead of trained")
+    _common(plant)
+    _runner_options(plant)
+    plant.add_argument("--json", type=Path, metavar="PATH", help="write the result as JSON")
 
     bench = sub.add_parser("bench", help="seconds per stage and peak memory for each preset")
     bench.add_argument("--presets", nargs="+", choices=sorted(PRESETS), default=sorted(PRESETS, reverse=True))
@@ -311,6 +321,28 @@ def prepare_audit(args):
     return run
 
 
+def prepare_plant(args):
+    from .planting import Drawings
+    from .report import plant_summary
+
+    drawings = Drawings.from_npz(args.digits)  # a bad file fails here, with what is wrong with it
+    service = service_for(args, one_job=True)
+    job = service.submit_plant(drawings, seed=args.seed)
+
+    def run() -> int:
+        progress = TqdmProgress(disable=args.quiet)
+        out = wait(job, progress, what="plant")
+        progress.close()
+        service.shutdown()
+        out["command"] = "python -m mia_core " + " ".join(shlex.quote(a) for a in args.argv)
+        print(plant_summary(out))
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(out, indent=1))
+        return 0
+    return run
+
+
 def read_json(path: Path, what: str, key: str) -> dict:
     """A JSON file holding `key`, or a ValueError naming the file and what is wrong with it."""
     try:
@@ -374,7 +406,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.argv = argv  # for the "command" in a run's JSON
     prepare = {"run": prepare_run, "reproduce": prepare_reproduce, "sweep": prepare_sweep, "audit": prepare_audit,
-               "report": prepare_report, "export": prepare_export, "bench": prepare_bench}[args.command]
+               "report": prepare_report, "export": prepare_export, "plant": prepare_plant,
+               "bench": prepare_bench}[args.command]
     try:  # everything a user can get wrong is checked here, before the long work starts
         job = prepare(args)
     except (ValueError, FileNotFoundError, StoreError) as err:

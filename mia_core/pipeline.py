@@ -33,14 +33,18 @@ class TargetRun:
     splits: Splits
     model: nn.Module
     history: list[EpochStats]
-    train_accuracy: float
+    train_accuracy: float | None  # None: a model trained elsewhere whose training set is not known
     test_accuracy: float
     seconds: float
     weights: str | None = None  # a model trained elsewhere: where its weights came from (None: trained here)
 
     @property
-    def gap(self) -> float:
-        return self.train_accuracy - self.test_accuracy
+    def gap(self) -> float | None:
+        return None if self.train_accuracy is None else self.train_accuracy - self.test_accuracy
+
+    @property
+    def members_known(self) -> bool:
+        return len(self.splits.members) > 0
 
     @property
     def epsilon(self) -> float | None:
@@ -109,11 +113,13 @@ def target_run(cfg: ExperimentConfig, digits: Digits, splits: Splits, trained: T
 def brought_target(cfg: ExperimentConfig, digits: Digits, model: nn.Module, members: np.ndarray, *,
                    weights: str) -> TargetRun:
     """A target trained elsewhere on `members`: the other digits give its non-members, test set and the
-    attacker's pool. `cfg` says how the attacker's shadow and reference models train (the attacker's guess)."""
+    attacker's pool. `cfg` says how the attacker's shadow and reference models train (the attacker's guess).
+    With no members (a black box: its training set unknown), it can be queried, not evaluated; its "non-members"
+    and test set are then only digits the attacker sets aside, and what the model did with them is unknown."""
     splits = splits_around(members, len(digits), non_member_size=cfg.non_members, test_size=cfg.test_size,
                            seed=cfg.seed)
-    x, y = digits.tensors(splits.members)
-    return TargetRun(cfg, splits, model.eval(), [], train_accuracy=accuracy(model, x, y),
+    known = accuracy(model, *digits.tensors(splits.members)) if len(splits.members) else None
+    return TargetRun(cfg, splits, model.eval(), [], train_accuracy=known,
                      test_accuracy=accuracy(model, *digits.tensors(splits.test)), seconds=0.0, weights=weights)
 
 

@@ -57,6 +57,28 @@ def run_summary(result: dict) -> str:
     return "\n".join(lines)
 
 
+def plant_summary(result: dict) -> str:
+    """A `plant` run in words: the target, each drawing's member probabilities, each attack's AUC."""
+    t, d = result["target"], result["data"]
+    names = list(result["attacks"])
+    lines = [f"target: the overfit demo's {result['config']['train_size']} members + {d['planted']} planted drawings; "
+             f"train accuracy {t['train_accuracy']:.4f}, test accuracy {t['test_accuracy']:.4f}; it names "
+             f"{t['planted_accuracy']:.0%} of the planted and {t['kept_out_accuracy']:.0%} of the kept-out drawings "
+             "right",
+             f"attacker: {result['attacker']}",
+             "seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items()),
+             "", "member probability of each drawing:",
+             " ".join(f"{h:>9}" for h in ("drawing", "digit", "role", *names))]
+    for i, row in enumerate(result["drawings"]):
+        lines.append(" ".join(f"{v:>9}" for v in (i, row["label"], "planted" if row["planted"] else "kept out",
+                                                    *(f"{row['member_probability'][a]:.3f}" for a in names))))
+    lines += ["", f"telling {d['planted']} planted from {d['kept_out']} kept-out drawings (95% bootstrap intervals):"]
+    lines += [f"  {LABELS.get(a, a):<34} AUC {with_interval(m['auc'], m['auc_ci'])}" for a, m in result["attacks"].items()]
+    low, high = result["chance_band"]
+    lines.append(f"AUCs from {low:.3f} to {high:.3f} are what a coin flip scores 95% of the time on so few drawings.")
+    return "\n".join(lines)
+
+
 def result_rows(result: dict, *, run: int, target: str) -> list[dict]:
     """The seed's columns (run, epochs, accuracy, precision, recall, F1, time) plus AUC, TPR at 1% and 0.1%
     FPR (None where unresolved) and advantage, each with its 95% interval; one row per attack of a run's JSON."""

@@ -7,6 +7,7 @@ attacking, sweeping, reproducing, auditing and the demo build are jobs (`submit_
 full configuration: identical requests share one job and one kept result.
 """
 
+import base64
 import hashlib
 import os
 from pathlib import Path
@@ -22,23 +23,26 @@ from .html_report import build as build_report
 from .jobs import RAY_ADDRESS_ENV, Job, JobFailed, JobRunner, jobs_dir
 from .membership import membership_report, query
 from .metrics import chance_band
+from .models import ARCHITECTURES
 from .pipeline import check_feasible, split_for
-from .preprocess import EmptyDrawing
+from .planting import MAX_DRAWINGS, Drawings, DrawingsError, plant_config
+from .preprocess import EmptyDrawing, to_mnist
 from .progress import Progress
 from .report import most_exposed, record_arrays, result_rows, roc_curves, with_interval
 from .reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
 from .store import StoreError, check_name, default_store
 from .sweep import describe, is_undefended, point_row, sweep_plan
-from .weights import read_members, read_weights
-from .workflows import DEMO, SHADOW_ATTACKS, LoadedTarget, load_with_attacks
+from .weights import WeightsError, members_from_text, read_members, read_weights, weights_from_bytes
+from .workflows import DEMO, SHADOW_ATTACKS, LoadedTarget, brought_config, load_with_attacks
 
 __all__ = [  # what pages and ui/ may use
-    "ATTACKS", "DEMO", "IN_SAMPLE_NOTE", "LABELS", "PRESETS", "REALISTIC", "SEED_TABLES", "SHADOW_ATTACKS",
-    "EmptyDrawing", "ExperimentConfig", "Job", "JobFailed", "LoadedTarget", "Progress", "Service", "StoreError",
-    "TrainConfig", "build_report", "chance_band", "charts", "check_name", "csv_text", "describe", "is_undefended",
-    "markdown", "membership_report", "most_exposed", "point_row", "preset", "query", "read_csv", "record_arrays",
-    "reproduce_rows",
-    "result_rows", "roc_curves", "with_interval"]
+    "ARCHITECTURES", "ATTACKS", "DEMO", "IN_SAMPLE_NOTE", "LABELS", "MAX_DRAWINGS", "PRESETS", "REALISTIC",
+    "SEED_TABLES", "SHADOW_ATTACKS",
+    "Drawings", "DrawingsError", "EmptyDrawing", "ExperimentConfig", "Job", "JobFailed", "LoadedTarget", "Progress",
+    "Service", "StoreError", "TrainConfig", "WeightsError",
+    "build_report", "chance_band", "charts", "check_name", "csv_text", "describe", "is_undefended", "markdown",
+    "membership_report", "most_exposed", "point_row", "preset", "query", "read_csv", "record_arrays", "reproduce_rows",
+    "result_rows", "roc_curves", "to_mnist", "with_interval"]
 
 EXECUTOR_ENV, WORKERS_ENV = "MIA_EXECUTOR", "MIA_WORKERS"  # the app server's runner settings
 
@@ -90,6 +94,28 @@ class Service:
         return {"path": str(Path(weights).resolve()), "sha256": hashlib.sha256(Path(weights).read_bytes()).hexdigest(),
                 "members": index.tolist()}
 
+    def submit_upload(self, name: str, weights: bytes, *, file: str, arch: str, members: bytes | None = None,
+                      guess: str = "overfit", overwrite: bool = False, hint: str = "allow replacing it") -> Job:
+        """Keep an uploaded model (safetensors `weights` of `arch`; `members`: a CSV of its training set's
+        indices, or None for a black box) under `name`, with shadow and reference models trained like preset
+        `guess`. Everything wrong with the name or the files fails here, before the job: nothing is stored."""
+        self.store.check_writable(name, overwrite=overwrite, hint=hint)
+        weights_from_bytes(weights, arch=arch, name=file)
+        index = None
+        if members is not None:
+            try:
+                text = members.decode("utf-8")
+            except UnicodeDecodeError:
+                raise WeightsError("the members file is not text: one dataset index per line") from None
+            index = members_from_text(text, size=len(self.digits), name="the members file")
+        cfg = brought_config(guess, arch=arch, members=None if index is None else len(index))
+        check_feasible(cfg, self.digits, members=np.zeros(0, np.int64) if index is None else index)
+        about = {"file": file, "sha256": hashlib.sha256(weights).hexdigest()}
+        return self.runner.submit("keep_brought", {
+            "name": name, "weights": base64.b64encode(weights).decode(), "about": about, "config": cfg.to_dict(),
+            "members": None if index is None else index.tolist(), "data": self.data, "store": self.store_params,
+            "overwrite": overwrite}, cache=False)
+
     def submit_sweep(self, base: ExperimentConfig, grid: dict[str, list]) -> list[tuple[dict, ExperimentConfig, Job]]:
         return [(point, cfg, self.submit_experiment(cfg)) for point, cfg in sweep_plan(base, grid)]
 
@@ -107,7 +133,11 @@ class Service:
 
     def submit_attack(self, name: str, *, shadows: int, attacks: tuple[str, ...], references: int) -> Job:
         """Attack a stored target. Keyed by the stored model's identity, so a retrained target is attacked anew."""
-        identity = self.store.meta(name)["created"] + f" {self.stamp(name)}"
+        meta = self.store.meta(name)
+        if meta.get("brought") and not meta["brought"]["members"]:
+            raise ValueError(f"{name!r} was brought without its training set: query it on the Membership page; "
+                             "measuring an attack needs to know which digits it trained on")
+        identity = meta["created"] + f" {self.stamp(name)}"
         return self.runner.submit("attack_stored", {
             "name": name, "model": identity, "shadows": shadows, "attacks": list(attacks), "references": references,
             "data": self.data, "store": self.store_params})
@@ -115,6 +145,34 @@ class Service:
     def submit_demo_build(self, *, small: bool = False) -> Job:
         return self.runner.submit("demo_build", {"data": self.data, "store": self.store_params, "small": small},
                                   cache=False)
+
+    def submit_plant(self, drawings: Drawings, *, seed: int | None = None) -> Job:
+        """A target trained on the overfit demo's members plus the planted drawings, every drawing scored.
+        Never kept: the drawings are the attendee's, and the result lives only with whoever waits on it.
+        The attacker's models come from a stored target of the very same configuration when there is one
+        (the shipped demo-overfit, for the default seed), else the job trains them."""
+        cfg = plant_config(seed=seed)
+        check_feasible(cfg, self.digits)
+        params = {"config": cfg.to_dict(), "data": self.data, "drawings": drawings.to_params()}
+        attacker = self.attacker_for(cfg)
+        if attacker:
+            params["attacker"] = {"name": attacker, "store": self.store_params,
+                                  "model": self.store.meta(attacker)["created"] + f" {self.stamp(attacker)}"}
+        return self.runner.submit("plant", params, cache=False)
+
+    def attacker_for(self, cfg: ExperimentConfig) -> str | None:
+        """A stored target (shipped first) trained, shadowed and referenced with exactly `cfg` on this data."""
+        for name in sorted(self.store.names(), key=lambda n: not self.store.is_shipped(n)):
+            try:
+                meta = self.store.meta(name)
+                same = ExperimentConfig.from_dict(meta["config"]) == cfg
+            except (StoreError, TypeError, ValueError):
+                continue
+            if (same and meta["data"] == {"source": self.digits.source, "size": len(self.digits)}
+                    and (meta["shadows"] or {}).get("count") == cfg.shadows
+                    and (meta["references"] or {}).get("count") == cfg.references):
+                return name
+        return None
 
     def submit_audit(self, cfg: ExperimentConfig, *, count: int, confidence: float = 0.95) -> Job:
         """Steinke et al.'s one-run audit with `count` canaries."""

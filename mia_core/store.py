@@ -6,6 +6,7 @@
     <root>/<name>/shadow_data.npz   the shadows' outputs the attack models are fitted on
     <root>/<name>/references.pt     reference models for LiRA / RMIA, keys prefixed "<k>." (optional)
     <root>/<name>/reference_data.npz  their pool, keep matrix, outputs and population (optional)
+    <root>/<name>/members.npy       a model trained elsewhere: its training set as given (empty if unknown)
 
 Weights load with `torch.load(..., weights_only=True)` and arrays with
 `allow_pickle=False`: nothing here is ever unpickled. Attack models are not stored
@@ -37,7 +38,7 @@ import torch
 
 from .attacks import AttackData, ReferenceData
 from .config import ExperimentConfig, TrainConfig
-from .data import Digits
+from .data import Digits, splits_around
 from .models import build_model
 from .pipeline import ShadowRun, TargetRun, split_for
 from .references import ReferenceSet
@@ -154,7 +155,9 @@ class ModelStore:
                              f"or {hint}")
 
     def save(self, name: str, target: TargetRun, shadows: ShadowRun | None = None, *, digits: Digits,
-             metrics: dict | None = None, references: ReferenceSet | None = None) -> Path:
+             metrics: dict | None = None, references: ReferenceSet | None = None, brought: dict | None = None) -> Path:
+        """`brought`: about a model trained elsewhere (its file, its hash); its members, if known, are kept
+        beside it, and its splits are cut around them when it is loaded."""
         if self.is_shipped(name):
             raise ValueError(f"{name!r} is a shipped demo model, which is never replaced: choose another name")
         final = self.root / check_name(name)
@@ -171,9 +174,12 @@ class ModelStore:
             "references": None if references is None else {"count": len(references.models),
                                                             "seconds": references.seconds},
             "metrics": metrics or {}, "versions": _versions(),
+            "brought": None if brought is None else {**brought, "members": int(len(target.splits.members))},
         }
         try:
             torch.save(target.model.state_dict(), tmp / "target.pt")
+            if brought is not None:
+                np.save(tmp / "members.npy", target.splits.members)
             if shadows is not None:
                 torch.save(_stack_states(shadows.models), tmp / "shadows.pt")
                 answers = {} if shadows.data.label_answers is None else {"label_answers": shadows.data.label_answers}
@@ -223,8 +229,11 @@ class ModelStore:
         if meta["data"]["size"] != len(digits):
             raise StoreError(f"{name!r} was trained on {meta['data']['source']}, but the data in use is {digits.source}")
         t = meta["target"]
-        target = TargetRun(cfg, split_for(cfg, digits), _into_model(cfg, _load_weights(folder / "target.pt"), folder / "target.pt"),
-                           [EpochStats(**h) for h in t["history"]], t["train_accuracy"], t["test_accuracy"], t["seconds"])
+        splits = split_for(cfg, digits) if not meta.get("brought") else splits_around(
+            self._members(folder), len(digits), non_member_size=cfg.non_members, test_size=cfg.test_size, seed=cfg.seed)
+        target = TargetRun(cfg, splits, _into_model(cfg, _load_weights(folder / "target.pt"), folder / "target.pt"),
+                           [EpochStats(**h) for h in t["history"]], t["train_accuracy"], t["test_accuracy"], t["seconds"],
+                           weights=(meta.get("brought") or {}).get("file"))
         if meta["shadows"] is None:
             return target, None
         models = _load_models(cfg, folder / "shadows.pt", meta["shadows"]["count"])
@@ -235,6 +244,14 @@ class ModelStore:
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
             raise StoreError(f"{folder / 'shadow_data.npz'}: not a valid shadow-data file ({err})") from None
         return target, ShadowRun(models, data, meta["shadows"]["train_size"], meta["shadows"]["seconds"])
+
+    @staticmethod
+    def _members(folder: Path) -> np.ndarray:
+        """A brought model's training set as it was given (empty when it was not)."""
+        try:
+            return np.load(folder / "members.npy", allow_pickle=False).astype(np.int64)
+        except (OSError, ValueError, EOFError) as err:
+            raise StoreError(f"{folder / 'members.npy'}: not a valid members file ({err})") from None
 
     def load_references(self, name: str, digits: Digits) -> ReferenceSet | None:
         """The stored reference models (for LiRA and RMIA), or None if none were kept."""

@@ -50,37 +50,43 @@ def export_target(store, name: str, digits, out: Path) -> tuple[Path, Path]:
 def read_weights(path: Path, *, arch: str, max_mb: float = MAX_MB) -> nn.Module:
     """A model of `arch` holding the file's weights, in eval mode; a WeightsError saying what is wrong
     with any file that is not safetensors weights of exactly that architecture."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
-    if arch not in ARCHITECTURES:
-        raise WeightsError(f"unknown architecture {arch!r}; choose one of {sorted(ARCHITECTURES)}")
     path = Path(path)
     try:
         size = os.path.getsize(path)
     except OSError as err:
         raise WeightsError(f"{path}: cannot read it ({err.strerror})") from None
-    if size > max_mb * 2**20:
+    if size > max_mb * 2**20:  # before reading it
         raise WeightsError(f"{path}: {size / 2**20:.1f} MB, more than the {max_mb} MB a supported model needs")
-    data = path.read_bytes()
+    return weights_from_bytes(path.read_bytes(), arch=arch, name=str(path), max_mb=max_mb)
+
+
+def weights_from_bytes(data: bytes, *, arch: str, name: str = "the file", max_mb: float = MAX_MB) -> nn.Module:
+    """`read_weights` for a file's contents (an upload): `name` says which file in the messages."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    if arch not in ARCHITECTURES:
+        raise WeightsError(f"unknown architecture {arch!r}; choose one of {sorted(ARCHITECTURES)}")
+    if len(data) > max_mb * 2**20:
+        raise WeightsError(f"{name}: {len(data) / 2**20:.1f} MB, more than the {max_mb} MB a supported model needs")
     if data.startswith(PICKLE_OR_ZIP):
-        raise WeightsError(f"{path}: a pickle or torch.save file, not safetensors. Nothing here is unpickled: "
+        raise WeightsError(f"{name}: a pickle or torch.save file, not safetensors. Nothing here is unpickled: "
                            "save the state_dict with safetensors.torch.save_file")
     try:
         state = load(data)
     except (SafetensorError, ValueError, OverflowError) as err:
-        raise WeightsError(f"{path}: not a valid safetensors file, truncated or corrupt ({str(err)[:120]})") from None
+        raise WeightsError(f"{name}: not a valid safetensors file, truncated or corrupt ({str(err)[:120]})") from None
     expected = {k: v.shape for k, v in build_model(arch).state_dict().items()}
     missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or extra:
-        raise WeightsError(f"{path}: not {arch} weights: " + "; ".join(
+        raise WeightsError(f"{name}: not {arch} weights: " + "; ".join(
             part for part in (f"missing {', '.join(missing[:4])}" if missing else "",
                               f"unexpected {', '.join(extra[:4])}" if extra else "") if part))
     wrong = [f"{k} is {list(v.shape)}, {arch} has {list(expected[k])}" for k, v in state.items() if v.shape != expected[k]]
     if wrong:
-        raise WeightsError(f"{path}: not {arch} weights: {'; '.join(wrong[:3])}")
+        raise WeightsError(f"{name}: not {arch} weights: {'; '.join(wrong[:3])}")
     if any(not v.is_floating_point() or not torch.isfinite(v).all() for v in state.values()):
-        raise WeightsError(f"{path}: every tensor must hold finite floating-point numbers")
+        raise WeightsError(f"{name}: every tensor must hold finite floating-point numbers")
     model = build_model(arch)
     model.load_state_dict({k: v.float() for k, v in state.items()})
     return model.eval()
@@ -89,12 +95,18 @@ def read_weights(path: Path, *, arch: str, max_mb: float = MAX_MB) -> nn.Module:
 def read_members(path: Path, *, size: int) -> np.ndarray:
     """A members file: one dataset index per line, each in [0, size), no repeats."""
     try:
-        lines = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
-        index = np.array([int(line) for line in lines], dtype=np.int64)
+        text = Path(path).read_text()
     except (OSError, UnicodeDecodeError) as err:
         raise WeightsError(f"{path}: cannot read it ({err})") from None
+    return members_from_text(text, size=size, name=str(path))
+
+
+def members_from_text(text: str, *, size: int, name: str = "the members file") -> np.ndarray:
+    """`read_members` for a file's text (an upload)."""
+    try:
+        index = np.array([int(line.strip()) for line in text.splitlines() if line.strip()], dtype=np.int64)
     except ValueError as err:
-        raise WeightsError(f"{path}: one dataset index per line, as integers ({err})") from None
+        raise WeightsError(f"{name}: one dataset index per line, as integers ({err})") from None
     if len(index) == 0 or index.min() < 0 or index.max() >= size or len(np.unique(index)) != len(index):
-        raise WeightsError(f"{path}: {len(index)} indices; they must be distinct and between 0 and {size - 1}")
+        raise WeightsError(f"{name}: {len(index)} indices; they must be distinct and between 0 and {size - 1}")
     return index

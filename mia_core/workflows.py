@@ -5,11 +5,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .attacks import MembershipAttack, make_attack
+from .attacks import AttackData, MembershipAttack, make_attack
 from .config import ExperimentConfig, preset
 from .data import Digits, to_model_input
-from .pipeline import (ExperimentResult, TargetRun, needs_references, reads_labels, run_attacks,
-                       train_references_for, train_shadows, train_target)
+from .pipeline import (ExperimentResult, TargetRun, brought_target, needs_references, reads_labels, run_attacks,
+                       run_experiment, train_references_for, train_shadows, train_target)
 from .progress import ProgressFn, no_progress
 from .references import ReferenceSet
 from .store import ModelStore
@@ -61,8 +61,38 @@ def attack_stored(store: ModelStore, name: str, digits: Digits, *, shadows: int,
     result = ExperimentResult(cfg, digits.source, target, stored_shadows, runs, seconds, stored_refs)
     if store.is_shipped(name):  # shipped models stay as built; what was trained for them is not kept
         return result
-    store.save(name, target, stored_shadows, digits=digits, metrics=result.to_json()["attacks"], references=stored_refs)
+    store.save(name, target, stored_shadows, digits=digits, metrics=result.to_json()["attacks"], references=stored_refs,
+               brought=store.meta(name).get("brought"))
     return result
+
+
+def brought_config(guess: str, *, arch: str, members: int | None) -> ExperimentConfig:
+    """How the attacker trains shadow and reference models for a model brought from elsewhere: like preset
+    `guess`, with its architecture, and on as many digits as its training set when that is known."""
+    cfg = replace(preset(guess).with_train(arch=arch), shadows=4, references=8,
+                  attacks=SHADOW_ATTACKS + REFERENCE_ATTACKS)
+    return cfg if members is None else replace(cfg, train_size=members)
+
+
+def keep_brought(store: ModelStore, name: str, cfg: ExperimentConfig, digits: Digits, model, members: np.ndarray | None,
+                 *, about: dict, overwrite: bool = False, progress: ProgressFn = no_progress, trainer=None) -> dict:
+    """A model trained elsewhere, kept under `name` with the attacker's shadow and reference models, so the
+    Membership page can query it. With its `members`, every attack is also measured on it (with intervals);
+    without them it stays a black box. `about`: its file's name and SHA-256, kept in the metadata."""
+    store.check_writable(name, overwrite=overwrite)
+    target = brought_target(cfg, digits, model, np.zeros(0, np.int64) if members is None else members,
+                            weights=about["file"])
+    if members is not None:
+        result = run_experiment(cfg, digits, progress=progress, trainer=trainer, target=target)
+        metrics = result.to_json()["attacks"]
+        store.save(name, target, result.shadows, digits=digits, metrics=metrics, references=result.references,
+                   brought=about)
+        return {"name": name, "members_known": True, "test_accuracy": target.test_accuracy,
+                "train_accuracy": target.train_accuracy, "attacks": metrics}
+    shadows = train_shadows(cfg, digits, target.splits, progress=progress, trainer=trainer)
+    references = train_references_for(target, digits, progress=progress, trainer=trainer)
+    store.save(name, target, shadows, digits=digits, references=references, brought=about)
+    return {"name": name, "members_known": False, "test_accuracy": target.test_accuracy}
 
 
 def build_demo(store: ModelStore, digits: Digits, *, progress: ProgressFn = no_progress,
@@ -108,9 +138,16 @@ def load_with_attacks(store: ModelStore, name: str, digits: Digits) -> LoadedTar
     """A stored target and its attacks, refitted on the stored shadow and reference outputs (deterministic)."""
     target, shadows = store.load(name, digits)
     references = store.load_references(name, digits)
-    attacks = {a: make_attack(a).fit(shadows.data) for a in SHADOW_ATTACKS} if shadows else {}
     population = None
     if references is not None:
-        attacks |= {a: make_attack(a).fit(references.data) for a in REFERENCE_ATTACKS}
         population = predict_logits(target.model, digits.tensors(references.population_index)[0])
-    return LoadedTarget(name, target, attacks, references, population)
+    return LoadedTarget(name, target, fit_attacks(shadows.data if shadows else None, references), references,
+                        population)
+
+
+def fit_attacks(shadow_data: AttackData | None, references: ReferenceSet | None) -> dict[str, MembershipAttack]:
+    """Every attack a query can use, fitted on the shadow models' outputs and the reference models'."""
+    attacks = {a: make_attack(a).fit(shadow_data) for a in SHADOW_ATTACKS} if shadow_data is not None else {}
+    if references is not None:
+        attacks |= {a: make_attack(a).fit(references.data) for a in REFERENCE_ATTACKS}
+    return attacks

@@ -6,11 +6,19 @@ from streamlit_drawable_canvas import st_canvas
 
 from mia_core.service import DEMO, EmptyDrawing, StoreError, charts, membership_report, query
 from ui.links import to_url, url_choice, url_names, url_number
+from ui.planting import plant_panel
 from ui.state import digits, inside_the_app, loaded, service
 
 inside_the_app()
 
 st.title("Membership test")
+MODES = {"test": "Test one digit on the demo targets", "plant": "Plant your own digits in a target"}  # URL word -> option
+mode = st.radio("What to do", list(MODES.values()), horizontal=True, label_visibility="collapsed",
+                index=list(MODES).index(url_choice("mode", list(MODES), "test")))
+to_url(mode=next(k for k, v in MODES.items() if v == mode))
+if mode == MODES["plant"]:
+    plant_panel()
+    st.stop()
 ready, problems = service().attacked_targets()
 for problem in problems:
     st.warning(problem)
@@ -28,7 +36,7 @@ except StoreError as err:
     st.stop()
 
 SOURCES = {"draw": "Draw one", "pick": "Pick an MNIST digit"}  # URL word -> radio option
-source = st.radio("Digit", list(SOURCES.values()), horizontal=True,
+source = st.radio("Digit", list(SOURCES.values()), horizontal=True, key="digit_source",
                   index=list(SOURCES).index(url_choice("digit", list(SOURCES), "draw")))
 to_url(targets=targets, digit=next(k for k, v in SOURCES.items() if v == source))
 left, right = st.columns([1, 2])
@@ -51,7 +59,8 @@ with left:
     else:
         first = models[targets[0]].target.splits
         pools = {f"members of {targets[0]}": first.members, f"non-members of {targets[0]}": first.non_members,
-                 "unseen test digits": first.test}
+                 "unseen test digits": first.test} if len(first.members) else {
+                 f"digits the attacker set aside ({targets[0]}'s training set is not known)": first.non_members}
         names = list(pools)
         pool = st.selectbox("From", names, index=url_number("pool", 0, len(names) - 1, 0))
         i = st.slider("Which one", 0, len(pools[pool]) - 1, url_number("which", 0, len(pools[pool]) - 1, 0))
@@ -61,7 +70,8 @@ with left:
         reports = {n: query(m.target.model, image, m.attacks, label=truth,
                             reference=m.reference_query(digits(), index=index)) for n, m in models.items()}
         st.markdown(f"**Ground truth:** digit {truth}; " + "; ".join(
-            f"{n}: **{m.target.splits.role(index)}**" for n, m in models.items()))
+            f"{n}: **{m.target.splits.role(index) if m.target.members_known else 'membership unknown'}**"
+            for n, m in models.items()))
     some = next(iter(reports.values()))
     st.image(Image.fromarray(some.image).resize((140, 140), Image.NEAREST), caption="what the model sees (28x28)")
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from mia_core.service import ExperimentConfig, TrainConfig, charts, preset
 from ui.jobs import wait_for
+from ui.panels import upload_panel
 from ui.state import inside_the_app, service
 
 inside_the_app()
@@ -64,6 +65,8 @@ if submitted:
         st.success(f"{name}: train accuracy {done['train_accuracy']:.1%}, test {done['test_accuracy']:.1%} "
                    f"(gap {done['gap']:+.1%}), {done['seconds']:.1f} s")
         st.session_state["target"] = name
+
+upload_panel()
 
 st.subheader("Saved targets")
 rows, problems = service().target_rows()

@@ -65,10 +65,42 @@ def test_the_shipped_demo_models_answer_at_once(tmp_path, monkeypatch):
     at = open_app()
     assert "ready" in at.success[0].value and not at.button  # nothing to build on a fresh clone
     at.switch_page("pages/membership.py").run()
-    at.radio[0].set_value("Pick an MNIST digit").run()
+    at.radio(key="digit_source").set_value("Pick an MNIST digit").run()
     assert not at.exception
     assert list(at.dataframe[0].value.columns) == ["attack", "demo-overfit", "demo-defended"]
     assert not (tmp_path / "store").exists()  # reading the shipped models wrote nothing
+    st.cache_resource.clear()
+
+
+def test_plant_mode_trains_this_sessions_target_and_forgets_it(tmp_path, monkeypatch):
+    """The Membership page's second half on the shipped demo: drawings (as the canvas would give them) in this
+    session's state, one press, every attack's view of each drawing; nothing written to the store."""
+    from mia_core.handwriting import sample_drawings
+
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("MIA_EXECUTOR", "inline")
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["mode"] = "plant"
+    at.run()
+    at.switch_page("pages/membership.py").run()
+    assert not at.exception and at.info[0].value.startswith("No drawings yet")
+    train = next(b for b in at.button if b.label == "Train a target with my planted digits")
+    assert train.disabled  # nothing planted and nothing kept out yet
+    sample = sample_drawings(planted=2, kept_out=2)
+    at.session_state["plant_drawings"] = [{"image": image, "label": int(label), "planted": bool(planted)}
+                                          for image, label, planted in zip(*sample.values())]
+    at.run()
+    next(b for b in at.button if b.label == "Train a target with my planted digits").click().run()
+    assert not at.exception
+    table = at.table[0].value
+    assert list(table.columns)[1:] == ["planted: mean P(member)", "kept out: mean P(member)",
+                                       "AUC, planted vs kept out [95%]"]
+    assert "LiRA offline (Carlini et al.)" in table["attack"].tolist()
+    # the drawings and their target stayed in the session: no file anywhere in the store (a progress folder, empty)
+    assert [p for p in (tmp_path / "store").rglob("*") if p.is_file()] == []
+    next(b for b in at.button if b.label == "Forget my drawings").click().run()
+    assert "plant_result" not in at.session_state and not at.table
     st.cache_resource.clear()
 
 
@@ -82,7 +114,7 @@ def test_build_demo_then_membership_and_attack(app_env):
     at.switch_page("pages/membership.py").run()
     assert not at.exception
     assert "Draw a digit" in at.info[0].value  # the canvas starts empty: a hint, not a prediction
-    at.radio[0].set_value("Pick an MNIST digit").run()
+    at.radio(key="digit_source").set_value("Pick an MNIST digit").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table.columns) == ["attack", "demo-overfit", "demo-defended"]
@@ -278,3 +310,44 @@ def test_corrupt_weights_on_the_membership_page_are_a_message(app_env):
     at.switch_page("pages/membership.py").run()
     assert not at.exception
     assert "shadows.pt: not a valid weights file" in at.error[0].value
+
+
+def test_an_uploaded_model_is_checked_then_queried_as_a_black_box(app_env, monkeypatch):
+    """Targets page: a pickle renamed .safetensors is refused with a message and stores nothing; real weights
+    are kept with the attacker's models, and the Membership page queries them."""
+    import pickle
+    from dataclasses import replace
+
+    from safetensors.torch import save as to_bytes
+
+    import mia_core.service
+    from mia_core.models import build_model
+
+    small = mia_core.service.brought_config
+    monkeypatch.setattr(mia_core.service, "brought_config", lambda guess, **kw: replace(
+        small(guess, **kw).with_train(epochs=3), train_size=100, shadows=1, references=2))
+    good = to_bytes({k: v.contiguous() for k, v in build_model("lenet5").state_dict().items()})
+    seed_lenet = to_bytes({k: v.contiguous() for k, v in build_model("seed_lenet").state_dict().items()})
+    at = open_app()
+    at.switch_page("pages/targets.py").run()
+
+    def upload(data: bytes):
+        next(u for u in at.file_uploader if u.label == "Weights (.safetensors)").set_value(
+            ("model.safetensors", data, "application/octet-stream"))
+        next(b for b in at.button if b.label == "Check and attack it").click().run()
+        assert not at.exception
+
+    for data, message in ((pickle.dumps({"conv1.weight": 0}), "a pickle or torch.save file, not safetensors"),
+                          (good[:300], "not a valid safetensors file, truncated or corrupt"),
+                          (seed_lenet, "not lenet5 weights"), (good + b"\0" * (21 * 2**20), "more than the 20 MB")):
+        upload(data)
+        assert at.error[0].value.startswith("Not stored: model.safetensors: ") and message in at.error[0].value
+        assert not (app_env / "store").exists() or not any((app_env / "store").glob("my-model"))
+
+    upload(good)
+    assert not at.exception and "Query it on the Membership page, as a black box" in at.success[0].value
+    at.switch_page("pages/membership.py").run()
+    at.multiselect[0].set_value(["my-model"]).run()
+    at.radio(key="digit_source").set_value("Pick an MNIST digit").run()
+    assert not at.exception
+    assert "my-model: **membership unknown**" in " ".join(m.value for m in at.markdown)

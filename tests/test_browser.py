@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from mia_core.handwriting import pen_path
+
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,6 +124,61 @@ def test_draw_on_the_shipped_models_and_see_member_probabilities(app_url, page):
     assert page.get_by_text("Draw a digit in the black square").count() == 0
     assert page.get_by_text("what the model sees").count() == 1
     page.screenshot(path=ARTIFACTS / "4-membership.png", full_page=True)
+
+
+def draw(page, path: list[tuple[float, float]]) -> None:
+    """One pen stroke along `path` (unit-square points) on the page's canvas."""
+    box = page.locator("canvas.upper-canvas").first.bounding_box()
+    at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in path]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for point in at[1:]:
+        page.mouse.move(*point, steps=6)
+    page.mouse.up()
+
+
+def table_rows(page) -> dict[str, list[str]]:
+    """The first st.table's rows, keyed by their first cell."""
+    rows = {}
+    for row in page.locator("[data-testid='stTable'] tbody tr").all():
+        cells = [c.inner_text().strip() for c in row.locator("th, td").all()]
+        rows[cells[1] if cells[0].isdigit() else cells[0]] = cells
+    return rows
+
+
+def test_plant_five_drawn_digits_keep_five_out_and_the_attacks_find_them(app_url, page):
+    open_page(page, app_url, "membership?mode=plant")
+    page.get_by_role("button", name="Plant it").click()  # nothing drawn yet: a message, nothing added
+    page.get_by_text("Draw a digit in the black square first").wait_for()
+    plan = [(label, True) for label in (0, 2, 4, 6, 8)] + [(label, False) for label in (1, 3, 5, 7, 9)]
+    for i, (label, planted) in enumerate(plan):
+        for _ in range(3):  # a canvas that has only just replaced the last one may miss a stroke: draw again
+            draw(page, pen_path(label, seed=i))
+            wait_ready(page)  # each stroke, and each choice below, reruns the page: act once it has
+            if page.get_by_text("what the target would learn").count():
+                break
+        page.locator("[data-testid='stSelectbox']").first.click()
+        page.get_by_role("option", name=str(label), exact=True).click()
+        wait_ready(page)
+        page.get_by_role("button", name="Plant it" if planted else "Keep it out").click()
+        page.get_by_text(f"#{i + 1}: a {label}").wait_for(timeout=30_000)
+        wait_ready(page)
+    page.screenshot(path=ARTIFACTS / "9-plant-drawn.png", full_page=True)
+
+    page.get_by_role("button", name="Train a target with my planted digits").click()
+    page.get_by_text("Your target").wait_for(timeout=300_000)
+    wait_ready(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=ARTIFACTS / "10-plant-result.png", full_page=True)
+    rows = table_rows(page)
+    for attack in ("Loss threshold", "LiRA online (Carlini et al.)", "LiRA offline (Carlini et al.)"):
+        cells = rows[attack]
+        planted_mean, kept_out_mean = float(cells[-3]), float(cells[-2])
+        assert planted_mean > kept_out_mean, (attack, cells)
+
+    page.get_by_role("button", name="Forget my drawings").click()
+    page.get_by_text("No drawings yet").wait_for()
+    assert page.get_by_text("Your target").count() == 0
 
 
 def test_attack_page_runs_and_charts(app_url, page):

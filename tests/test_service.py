@@ -59,3 +59,65 @@ def test_an_impossible_configuration_fails_before_it_is_queued(service, tiny_ove
     with pytest.raises(ValueError, match="more than the 10,000 digits available"):
         service.submit_experiment(replace(tiny_overfit, train_size=9000))
     assert not service.runner.root.exists() or not any(service.runner.root.glob("*.json"))
+
+
+@pytest.fixture
+def uploaded(tiny_overfit_run, monkeypatch):
+    """A model trained elsewhere, as its owner would upload it: safetensors bytes and a members CSV. The attacker
+    trains few, short shadow and reference models here (the app's are the overfit preset's)."""
+    from dataclasses import replace
+
+    from safetensors.torch import save as to_bytes
+
+    import mia_core.service
+
+    small = mia_core.service.brought_config
+    monkeypatch.setattr(mia_core.service, "brought_config", lambda guess, **kw: replace(
+        small(guess, **kw).with_train(epochs=10), shadows=2, references=2))
+    state = {k: v.contiguous() for k, v in tiny_overfit_run.target.model.state_dict().items()}
+    members = "".join(f"{i}\n" for i in tiny_overfit_run.target.splits.members).encode()
+    return to_bytes(state), members
+
+
+def test_uploads_that_are_not_such_weights_are_refused_before_any_work(service, uploaded):
+    import pickle
+
+    weights, members = uploaded
+    for data, arch, csv, message in (
+            (pickle.dumps({"conv1.weight": [0.0]}), "lenet5", None, "a pickle or torch.save file, not safetensors"),
+            (weights[:500], "lenet5", None, "not a valid safetensors file, truncated or corrupt"),
+            (weights, "seed_lenet", None, "not seed_lenet weights: missing"),
+            (weights + b"\0" * (21 * 2**20), "lenet5", None, "more than the 20 MB"),
+            (weights, "lenet5", b"\xff\xfe binary", "the members file is not text"),
+            (weights, "lenet5", b"3\n3\n", "must be distinct")):
+        with pytest.raises(ValueError, match=message):
+            service.submit_upload("mine", data, file="mine.safetensors", arch=arch, members=csv)
+    assert not service.store.root.exists() or "mine" not in service.store.names()
+
+
+def test_a_black_box_upload_is_queried_and_not_measured(service, uploaded, digits):
+    from mia_core.membership import query
+
+    weights, _ = uploaded
+    done = service.submit_upload("black-box", weights, file="mine.safetensors", arch="lenet5").result(timeout=300)
+    assert done["members_known"] is False and done["test_accuracy"] > 0.7
+    loaded = service.load("black-box")
+    assert not loaded.target.members_known and loaded.target.train_accuracy is None
+    report = query(loaded.target.model, digits.images[0], loaded.attacks,
+                   reference=loaded.reference_query(digits, image=digits.images[0]))
+    assert {"shadow", "loss", "lira_offline", "rmia"} <= set(report.member_probability)  # every attack answers
+    with pytest.raises(ValueError, match="brought without its training set: query it on the Membership page"):
+        service.submit_attack("black-box", shadows=2, attacks=("loss",), references=2)
+
+
+def test_an_upload_with_its_members_is_measured_like_a_target_trained_here(service, uploaded, tiny_overfit_run):
+    weights, members = uploaded
+    done = service.submit_upload("known", weights, file="mine.safetensors", arch="lenet5",
+                                 members=members).result(timeout=300)
+    assert done["members_known"] and done["train_accuracy"] == 1.0
+    assert done["attacks"]["loss"]["auc_ci"][0] > 0.5  # a memorising target, found
+    loaded = service.load("known")
+    assert loaded.target.splits.members.tolist() == tiny_overfit_run.target.splits.members.tolist()
+    again = service.submit_attack("known", shadows=2, attacks=("loss",), references=2).result(timeout=300)
+    assert again["data"]["members"] == len(tiny_overfit_run.target.splits.members)
+    assert service.store.meta("known")["brought"]["members"] == again["data"]["members"]  # still known after

@@ -1,10 +1,10 @@
-"""Page sections that more than a few lines of widgets need: the epsilon audit."""
+"""Page sections that more than a few lines of widgets need: the epsilon audit, a model brought from elsewhere."""
 
 from collections.abc import Callable
 
 import streamlit as st
 
-from mia_core.service import ExperimentConfig
+from mia_core.service import ARCHITECTURES, ExperimentConfig, check_name
 from ui.jobs import wait_for
 from ui.state import service
 
@@ -43,3 +43,47 @@ def audit_panel(configuration: Callable[[], ExperimentConfig]) -> None:
     promised = audit["accountant_epsilon"]
     c2.metric("Epsilon promised by DP-SGD's accountant", "none (no DP)" if promised is None else f"{promised:.2f}")
     st.markdown(MEANING)
+
+
+def upload_panel() -> None:
+    """Bring a model trained elsewhere: safetensors weights, optionally its training set; checked before any work."""
+    st.subheader("Bring your own model")
+    st.caption("Weights of a LeNet trained anywhere, saved with `safetensors.torch.save_file(model.state_dict(), ...)` "
+               "(this project's own: `python -m mia_core export NAME --out FILE.safetensors`). The file is read as "
+               "numbers only: nothing in it is ever run or unpickled. The attacker then trains shadow and reference "
+               "models on its own digits, so the Membership page can query your model. With its training set (one "
+               "dataset index per line, as `export` writes), every attack is also measured on it, with intervals; "
+               "without it, your model stays a black box.")
+    with st.form("upload"):
+        c1, c2 = st.columns(2)
+        weights = c1.file_uploader("Weights (.safetensors)", type=["safetensors"])
+        members = c1.file_uploader("Its training set (optional, .csv)", type=["csv", "txt"])
+        arch = c2.selectbox("Architecture", sorted(ARCHITECTURES))
+        guess = c2.selectbox("The attacker guesses it trained like", ["overfit", "defended"],
+                             help="How the shadow and reference models train: the attacker's guess at your recipe.")
+        name = c2.text_input("Save as", "my-model")
+        go = st.form_submit_button("Check and attack it")
+    if not go:
+        return
+    if weights is None:
+        st.error("Choose a .safetensors file first.")
+        return
+    try:
+        check_name(name)
+        job = service().submit_upload(name, weights.getvalue(), file=weights.name, arch=arch, guess=guess,
+                                      members=members.getvalue() if members else None)
+    except ValueError as err:  # a bad or taken name, or a file that is not such weights: nothing stored
+        st.error(f"Not stored: {err}")
+        return
+    done = wait_for(job, f"Training the attacker's models for {name}")
+    if done is None:
+        return
+    st.session_state["target"] = name
+    if done["members_known"]:
+        best = max(done["attacks"].items(), key=lambda kv: kv[1]["auc"])
+        st.success(f"{name}: test accuracy {done['test_accuracy']:.1%}, train accuracy {done['train_accuracy']:.1%}; "
+                   f"the strongest attack, {best[0]}, has AUC {best[1]['auc']:.3f} [{best[1]['auc_ci'][0]:.3f}, "
+                   f"{best[1]['auc_ci'][1]:.3f}]. Query it on the Membership page, or measure more on the Attack page.")
+    else:
+        st.success(f"{name}: test accuracy {done['test_accuracy']:.1%} on digits it may or may not have seen. "
+                   "Query it on the Membership page, as a black box.")

@@ -7,9 +7,12 @@ trains several models hands them to its `trainer`: one after another where it ru
 `model_workers` processes of their own.
 """
 
+import json
 import resource
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -113,6 +116,49 @@ def demo_build(params: dict, progress: ProgressFn, trainer) -> dict:
     return {name: result.to_json() for name, result in results.items()}
 
 
+def keep_brought(params: dict, progress: ProgressFn, trainer) -> dict:
+    """A model trained elsewhere (its weights in params, base64), kept in the store with the attacker's models;
+    every attack measured on it when its members are known."""
+    import base64
+
+    import numpy as np
+
+    from ..weights import weights_from_bytes
+    from ..workflows import keep_brought as keep
+
+    digits, cfg = digits_for(params["data"]), _config(params)
+    model = weights_from_bytes(base64.b64decode(params["weights"]), arch=cfg.train.arch, name=params["about"]["file"])
+    members = None if params["members"] is None else np.array(params["members"], dtype=np.int64)
+    return keep(store_for(params["store"]), params["name"], cfg, digits, model, members, about=params["about"],
+                overwrite=params["overwrite"], progress=progress, trainer=trainer)
+
+
+@lru_cache(maxsize=2)
+def stored_attacker(attacker: str, data_dir: str | None):
+    """A stored target's fitted attacks and reference models (`attacker`: its name, store and identity, as JSON),
+    loaded once per worker: a room planting digits against the same demo target loads it once."""
+    from ..planting import Attacker
+    from ..workflows import load_with_attacks
+
+    about = json.loads(attacker)
+    stored = load_with_attacks(store_for(about["store"]), about["name"], _load(data_dir))
+    return Attacker(stored.attacks, stored.references, f"the shadow and reference models stored with {about['name']!r}")
+
+
+def plant(params: dict, progress: ProgressFn, trainer) -> dict:
+    """A target trained with an attendee's planted drawings, and every attack's view of each drawing. With
+    params["attacker"], the shadow and reference models of that stored target (of the same configuration)."""
+    from ..planting import Drawings, plant_digits
+
+    digits, cfg = digits_for(params["data"]), _config(params)
+    attacker, start = None, time.perf_counter()
+    if params.get("attacker"):  # its seconds: loading it, or nothing when this worker has it already
+        attacker = replace(stored_attacker(json.dumps(params["attacker"], sort_keys=True), params["data"]["dir"]),
+                           seconds=time.perf_counter() - start)
+    return plant_digits(cfg, digits, Drawings.from_params(params["drawings"]), attacker=attacker, progress=progress,
+                        trainer=trainer).to_json()
+
+
 def audit(params: dict, progress: ProgressFn, trainer) -> dict:
     """Steinke et al.'s one-run epsilon audit of a configuration."""
     from ..audit import run_audit
@@ -123,7 +169,7 @@ def audit(params: dict, progress: ProgressFn, trainer) -> dict:
 
 TASKS: dict[str, Callable[[dict, ProgressFn, object], dict]] = {
     "experiment": experiment, "train_target": train_target, "attack_stored": attack_stored,
-    "demo_build": demo_build, "audit": audit,
+    "demo_build": demo_build, "audit": audit, "plant": plant, "keep_brought": keep_brought,
 }
 
 

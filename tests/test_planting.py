@@ -1,0 +1,127 @@
+"""Plant your digits: drawings checked before any work, planted ones found by the attacks, the attacker's stored
+models the same as freshly trained ones, and nothing of the drawings kept anywhere."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from mia_core.cli import main
+from mia_core.config import ExperimentConfig
+from mia_core.handwriting import drawn_digit, sample_drawings
+from mia_core.planting import Attacker, Drawings, DrawingsError, plant_config, plant_digits, train_attacker
+from mia_core.service import Service
+from mia_core.store import SHIPPED_ROOT, ModelStore
+from mia_core.workflows import attack_stored, load_with_attacks, train_and_store
+
+
+def even_planted_odd_kept(hands: int = 2) -> Drawings:
+    """Even digits planted, odd ones kept out, each drawn by `hands` hands: no kept-out drawing has a planted twin."""
+    labels = [label for hand in range(hands) for label in (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)]
+    images = np.stack([drawn_digit(label, seed=i) for i, label in enumerate(labels)])
+    return Drawings.of(images, labels, [label % 2 == 0 for label in labels])
+
+
+@pytest.fixture(scope="module")
+def small_plant() -> ExperimentConfig:
+    """The demo's configuration, with fewer and shorter models."""
+    cfg = plant_config()
+    return replace(cfg.with_train(epochs=30), shadows=2, references=2)
+
+
+def test_drawings_that_cannot_be_planted_say_why(tmp_path):
+    images = np.stack([drawn_digit(d, seed=0) for d in (1, 2, 3)])
+    with pytest.raises(DrawingsError, match="keep at least one out"):
+        Drawings.of(images, [1, 2, 3], [True, True, True])
+    with pytest.raises(DrawingsError, match="drawing 1 is blank"):
+        Drawings.of(np.stack([images[0], np.zeros((28, 28), np.uint8)]), [1, 2], [True, False])
+    with pytest.raises(DrawingsError, match="uint8"):
+        Drawings.of(images.astype(np.float32), [1, 2, 3], [True, False, False])
+    with pytest.raises(DrawingsError, match="labels must be digits"):
+        Drawings.of(images, [1, 2, 12], [True, False, False])
+    np.savez(tmp_path / "pickled.npz", images=np.array([object()], dtype=object), labels=[1], planted=[True])
+    with pytest.raises(DrawingsError, match="not a NumPy .npz of arrays"):
+        Drawings.from_npz(tmp_path / "pickled.npz")
+    np.savez(tmp_path / "partial.npz", images=images)
+    with pytest.raises(DrawingsError, match="no labels, planted"):
+        Drawings.from_npz(tmp_path / "partial.npz")
+    (tmp_path / "text.npz").write_text("not a zip")
+    with pytest.raises(DrawingsError, match="not a NumPy .npz"):
+        Drawings.from_npz(tmp_path / "text.npz")
+
+
+def test_drawings_travel_through_a_jobs_parameters_unchanged():
+    drawings = Drawings.of(**sample_drawings(planted=3, kept_out=2))
+    back = Drawings.from_params(json.loads(json.dumps(drawings.to_params())))
+    assert np.array_equal(back.images, drawings.images) and back.labels.tolist() == drawings.labels.tolist()
+    assert back.planted.tolist() == [True, True, True, False, False]
+
+
+def test_the_attacks_find_planted_drawings_on_the_shipped_overfit_demo(digits):
+    """The shipped demo-overfit's own attacker; only the target with the drawings is trained (seconds)."""
+    stored = load_with_attacks(ModelStore(SHIPPED_ROOT, shipped=SHIPPED_ROOT), "demo-overfit", digits)
+    drawings = even_planted_odd_kept()
+    out = plant_digits(plant_config(), digits, drawings, attacker=Attacker(stored.attacks, stored.references, "shipped"))
+    result = out.to_json()
+    assert result["target"]["planted_accuracy"] == 1.0  # it learnt every planted drawing
+    for attack in ("rmia", "lira_offline"):  # beats chance: the 95% interval lies above a coin flip
+        assert result["attacks"][attack]["auc_ci"][0] > 0.5, (attack, result["attacks"][attack])
+    for attack in ("loss", "lira_online"):
+        p = out.probability[attack]
+        assert p[drawings.planted].mean() > p[~drawings.planted].mean(), attack
+
+
+def test_a_stored_attacker_is_the_one_training_would_give(tmp_path, digits, small_plant):
+    """What the service reuses (a stored target's shadows and references for the same configuration) scores
+    every drawing exactly as the attacker's models trained afresh do."""
+    store = ModelStore(tmp_path)
+    train_and_store(store, "same", small_plant, digits)
+    attack_stored(store, "same", digits, shadows=small_plant.shadows, attacks=small_plant.attacks,
+                  references=small_plant.references)
+    stored = load_with_attacks(store, "same", digits)
+    drawings = Drawings.of(**sample_drawings(planted=4, kept_out=4))
+    reused = plant_digits(small_plant, digits, drawings, attacker=Attacker(stored.attacks, stored.references, "stored"))
+    fresh = plant_digits(small_plant, digits, drawings, attacker=train_attacker(small_plant, digits))
+    assert reused.probability.keys() == fresh.probability.keys()
+    for name in fresh.probability:
+        np.testing.assert_allclose(reused.probability[name], fresh.probability[name], atol=1e-6, err_msg=name)
+
+
+def test_the_service_reuses_the_shipped_attacker_and_keeps_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
+    service = Service(executor="inline")
+    try:
+        assert service.attacker_for(plant_config()) == "demo-overfit"
+        assert service.attacker_for(plant_config(seed=5)) is None  # another seed: the job trains its own
+        result = service.submit_plant(Drawings.of(**sample_drawings(planted=2, kept_out=2))).result(timeout=300)
+    finally:
+        service.shutdown()
+    assert "demo-overfit" in result["attacker"] and result["data"] == {"planted": 2, "kept_out": 2}
+    assert [d["planted"] for d in result["drawings"]] == [True, True, False, False]
+    # personal: no kept result, no progress file, no model; nothing written anywhere in the store
+    assert [p for p in (tmp_path / "store").rglob("*") if p.is_file()] == []
+
+
+def test_the_command_line_plants_and_reports_each_attacks_auc(tmp_path, capsys):
+    digits_file, out = tmp_path / "mine.npz", tmp_path / "plant.json"
+    np.savez(digits_file, **sample_drawings(planted=3, kept_out=3))
+    assert main(["plant", "--digits", str(digits_file), "--json", str(out), "--quiet"]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["attacks"]) >= {"shadow", "loss", "lira_online", "lira_offline", "rmia"}
+    assert result["command"].startswith("python -m mia_core plant --digits")
+    for m in result["attacks"].values():
+        low, high = m["auc_ci"]
+        assert low <= m["auc"] <= high
+    printed = capsys.readouterr().out
+    assert "telling 3 planted from 3 kept-out drawings" in printed and "kept out" in printed
+
+
+def test_bad_drawings_files_end_the_command_with_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, images=np.zeros((3, 28, 28), np.uint8), labels=np.array([1, 2, 3]), planted=np.array([1, 0, 0]))
+    for path, message in ((bad, "labels must be integers and planted booleans"),
+                          (tmp_path / "missing.npz", "no drawings file")):
+        with pytest.raises(SystemExit) as exit_:
+            main(["plant", "--digits", str(path)])
+        assert exit_.value.code == 2 and message in capsys.readouterr().err

@@ -1,0 +1,127 @@
+"""Plant your digits, the Membership page's second half: draw and label a handful of digits, choose which go
+into a target's training set, train it, and see every attack's member probability for each drawing."""
+
+import base64
+import io
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+from streamlit_drawable_canvas import st_canvas
+
+from mia_core.service import LABELS, MAX_DRAWINGS, Drawings, EmptyDrawing, charts, to_mnist, with_interval
+from ui.jobs import wait_for
+from ui.state import service
+
+MAX_SHOWN = min(10, MAX_DRAWINGS)  # what fits a live demo's screen
+PRIVATE = ("Your drawings and the target trained on them belong to this browser session only: they are not "
+           "written to the model store, to the shared data or to any file, and no other session can see them. "
+           "**Forget my drawings** deletes them, as does closing this tab.")
+
+
+def png(image: np.ndarray, size: int = 56) -> str:
+    """A 28x28 digit as a data URL, for an image column."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).resize((size, size), Image.NEAREST).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def drawn(canvas) -> np.ndarray | None:
+    """The canvas's digit as the target would learn it (uint8 [28, 28]), or None while it is empty."""
+    try:
+        return to_mnist(canvas.image_data)
+    except EmptyDrawing:
+        return None
+
+
+def add_drawing(drawings: list[dict], image: np.ndarray | None, label, planted: bool) -> None:
+    if image is None:
+        st.error("Draw a digit in the black square first.")
+        return
+    if label is None:
+        st.error("Say which digit you drew: the target learns it under that label.")
+        return
+    drawings.append({"image": image, "label": int(label), "planted": planted})
+    st.session_state["plant_canvas"] = st.session_state.get("plant_canvas", 0) + 1  # a fresh, empty canvas
+    st.rerun()
+
+
+def draw_and_label(drawings: list[dict]) -> None:
+    turn = st.session_state.get("plant_canvas", 0)
+    canvas = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=280, width=280,
+                       drawing_mode="freedraw", return_image_data=True, key=f"plant_canvas_{turn}")
+    image = drawn(canvas)
+    if image is not None:
+        st.image(Image.fromarray(image).resize((56, 56), Image.NEAREST), caption="what the target would learn")
+    label = st.selectbox("Which digit is it?", list(range(10)), index=None, placeholder="choose 0-9",
+                         key=f"plant_label_{turn}")
+    full = len(drawings) >= MAX_SHOWN
+    plant, keep = st.columns(2)
+    if plant.button("Plant it", disabled=full, help="into the target's training set", width="stretch"):
+        add_drawing(drawings, image, label, True)
+    if keep.button("Keep it out", disabled=full, help="never trained on: your own non-member", width="stretch"):
+        add_drawing(drawings, image, label, False)
+    if full:
+        st.caption(f"{MAX_SHOWN} drawings: that is the most one target takes here.")
+
+
+def show_drawings(drawings: list[dict]) -> None:
+    """Each drawing with its digit; the checkbox moves it between planted and kept out."""
+    for start in range(0, len(drawings), 5):
+        for col, (i, d) in zip(st.columns(5), enumerate(drawings[start:start + 5], start)):
+            col.image(Image.fromarray(d["image"]).resize((56, 56), Image.NEAREST), caption=f"#{i + 1}: a {d['label']}")
+            d["planted"] = col.checkbox("planted", d["planted"], key=f"plant_flag_{i}_{id(d)}")
+
+
+def show_result(result: dict, drawings: list[dict]) -> None:
+    t = result["target"]
+    st.markdown(f"**Your target** trained on the overfit demo's {result['config']['train_size']} members and your "
+                f"{result['data']['planted']} planted drawings: test accuracy {t['test_accuracy']:.1%}; it names "
+                f"{t['planted_accuracy']:.0%} of your planted and {t['kept_out_accuracy']:.0%} of your kept-out "
+                f"drawings right. Trained in {result['seconds']['target']:.1f} s; the attacker's models: "
+                f"{result['attacker']}.")
+    names = list(result["attacks"])
+    planted = np.array([d["planted"] for d in result["drawings"]])
+    st.table([{"attack": LABELS.get(a, a),
+               "planted: mean P(member)": f"{np.mean([d['member_probability'][a] for d in result['drawings'] if d['planted']]):.3f}",
+               "kept out: mean P(member)": f"{np.mean([d['member_probability'][a] for d in result['drawings'] if not d['planted']]):.3f}",
+               "AUC, planted vs kept out [95%]": with_interval(m["auc"], m["auc_ci"])}
+              for a, m in result["attacks"].items()])
+    low, high = result["chance_band"]
+    st.caption(f"With {planted.sum()} planted and {(~planted).sum()} kept-out drawings, a coin flip's AUC falls between "
+               f"{low:.2f} and {high:.2f} 95% of the time: few drawings make wide intervals.")
+    st.plotly_chart(charts.planted_against_kept_out(result["drawings"]), width="stretch")
+    st.dataframe([{"drawing": png(d["image"]), "digit": r["label"], "role": "planted" if r["planted"] else "kept out",
+                   "predicted": r["predicted"], **{LABELS.get(a, a): round(r["member_probability"][a], 3) for a in names}}
+                  for d, r in zip(drawings, result["drawings"])],
+                 column_config={"drawing": st.column_config.ImageColumn("drawing")}, hide_index=True)
+
+
+def plant_panel() -> None:
+    st.caption("Draw a digit, say which it is, and plant it in a target's training set or keep it out. Then train: "
+               "the target learns the overfit demo's digits and your planted ones, and every attack tries to tell "
+               "which of your drawings it trained on. " + PRIVATE)
+    drawings = st.session_state.setdefault("plant_drawings", [])  # this session's: image, label, planted
+    left, right = st.columns([1, 2])
+    with left:
+        draw_and_label(drawings)
+    with right:
+        if not drawings:
+            st.info("No drawings yet: draw one on the left, then press Plant it or Keep it out.")
+        show_drawings(drawings)
+        kinds = {d["planted"] for d in drawings}
+        go = st.button("Train a target with my planted digits", type="primary", disabled=kinds != {True, False},
+                       help="Needs at least one planted drawing and one kept out.")
+        if drawings and st.button("Forget my drawings"):
+            for key in ("plant_drawings", "plant_result"):
+                st.session_state.pop(key, None)
+            st.rerun()
+    if go:
+        snapshot = [dict(d) for d in drawings]
+        job = service().submit_plant(Drawings.of([d["image"] for d in snapshot], [d["label"] for d in snapshot],
+                                                 [d["planted"] for d in snapshot]))
+        result = wait_for(job, "Training a target with your planted digits")
+        if result is not None:
+            st.session_state["plant_result"] = (result, snapshot)
+    if "plant_result" in st.session_state:
+        show_result(*st.session_state["plant_result"])
