@@ -62,3 +62,11 @@ def sample_drawings(*, planted: int = 10, kept_out: int = 10, seed: int = 0) -> 
     labels = np.arange(planted + kept_out) % 10
     images = np.stack([drawn_digit(int(label), seed=seed * 1000 + i) for i, label in enumerate(labels)])
     return {"images": images, "labels": labels, "planted": np.arange(len(labels)) < planted}
+
+
+def even_odd_drawings(*, hands: int = 2) -> dict[str, np.ndarray]:
+    """Even digits planted and odd ones kept out, each drawn by `hands` hands: no kept-out drawing is the same
+    digit, by the same hand, as a planted one (as in `sample_drawings`, where each kept-out digit has one)."""
+    labels = np.array([label for _ in range(hands) for label in (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)])
+    images = np.stack([drawn_digit(int(label), seed=i) for i, label in enumerate(labels)])
+    return {"images": images, "labels": labels, "planted": labels % 2 == 0}

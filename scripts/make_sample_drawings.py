@@ -1,5 +1,8 @@
-"""Write assets/drawings/sample.npz: twenty stroke-drawn digits (0-9 twice, ten to plant, ten to keep out), as
-`python -m mia_core plant --digits` reads them. Deterministic: pen paths from mia_core.handwriting, fixed seeds.
+"""Write the drawings `python -m mia_core plant --digits` reads, in assets/drawings/ (deterministic: pen paths from
+mia_core.handwriting, fixed seeds):
+
+- sample.npz: twenty stroke-drawn digits, 0-9 twice; the first ten planted, the other ten kept out;
+- even_odd.npz: twenty, even digits planted and odd ones kept out, each drawn by two hands.
 
     python -m scripts.make_sample_drawings
 """
@@ -8,15 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mia_core.handwriting import sample_drawings
+from mia_core.handwriting import even_odd_drawings, sample_drawings
 
-OUT = Path(__file__).resolve().parent.parent / "assets" / "drawings" / "sample.npz"
+OUT = Path(__file__).resolve().parent.parent / "assets" / "drawings"
 
 
 def main() -> None:
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(OUT, **sample_drawings(planted=10, kept_out=10))
-    print(f"wrote {OUT}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, drawings in (("sample.npz", sample_drawings(planted=10, kept_out=10)), ("even_odd.npz", even_odd_drawings())):
+        np.savez_compressed(OUT / name, **drawings)
+        print(f"wrote {OUT / name}")
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ def wait_ready(page, timeout_s: float = 240) -> None:
             return app && app.dataset.testConnectionState === 'CONNECTED'
                 && app.dataset.testScriptState === 'notRunning'
                 && !document.querySelector("[data-testid='stSkeleton']");
-        }""", timeout=timeout_s * 1000)
+        }""", timeout=timeout_s * 1000, polling=100)  # every 100 ms, not every frame: it stays cheap
     page.wait_for_timeout(500)
 
 

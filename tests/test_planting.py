@@ -9,18 +9,11 @@ import pytest
 
 from mia_core.cli import main
 from mia_core.config import ExperimentConfig
-from mia_core.handwriting import drawn_digit, sample_drawings
+from mia_core.handwriting import drawn_digit, even_odd_drawings, sample_drawings
 from mia_core.planting import Attacker, Drawings, DrawingsError, plant_config, plant_digits, train_attacker
 from mia_core.service import Service
 from mia_core.store import SHIPPED_ROOT, ModelStore
 from mia_core.workflows import attack_stored, load_with_attacks, train_and_store
-
-
-def even_planted_odd_kept(hands: int = 2) -> Drawings:
-    """Even digits planted, odd ones kept out, each drawn by `hands` hands: no kept-out drawing has a planted twin."""
-    labels = [label for hand in range(hands) for label in (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)]
-    images = np.stack([drawn_digit(label, seed=i) for i, label in enumerate(labels)])
-    return Drawings.of(images, labels, [label % 2 == 0 for label in labels])
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +54,7 @@ def test_drawings_travel_through_a_jobs_parameters_unchanged():
 def test_the_attacks_find_planted_drawings_on_the_shipped_overfit_demo(digits):
     """The shipped demo-overfit's own attacker; only the target with the drawings is trained (seconds)."""
     stored = load_with_attacks(ModelStore(SHIPPED_ROOT, shipped=SHIPPED_ROOT), "demo-overfit", digits)
-    drawings = even_planted_odd_kept()
+    drawings = Drawings.of(**even_odd_drawings())
     out = plant_digits(plant_config(), digits, drawings, attacker=Attacker(stored.attacks, stored.references, "shipped"))
     result = out.to_json()
     assert result["target"]["planted_accuracy"] == 1.0  # it learnt every planted drawing

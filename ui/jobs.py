@@ -8,6 +8,10 @@ import streamlit as st
 from mia_core.service import Job, JobFailed, Progress
 
 
+STILL = ("[data-testid='stExpander'] *, [data-testid='stExpander'] *::before, [data-testid='stExpander'] *::after"
+         " { animation: none !important; transition: none !important; }")
+
+
 def describe(p: Progress) -> str:
     details = ", ".join(f"{k} {v:.3f}" for k, v in p.metrics.items())
     return f"{p.stage}: {p.step}/{p.total}  {details}"
@@ -21,6 +25,10 @@ def wait_for(job: Job, label: str, *, on_progress: Callable[[Progress], None] | 
     if job.done() and job.future.exception() is None:
         container.caption(f"{label}: answered from a result kept from an identical earlier run.")
         return job.result()
+    # While it waits, the box's spinner and progress bar stand still between updates: animated, each waiting page
+    # kept about 8% of a core busy in a browser without a GPU (headless Chromium, workshop_load's browsers). The
+    # bar and its text still move with every update.
+    st.html(f"<style>{STILL}</style>")
     with container.status(label, expanded=True) as status:
         if time.time() - job.submitted > 1:
             st.caption("Someone asked for this same run a moment ago: you share their job.")

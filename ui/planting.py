@@ -100,7 +100,8 @@ def show_result(result: dict, drawings: list[dict]) -> None:
 def plant_panel() -> None:
     st.caption("Draw a digit, say which it is, and plant it in a target's training set or keep it out. Then train: "
                "the target learns the overfit demo's digits and your planted ones, and every attack tries to tell "
-               "which of your drawings it trained on. " + PRIVATE)
+               "which of your drawings it trained on. Plant some digits and keep *other* digits out: a kept-out 3 "
+               "drawn like a planted 3 looks like a member to a model that learnt the planted one. " + PRIVATE)
     drawings = st.session_state.setdefault("plant_drawings", [])  # this session's: image, label, planted
     left, right = st.columns([1, 2])
     with left:
