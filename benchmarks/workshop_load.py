@@ -6,7 +6,8 @@ Prints, from one run:
 - one session pressing "Train and attack" on the Defences page alone: seconds;
 - `--sessions` sessions pressing it with identical settings: seconds until all are done, and the ratio to one
   alone (they share one job);
-- as many sessions with different settings (other seeds): the same (their jobs share the worker processes);
+- as many sessions with different settings (other seeds): the same (their jobs share the worker processes),
+  and the cores the server, its workers and the browsers used meanwhile;
 - the Membership page's answer to a new digit (a stroke added on the canvas every PACE seconds) while those
   run: median and maximum seconds;
 - the peak memory of the server and of its worker processes.
@@ -33,6 +34,17 @@ DONE = "[data-testid='stMetric']"  # the Defences page's metrics: shown once a r
 PACE = 2.0  # seconds between two drawn digits: an attendee drawing one digit after another
 
 
+def children(pid: int) -> list[int]:
+    """Every descendant of a process (the server's: its worker processes)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out + [g for c in out for g in children(c)]
+
+
 def tree_peak_mb(pid: int) -> dict[str, float]:
     """Peak resident memory (VmHWM) of the server and, summed, of its child processes (the workers)."""
     def peak(p: int) -> float:
@@ -42,16 +54,29 @@ def tree_peak_mb(pid: int) -> dict[str, float]:
         except (OSError, StopIteration):
             return 0.0
 
-    def children(p: int) -> list[int]:
-        out = []
-        for task in Path(f"/proc/{p}/task").glob("*"):
-            try:
-                out += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                pass
-        return out + [g for c in out for g in children(c)]
-
     return {"server": peak(pid), "workers": sum(peak(c) for c in children(pid))}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def cpu_by_kind(server: int) -> dict[str, float]:
+    """CPU seconds so far of the server, its workers, and every Chromium process (the attendees' browsers)."""
+    def is_browser(comm: Path) -> bool:
+        try:
+            return comm.read_text().startswith("chrom")
+        except OSError:  # it has just exited
+            return False
+
+    browsers = [int(p.parent.name) for p in Path("/proc").glob("[0-9]*/comm") if is_browser(p)]
+    return {"server": cpu_seconds(server), "workers": sum(cpu_seconds(c) for c in children(server)),
+            "browsers": sum(cpu_seconds(b) for b in browsers)}
 
 
 def server_pid(url: str) -> int | None:
@@ -74,9 +99,11 @@ def press_train(browser, url: str, seed: int):
     return page
 
 
-def run_phase(browser, url: str, seeds: list[int], on_wait=None) -> float:
-    """Open one session per seed, press "Train and attack" in each, and time until every one shows its result."""
+def run_phase(browser, url: str, seeds: list[int], on_wait=None, server: int | None = None) -> tuple[float, dict]:
+    """Open one session per seed, press "Train and attack" in each, and time until every one shows its result.
+    With the `server`'s pid: the cores each kind of process used on average meanwhile, too."""
     pages = [press_train(browser, url, seed) for seed in seeds]
+    before = cpu_by_kind(server) if server else {}
     start = time.perf_counter()
     for page in pages:
         page.get_by_role("button", name="Train and attack").click()
@@ -91,9 +118,10 @@ def run_phase(browser, url: str, seeds: list[int], on_wait=None) -> float:
             on_wait()
         time.sleep(0.2)
     seconds = time.perf_counter() - start
+    after = cpu_by_kind(server) if server else {}
     for page in pages:
         page.context.close()
-    return seconds
+    return seconds, {kind: (after[kind] - before[kind]) / seconds for kind in after}
 
 
 class MembershipProbe:
@@ -143,17 +171,18 @@ def main(argv=None) -> int:
         with app_server({"MIA_STORE_DIR": store}) as url, sync_playwright() as p:
             pid = server_pid(url)
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            alone = run_phase(browser, url, [1000])
+            alone, _ = run_phase(browser, url, [1000])
             print(f"one session alone: {alone:.1f} s", flush=True)
-            same = run_phase(browser, url, [2000] * n)
+            same, _ = run_phase(browser, url, [2000] * n)
             print(f"{n} sessions, identical settings: {same:.1f} s = {same / alone:.2f}x one alone (asked: <= 1.3x)",
                   flush=True)
             probe = MembershipProbe(browser, url)
             probe()  # warm: the models load once per server
             probe.times.clear()
-            different = run_phase(browser, url, [3000 + i for i in range(n)], on_wait=probe)
+            different, cores = run_phase(browser, url, [3000 + i for i in range(n)], on_wait=probe, server=pid)
             print(f"{n} sessions, different settings: {different:.1f} s = {different / alone:.2f}x one alone "
-                  "(asked: <= 2.5x)")
+                  "(asked: <= 2.5x); cores used meanwhile, on average: "
+                  + ", ".join(f"{kind} {used:.2f}" for kind, used in cores.items()))
             print(f"Membership page, a new digit under that load: median {statistics.median(probe.times):.2f} s, "
                   f"max {max(probe.times):.2f} s over {len(probe.times)} digits (asked: median < 1 s)")
             browser.close()

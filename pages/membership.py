@@ -1,4 +1,5 @@
-"""Draw a digit (or pick one) and see every attack's member probability on both targets."""
+"""Draw a digit (or pick one) and see every attack's member probability on up to three stored targets; or plant
+your own drawn digits in a target of this session's own and see which the attacks find."""
 
 import streamlit as st
 from PIL import Image
@@ -12,7 +13,7 @@ from ui.state import digits, inside_the_app, loaded, service
 inside_the_app()
 
 st.title("Membership test")
-MODES = {"test": "Test one digit on the demo targets", "plant": "Plant your own digits in a target"}  # URL word -> option
+MODES = {"test": "Test a digit on the stored targets", "plant": "Plant your own digits in a target"}  # URL word -> option
 mode = st.radio("What to do", list(MODES.values()), horizontal=True, label_visibility="collapsed",
                 index=list(MODES).index(url_choice("mode", list(MODES), "test")))
 to_url(mode=next(k for k, v in MODES.items() if v == mode))

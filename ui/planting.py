@@ -119,10 +119,13 @@ def plant_panel() -> None:
             st.rerun()
     if go:
         snapshot = [dict(d) for d in drawings]
-        job = service().submit_plant(Drawings.of([d["image"] for d in snapshot], [d["label"] for d in snapshot],
-                                                 [d["planted"] for d in snapshot]))
-        result = wait_for(job, "Training a target with your planted digits")
-        if result is not None:
-            st.session_state["plant_result"] = (result, snapshot)
+        try:
+            job = service().submit_plant(Drawings.of([d["image"] for d in snapshot], [d["label"] for d in snapshot],
+                                                     [d["planted"] for d in snapshot]))
+        except ValueError as err:
+            st.error(f"Cannot plant these drawings: {err}")
+        else:
+            if (result := wait_for(job, "Training a target with your planted digits")) is not None:
+                st.session_state["plant_result"] = (result, snapshot)
     if "plant_result" in st.session_state:
         show_result(*st.session_state["plant_result"])
