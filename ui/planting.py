@@ -81,18 +81,22 @@ def show_result(result: dict, drawings: list[dict]) -> None:
                 f"drawings right. Trained in {result['seconds']['target']:.1f} s; the attacker's models: "
                 f"{result['attacker']}.")
     names = list(result["attacks"])
-    planted = np.array([d["planted"] for d in result["drawings"]])
-    st.table([{"attack": LABELS.get(a, a),
-               "planted: mean P(member)": f"{np.mean([d['member_probability'][a] for d in result['drawings'] if d['planted']]):.3f}",
-               "kept out: mean P(member)": f"{np.mean([d['member_probability'][a] for d in result['drawings'] if not d['planted']]):.3f}",
+
+    def mean(attack: str, planted: bool) -> str:
+        chosen = [d["member_probability"][attack] for d in result["drawings"] if d["planted"] == planted]
+        return f"{np.mean(chosen):.3f}"
+
+    st.table([{"attack": LABELS.get(a, a), "planted: mean P(member)": mean(a, True),
+               "kept out: mean P(member)": mean(a, False),
                "AUC, planted vs kept out [95%]": with_interval(m["auc"], m["auc_ci"])}
               for a, m in result["attacks"].items()])
     low, high = result["chance_band"]
-    st.caption(f"With {planted.sum()} planted and {(~planted).sum()} kept-out drawings, a coin flip's AUC falls between "
-               f"{low:.2f} and {high:.2f} 95% of the time: few drawings make wide intervals.")
+    st.caption(f"With {result['data']['planted']} planted and {result['data']['kept_out']} kept-out drawings, a coin "
+               f"flip's AUC falls between {low:.2f} and {high:.2f} 95% of the time: few drawings make wide intervals.")
     st.plotly_chart(charts.planted_against_kept_out(result["drawings"]), width="stretch")
     st.dataframe([{"drawing": png(d["image"]), "digit": r["label"], "role": "planted" if r["planted"] else "kept out",
-                   "predicted": r["predicted"], **{LABELS.get(a, a): round(r["member_probability"][a], 3) for a in names}}
+                   "predicted": r["predicted"],
+                   **{LABELS.get(a, a): round(r["member_probability"][a], 3) for a in names}}
                   for d, r in zip(drawings, result["drawings"])],
                  column_config={"drawing": st.column_config.ImageColumn("drawing")}, hide_index=True)
 
