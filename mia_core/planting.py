@@ -13,6 +13,7 @@ holds exactly those models. The kept-out drawings are scored as new digits, as t
 
 import base64
 import time
+import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -77,7 +78,7 @@ class Drawings:
                 images, labels, planted = f["images"], f["labels"], f["planted"]
         except FileNotFoundError:
             raise DrawingsError(f"no drawings file {str(path)!r}") from None
-        except (OSError, ValueError, EOFError) as err:  # not an npz, or one holding pickled objects
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:  # not an npz, truncated, or pickled objects
             raise DrawingsError(f"{path}: not a NumPy .npz of arrays ({str(err)[:120]})") from None
         if planted.dtype != bool or not np.issubdtype(labels.dtype, np.integer):
             raise DrawingsError(f"{path}: labels must be integers and planted booleans")

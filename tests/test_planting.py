@@ -40,8 +40,11 @@ def test_drawings_that_cannot_be_planted_say_why(tmp_path):
     with pytest.raises(DrawingsError, match="no labels, planted"):
         Drawings.from_npz(tmp_path / "partial.npz")
     (tmp_path / "text.npz").write_text("not a zip")
-    with pytest.raises(DrawingsError, match="not a NumPy .npz"):
-        Drawings.from_npz(tmp_path / "text.npz")
+    np.savez(tmp_path / "whole.npz", **sample_drawings(planted=2, kept_out=2))
+    (tmp_path / "truncated.npz").write_bytes((tmp_path / "whole.npz").read_bytes()[:3000])
+    for name in ("text.npz", "truncated.npz"):
+        with pytest.raises(DrawingsError, match="not a NumPy .npz"):
+            Drawings.from_npz(tmp_path / name)
 
 
 def test_drawings_travel_through_a_jobs_parameters_unchanged():
