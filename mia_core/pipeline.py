@@ -46,6 +46,10 @@ class TargetRun:
     def members_known(self) -> bool:
         return len(self.splits.members) > 0
 
+    def role(self, index: int) -> str:
+        """Which set one example belongs to, in words; for a model brought without its training set, unknown."""
+        return self.splits.role(index) if self.members_known else "membership unknown"
+
     @property
     def epsilon(self) -> float | None:
         """DP-SGD's epsilon spent (at `config.train.dp_delta`); None without DP."""

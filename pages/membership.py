@@ -71,8 +71,7 @@ with left:
         reports = {n: query(m.target.model, image, m.attacks, label=truth,
                             reference=m.reference_query(digits(), index=index)) for n, m in models.items()}
         st.markdown(f"**Ground truth:** digit {truth}; " + "; ".join(
-            f"{n}: **{m.target.splits.role(index) if m.target.members_known else 'membership unknown'}**"
-            for n, m in models.items()))
+            f"{n}: **{m.target.role(index)}**" for n, m in models.items()))
     some = next(iter(reports.values()))
     st.image(Image.fromarray(some.image).resize((140, 140), Image.NEAREST), caption="what the model sees (28x28)")
 

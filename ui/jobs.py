@@ -25,9 +25,9 @@ def wait_for(job: Job, label: str, *, on_progress: Callable[[Progress], None] | 
     if job.done() and job.future.exception() is None:
         container.caption(f"{label}: answered from a result kept from an identical earlier run.")
         return job.result()
-    # While it waits, the box's spinner and progress bar stand still between updates: animated, each waiting page
-    # kept about 8% of a core busy in a browser without a GPU (headless Chromium, workshop_load's browsers). The
-    # bar and its text still move with every update.
+    # While it waits, the box's spinner and progress bar stand still between updates: animated, they repaint
+    # continuously in a browser without a GPU (headless Chromium, workshop_load's browsers, on the server's cores).
+    # The bar and its text still move with every update.
     st.html(f"<style>{STILL}</style>")
     with container.status(label, expanded=True) as status:
         if time.time() - job.submitted > 1:
