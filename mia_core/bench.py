@@ -1,9 +1,11 @@
 """`python -m mia_core bench`: from one run, on this machine:
 
 - one model's training speed: samples/s, and GFLOP/s against the CPU's FP32 peak;
-- many models (shadows, references): models/s side by side in worker processes against one after another;
+- a plain PyTorch loop training the overfit preset's models one after another: the baseline;
+- many models (shadows, references): models/s side by side in worker processes against one after another,
+  and against the plain loop;
 - each preset end to end, one fresh process each (seconds per stage, peak memory), and the overfit preset
-  against a plain PyTorch loop that only trains the same models;
+  against the plain loop;
 - the demo build; planting an attendee's drawings; the server's time for one drawn digit; on CUDA, the vmap
   ensemble.
 """
@@ -25,7 +27,6 @@ from .data import load_digits
 
 PLAIN_LOOP = """
 import time, numpy as np, torch
-start = time.perf_counter()
 from torch.nn import functional as F
 from mia_core.config import preset
 from mia_core.data import load_embedded
@@ -33,6 +34,7 @@ from mia_core.models import build_model
 cfg = preset("overfit")
 digits = load_embedded()
 x, y = digits.tensors(np.arange({models} * cfg.train_size) % len(digits))
+start = time.perf_counter()
 for m in range({models}):
     torch.manual_seed(m)
     model = build_model(cfg.train.arch)
@@ -50,7 +52,8 @@ print(time.perf_counter() - start)
 
 def bench(presets, *, data_dir=None, device="auto") -> int:
     one_model_speed(data_dir)
-    many_models_speed(data_dir)
+    loop_wall, loop_training = plain_loop()
+    many_models_speed(data_dir, baseline=PLAIN_MODELS / loop_training)
     print(f"{'preset':10s} {'target s':>9s} {'shadows s':>10s} {'attacks s':>10s} {'wall s':>8s} {'peak MB':>8s}"
           f" {'worker MB':>9s}  {'test acc':>8s} {'shadow AUC':>10s}   (target and shadows: each model's own seconds,"
           " summed; wall: the whole process, imports included; peak resident memory of the process and of its"
@@ -71,7 +74,8 @@ def bench(presets, *, data_dir=None, device="auto") -> int:
               f" {r['peak_rss_mb']:8.0f} {r['worker_peak_rss_mb']:9.0f}  {r['target']['test_accuracy']:8.4f}"
               f" {r['attacks']['shadow']['auc']:10.3f}")
     if "overfit" in walls:
-        plain_loop(walls["overfit"])
+        print(f"overfit preset {walls['overfit']:.1f} s against the plain loop training its {PLAIN_MODELS} models"
+              f" {loop_wall:.1f} s: {walls['overfit'] / loop_wall:.2f}x (both whole processes, imports included)")
     demo_build()
     plant_speed(data_dir)
     if torch.cuda.is_available():
@@ -81,11 +85,17 @@ def bench(presets, *, data_dir=None, device="auto") -> int:
 
 
 def fp32_peak_gflops(cores: int) -> tuple[float, str]:
-    """This CPU's FP32 peak from what it reports: cores x floats per vector x 2 (a fused multiply-add) x 2 FMA
-    units (what AVX-512 server cores have; an assumption, stated) x the clock /proc/cpuinfo gives."""
+    """This CPU's FP32 peak from what it reports: cores x floats per FMA unit x 2 (a fused multiply-add) x 2 FMA
+    units (what AVX-512 and AVX2 server cores have; an assumption, stated) x the clock /proc/cpuinfo gives.
+    AMD's Zen 4 (family 25) runs AVX-512 on 256-bit units, 8 floats each."""
     info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    flags = next((line for line in info.splitlines() if line.startswith("flags")), "")
-    width = 16 if " avx512f" in flags else 8 if " avx2" in flags else 4
+    field = {}
+    for line in info.splitlines():
+        name, _, value = line.partition(":")
+        field.setdefault(name.strip(), value.strip())
+    flags = f" {field.get('flags', '')} "
+    zen4 = field.get("vendor_id") == "AuthenticAMD" and field.get("cpu family") == "25"
+    width = 16 if " avx512f " in flags and not zen4 else 8 if " avx2 " in flags else 4
     mhz = [float(line.split(":")[1]) for line in info.splitlines() if line.startswith("cpu MHz")]
     ghz = (max(mhz) / 1000) if mhz else 2.0
     return cores * width * 2 * 2 * ghz, f"{cores} cores x {width} floats x 2 (FMA) x 2 units x {ghz:.2f} GHz"
@@ -121,8 +131,9 @@ def one_model_speed(data_dir=None) -> None:
           f" {available_cores()} cores")
 
 
-def many_models_speed(data_dir=None, count: int = 8) -> None:
-    """Shadow-shaped models: side by side in one process per core against one after another here."""
+def many_models_speed(data_dir=None, *, baseline: float, count: int = 8) -> None:
+    """Shadow-shaped models: side by side in one process per core against one after another here, and against
+    `baseline`, the plain loop's models/s (the sequential training before the job runner and this training code)."""
     from .config import preset
     from .jobs.executors import available_cores
     from .jobs.tasks import one_thread
@@ -132,15 +143,14 @@ def many_models_speed(data_dir=None, count: int = 8) -> None:
     digits = load_digits(data_dir)
     cfg = replace(preset("overfit"), shadows=count)
     specs = shadow_specs(cfg, split_for(cfg, digits))
-    rates = {}
+    rates = {f"plain PyTorch loop, one after another, {torch.get_num_threads()} threads": baseline}
     start = time.perf_counter()
     InProcess().train(specs, digits)
-    rates[f"one after another, {torch.get_num_threads()} threads (as before the job runner)"] = \
-        count / (time.perf_counter() - start)
+    rates[f"this code one after another, {torch.get_num_threads()} threads"] = count / (time.perf_counter() - start)
     with one_thread():
         start = time.perf_counter()
         InProcess().train(specs, digits)
-        rates["one after another, 1 thread"] = count / (time.perf_counter() - start)
+        rates["this code one after another, 1 thread"] = count / (time.perf_counter() - start)
     workers = available_cores()
     data = {"dir": data_dir, "fingerprint": digits.fingerprint}
     start = time.perf_counter()  # the worker processes' start-up counts here
@@ -151,20 +161,24 @@ def many_models_speed(data_dir=None, count: int = 8) -> None:
     pool.train(specs, digits)
     rates[f"{workers} running worker processes"] = count / (time.perf_counter() - start)
     pool.shutdown()
-    base = next(iter(rates.values()))
-    print(f"{count} shadow models (overfit preset): "
-          + ", ".join(f"{k} {v:.2f} models/s ({v / base:.2f}x)" for k, v in rates.items()))
+    print(f"{count} shadow models (overfit preset), models/s and x the plain loop: "
+          + ", ".join(f"{k} {v:.2f} ({v / baseline:.2f}x)" for k, v in rates.items()))
 
 
-def plain_loop(preset_wall: float, models: int = 9) -> None:
-    """The overfit preset's process against a plain PyTorch loop training as many LeNets (the target and 8
-    shadows: 80 epochs over 200 digits, batch 64, Adam) one after another, imports included."""
+PLAIN_MODELS = 9  # the overfit preset's target and 8 shadows
+
+
+def plain_loop() -> tuple[float, float]:
+    """A plain PyTorch loop training as many LeNets as the overfit preset (the target and 8 shadows: 80 epochs over
+    200 digits, batch 64, Adam) one after another with torch's default threads, as the sequential code did before
+    the job runner. Returns its whole process's seconds, imports included, and its training's."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", PLAIN_LOOP.replace("{models}", str(models))], check=True,
-                   stdout=subprocess.DEVNULL)
-    loop = time.perf_counter() - start
-    print(f"overfit preset {preset_wall:.1f} s against a plain loop training its {models} models {loop:.1f} s:"
-          f" {preset_wall / loop:.2f}x (both whole processes, imports included)")
+    out = subprocess.run([sys.executable, "-c", PLAIN_LOOP.replace("{models}", str(PLAIN_MODELS))], check=True,
+                         capture_output=True, text=True)
+    wall, training = time.perf_counter() - start, float(out.stdout.split()[-1])
+    print(f"plain loop, {PLAIN_MODELS} models one after another, {torch.get_num_threads()} threads: {training:.1f} s"
+          f" training, {wall:.1f} s the whole process ({PLAIN_MODELS / training:.2f} models/s)")
+    return wall, training
 
 
 def demo_build() -> None:

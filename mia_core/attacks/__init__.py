@@ -1,4 +1,8 @@
-"""Membership inference attacks, all behind `MembershipAttack` (fit, then score)."""
+"""Membership inference attacks, all behind `MembershipAttack` (fit, then score).
+
+scikit-learn, scipy.stats and scipy.optimize load inside the methods that use them: the configuration imports
+this registry, so every process that trains a model does, and a training worker never runs an attack.
+"""
 
 from functools import partial
 
@@ -15,7 +19,8 @@ ATTACKS = {
     "confidence": partial(ThresholdAttack, signal="confidence"),
     "entropy": partial(ThresholdAttack, signal="entropy"),
     "modified_entropy": partial(ThresholdAttack, signal="modified_entropy"),
-    "seed_in_sample": SeedInSampleAttack,
+    # The seed's setting memorises the records it is scored on: 300 epochs give the seed's 91% accuracy.
+    "seed_in_sample": partial(SeedInSampleAttack, max_iter=300),
     "lira_online": partial(LiRA, online=True),
     "lira_offline": partial(LiRA, online=False),
     "rmia": RMIA,

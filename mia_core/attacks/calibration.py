@@ -16,7 +16,6 @@ members and non-members weighted equally: the probability is the one at a 50% me
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import expit
 
 # On the standardised statistic. MIN_SLOPE keeps a signal-free fit strictly increasing and its
@@ -43,6 +42,8 @@ class MonotoneCalibration:
     """scikit-learn style: `fit(statistic, member)` returns self; fitted attributes end in `_`."""
 
     def fit(self, statistic: np.ndarray, member: np.ndarray) -> "MonotoneCalibration":
+        from scipy.optimize import minimize
+
         s = _finite(statistic)
         y = np.asarray(member, dtype=np.float64)
         if s.shape != y.shape or not 0 < y.sum() < len(y):

@@ -15,7 +15,6 @@ other way.
 """
 
 import numpy as np
-from scipy.stats import norm
 
 from .base import ReferenceData
 from .reference import ReferenceAttack, masked_median
@@ -50,6 +49,8 @@ class LiRA(ReferenceAttack):
 
     def raw(self, logits, labels, ref_logits, ref_keep, target_population_logits, ref_population_logits,
             population_labels) -> np.ndarray:
+        from scipy.stats import norm
+
         conf = scaled_true_class_confidence(logits, labels)  # -> [N]
         ref_conf = np.stack([scaled_true_class_confidence(lg, labels) for lg in ref_logits])  # -> [R, N]
         mu_in, n_in = masked_median(ref_conf, ref_keep)
