@@ -9,7 +9,8 @@ from mia_core.service import Job, JobFailed, Progress
 
 
 STILL = ("[data-testid='stExpander'] *, [data-testid='stExpander'] *::before, [data-testid='stExpander'] *::after"
-         " { animation: none !important; transition: none !important; }")
+         " { animation: none !important; transition: none !important; }"
+         " [data-testid='stStatusWidget'] { display: none !important; }")
 
 
 def describe(p: Progress) -> str:
@@ -25,9 +26,10 @@ def wait_for(job: Job, label: str, *, on_progress: Callable[[Progress], None] | 
     if job.done() and job.future.exception() is None:
         container.caption(f"{label}: answered from a result kept from an identical earlier run.")
         return job.result()
-    # While it waits, the box's spinner and progress bar stand still between updates: animated, they repaint
-    # continuously in a browser without a GPU (headless Chromium, workshop_load's browsers, on the server's cores).
-    # The bar and its text still move with every update.
+    # While it waits, the box's spinner and progress bar stand still between updates, and the header's running
+    # figure is hidden (the box says the job runs): animated, they repaint continuously in a browser without a GPU
+    # (headless Chromium, workshop_load's browsers, on the server's cores). The bar and its text still move with
+    # every update.
     st.html(f"<style>{STILL}</style>")
     with container.status(label, expanded=True) as status:
         if time.time() - job.submitted > 1:

@@ -4,7 +4,6 @@ one per core, one torch thread each). A spec holds record indices, not tensors: 
 itself. With one torch thread per model, both give the same weights for the same spec.
 """
 
-import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -79,10 +78,10 @@ class ProcessPool:
     ({"dir", "fingerprint"}). Progress: one event per finished model, that model's stage done."""
 
     def __init__(self, workers: int, data: dict):
-        from ..jobs.executors import worker_setup
+        from ..jobs.executors import model_worker_context, worker_setup
 
         self.data = data
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=model_worker_context(),
                                          initializer=worker_setup)
 
     def train(self, specs: list[ModelSpec], digits, progress: ProgressFn = no_progress) -> list[TrainedModel]:
