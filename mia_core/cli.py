@@ -3,7 +3,6 @@
 import argparse
 import json
 import os
-import resource
 import shlex
 import sys
 from dataclasses import replace
@@ -242,8 +241,6 @@ def prepare_run(args):
         out = wait(job, progress, what="run")
         progress.close()
         service.shutdown()
-        # The largest of the worker processes this command's models trained in (0 when they trained here).
-        out["worker_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         scores = out.pop("scores")
         out["command"] = "python -m mia_core " + " ".join(shlex.quote(a) for a in args.argv)
         print(run_summary(out))

@@ -38,8 +38,8 @@ MODEL_WORKER_IMPORTS = ["mia_core.training.pool", "mia_core.jobs.tasks"]  # torc
 
 def model_worker_context():
     """Processes that train models for one job (`training.pool.ProcessPool`) fork from a server process that
-    imported torch and the training code once, where each spawned process took 2 s to import them anew.
-    The server runs no torch op before it forks, so its children start clean."""
+    imported torch and the training code once, rather than each importing them anew (most of a spawned
+    process's start). The server runs no torch op before it forks, so its children start clean."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(MODEL_WORKER_IMPORTS)
     return context

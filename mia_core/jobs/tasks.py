@@ -80,6 +80,7 @@ def experiment(params: dict, progress: ProgressFn, trainer) -> dict:
     out = result.to_json()
     out["scores"] = result.record_scores()
     out["peak_rss_mb"] = peak_rss_mb()
+    out["worker_peak_rss_mb"] = trainer.peak_rss_mb  # the largest worker its models trained in (0: here)
     if params.get("save"):
         store_for(params["store"]).save(params["save"], result.target, result.shadows, digits=digits,
                                         metrics=out["attacks"], references=result.references)

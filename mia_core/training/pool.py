@@ -59,6 +59,8 @@ def model_from_state(train: TrainConfig, state: dict) -> nn.Module:
 class InProcess:
     """One model after another, here."""
 
+    peak_rss_mb = 0.0  # no worker processes
+
     def train(self, specs: list[ModelSpec], digits, progress: ProgressFn = no_progress) -> list[TrainedModel]:
         return [train_spec(spec, digits, progress) for spec in specs]
 
@@ -66,11 +68,11 @@ class InProcess:
         pass
 
 
-def _train_in_worker(spec: ModelSpec, data: dict) -> tuple[dict, list[EpochStats], float]:
-    from ..jobs.tasks import digits_for
+def _train_in_worker(spec: ModelSpec, data: dict) -> tuple[dict, list[EpochStats], float, float]:
+    from ..jobs.tasks import digits_for, peak_rss_mb
 
     trained = train_spec(spec, digits_for(data))
-    return trained.model.state_dict(), trained.history, trained.seconds
+    return trained.model.state_dict(), trained.history, trained.seconds, peak_rss_mb()
 
 
 class ProcessPool:
@@ -81,6 +83,7 @@ class ProcessPool:
         from ..jobs.executors import model_worker_context, worker_setup
 
         self.data = data
+        self.peak_rss_mb = 0.0  # the largest peak resident memory any of its workers reported
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=model_worker_context(),
                                          initializer=worker_setup)
 
@@ -89,7 +92,8 @@ class ProcessPool:
         trained: list[TrainedModel | None] = [None] * len(specs)
         for done, future in enumerate(as_completed(futures), 1):
             i = futures[future]
-            state, history, seconds = future.result()
+            state, history, seconds, peak = future.result()
+            self.peak_rss_mb = max(self.peak_rss_mb, peak)
             trained[i] = TrainedModel(model_from_state(specs[i].train, state), history, seconds)
             progress(Progress(specs[i].stage, 1, 1, {"seconds": seconds, "models_done": done}))
         return trained
