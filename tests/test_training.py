@@ -90,3 +90,12 @@ def test_many_models_in_worker_processes_are_the_models_trained_here(digits):
     for a, b in zip(here, there):
         assert np.array_equal(predict_logits(a.model, x), predict_logits(b.model, x))
         assert a.history == b.history
+    assert InProcess.peak_rss_mb == 0 and pool.peak_rss_mb > 100  # each worker reports its own: torch alone is more
+
+
+def test_a_model_trained_channels_last_comes_back_in_the_plain_layout(digits):
+    """Training runs channels-last; what is stored, exported (safetensors needs contiguous tensors) and queried
+    is the plain layout."""
+    x, y = digits.tensors(np.arange(64))
+    model, _ = train_model(TrainConfig(epochs=1, device="cpu"), x, y, seed=0)
+    assert all(t.is_contiguous() for t in model.state_dict().values())
