@@ -90,7 +90,7 @@ def test_many_models_in_worker_processes_are_the_models_trained_here(digits):
     for a, b in zip(here, there):
         assert np.array_equal(predict_logits(a.model, x), predict_logits(b.model, x))
         assert a.history == b.history
-    assert InProcess.peak_rss_mb == 0 and pool.peak_rss_mb > 100  # each worker reports its own: torch alone is more
+    assert pool.peak_rss_mb > 100  # each worker reports its own peak: torch alone takes more
 
 
 def test_a_model_trained_channels_last_comes_back_in_the_plain_layout(digits):

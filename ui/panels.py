@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from mia_core.service import ARCHITECTURES, ExperimentConfig, check_name
+from mia_core.service import ARCHITECTURES, ExperimentConfig, with_interval
 from ui.jobs import wait_for
 from ui.state import service
 
@@ -69,7 +69,6 @@ def upload_panel() -> None:
         st.error("Choose a .safetensors file first.")
         return
     try:
-        check_name(name)
         job = service().submit_upload(name, weights.getvalue(), file=weights.name, arch=arch, guess=guess,
                                       members=members.getvalue() if members else None)
     except ValueError as err:  # a bad or taken name, or a file that is not such weights: nothing stored
@@ -82,8 +81,8 @@ def upload_panel() -> None:
     if done["members_known"]:
         best = max(done["attacks"].items(), key=lambda kv: kv[1]["auc"])
         st.success(f"{name}: test accuracy {done['test_accuracy']:.1%}, train accuracy {done['train_accuracy']:.1%}; "
-                   f"the strongest attack, {best[0]}, has AUC {best[1]['auc']:.3f} [{best[1]['auc_ci'][0]:.3f}, "
-                   f"{best[1]['auc_ci'][1]:.3f}]. Query it on the Membership page, or measure more on the Attack page.")
+                   f"the strongest attack, {best[0]}, has AUC {with_interval(best[1]['auc'], best[1]['auc_ci'])}. "
+                   "Query it on the Membership page, or measure more on the Attack page.")
     else:
         st.success(f"{name}: test accuracy {done['test_accuracy']:.1%} on digits it may or may not have seen. "
                    "Query it on the Membership page, as a black box.")
