@@ -1,11 +1,11 @@
 """`python -m mia_core bench`: from one run, on this machine:
 
 - one model's training speed: samples/s, and GFLOP/s against the CPU's FP32 peak;
-- a plain PyTorch loop training the overfit preset's models one after another: the baseline;
-- many models (shadows, references): models/s side by side in worker processes against one after another,
-  and against the plain loop;
-- each preset end to end, one fresh process each (seconds per stage, peak memory), and the overfit preset
-  against the plain loop;
+- many models (shadows, references): models/s one after another here, and side by side in worker processes;
+- in ROUNDS interleaved rounds, each ratio's median and range: a plain PyTorch loop training the overfit
+  preset's models one after another (the baseline), many models in running worker processes against it, and the
+  overfit preset end to end against it;
+- each preset end to end, one fresh process each (seconds per stage, peak memory);
 - the demo build; planting an attendee's drawings; the server's time for one drawn digit; on CUDA, the vmap
   ensemble.
 """
@@ -50,32 +50,24 @@ print(time.perf_counter() - start)
 """
 
 
+ROUNDS = 3  # the ratios against the plain loop are measured this many times, interleaved, and their median shown:
+# on a shared 2-vCPU machine the same command's seconds vary by up to a quarter from one run to the next
+
+
 def bench(presets, *, data_dir=None, device="auto") -> int:
     one_model_speed(data_dir)
-    loop_wall, loop_training = plain_loop()
-    many_models_speed(data_dir, baseline=PLAIN_MODELS / loop_training)
+    many_models_speed(data_dir)
+    runs = against_plain_loop(data_dir, device=device, rounds=ROUNDS)
     print(f"{'preset':10s} {'target s':>9s} {'shadows s':>10s} {'attacks s':>10s} {'wall s':>8s} {'peak MB':>8s}"
           f" {'worker MB':>9s}  {'test acc':>8s} {'shadow AUC':>10s}   (target and shadows: each model's own seconds,"
           " summed; wall: the whole process, imports included; peak resident memory of the process and of its"
           " largest worker)")
-    walls = {}
     for name in presets:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "r.json"
-            cmd = [sys.executable, "-m", "mia_core", "run", "--preset", name, "--quiet", "--json", str(out),
-                   "--device", device] + (["--data-dir", str(data_dir)] if data_dir else [])
-            start = time.perf_counter()
-            # A fresh results folder: an identical run kept from before would be answered without training.
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "MIA_JOBS_DIR": tmp})
-            wall = time.perf_counter() - start
-            r = json.loads(out.read_text())
-        s, walls[name] = r["seconds"], wall
+        wall, r = runs.get(name) or run_preset(name, data_dir, device=device)  # overfit: its last round's run
+        s = r["seconds"]
         print(f"{name:10s} {s['target']:9.1f} {s['shadows']:10.1f} {s['attacks']:10.1f} {wall:8.1f}"
               f" {r['peak_rss_mb']:8.0f} {r['worker_peak_rss_mb']:9.0f}  {r['target']['test_accuracy']:8.4f}"
               f" {r['attacks']['shadow']['auc']:10.3f}")
-    if "overfit" in walls:
-        print(f"overfit preset {walls['overfit']:.1f} s against the plain loop training its {PLAIN_MODELS} models"
-              f" {loop_wall:.1f} s: {walls['overfit'] / loop_wall:.2f}x (both whole processes, imports included)")
     demo_build()
     plant_speed(data_dir)
     if torch.cuda.is_available():
@@ -131,38 +123,89 @@ def one_model_speed(data_dir=None) -> None:
           f" {available_cores()} cores")
 
 
-def many_models_speed(data_dir=None, *, baseline: float, count: int = 8) -> None:
-    """Shadow-shaped models: side by side in one process per core against one after another here, and against
-    `baseline`, the plain loop's models/s (the sequential training before the job runner and this training code)."""
-    from .config import preset
-    from .jobs.executors import available_cores
+def many_models_speed(data_dir=None, *, count: int = 8) -> None:
+    """Shadow-shaped models one after another in this process, with torch's threads and with one; the same
+    models side by side in worker processes are measured against the plain loop, in rounds."""
     from .jobs.tasks import one_thread
-    from .pipeline import shadow_specs, split_for
-    from .training.pool import InProcess, ProcessPool
+    from .training.pool import InProcess
 
-    digits = load_digits(data_dir)
-    cfg = replace(preset("overfit"), shadows=count)
-    specs = shadow_specs(cfg, split_for(cfg, digits))
-    rates = {f"plain PyTorch loop, one after another, {torch.get_num_threads()} threads": baseline}
+    specs, digits = _shadow_specs(data_dir, count)
+    rates = {}
     start = time.perf_counter()
     InProcess().train(specs, digits)
-    rates[f"this code one after another, {torch.get_num_threads()} threads"] = count / (time.perf_counter() - start)
+    rates[f"{torch.get_num_threads()} threads"] = count / (time.perf_counter() - start)
     with one_thread():
         start = time.perf_counter()
         InProcess().train(specs, digits)
-        rates["this code one after another, 1 thread"] = count / (time.perf_counter() - start)
-    workers = available_cores()
-    data = {"dir": data_dir, "fingerprint": digits.fingerprint}
+        rates["1 thread"] = count / (time.perf_counter() - start)
+    print(f"{count} shadow models (overfit preset) one after another in this process, models/s: "
+          + ", ".join(f"{k} {v:.2f}" for k, v in rates.items()))
+
+
+def _shadow_specs(data_dir, count: int):
+    from .config import preset
+    from .pipeline import shadow_specs, split_for
+
+    digits = load_digits(data_dir)
+    cfg = replace(preset("overfit"), shadows=count)
+    return shadow_specs(cfg, split_for(cfg, digits)), digits
+
+
+def pool_speed(data_dir=None, *, count: int = 8) -> tuple[float, float]:
+    """Models/s of `count` shadow-shaped models in one worker process per core: with the workers' start-up
+    counted, and on the same workers running (a server's, or a sweep's)."""
+    from .jobs.executors import available_cores
+    from .training.pool import ProcessPool
+
+    specs, digits = _shadow_specs(data_dir, count)
     start = time.perf_counter()  # the worker processes' start-up counts here
-    pool = ProcessPool(workers, data)
+    pool = ProcessPool(available_cores(), {"dir": data_dir, "fingerprint": digits.fingerprint})
     pool.train(specs, digits)
-    rates[f"{workers} worker processes, started for them"] = count / (time.perf_counter() - start)
-    start = time.perf_counter()  # a second batch on the same, running workers (a server's, or a sweep's)
+    started = count / (time.perf_counter() - start)
+    start = time.perf_counter()  # a second batch on the same, running workers
     pool.train(specs, digits)
-    rates[f"{workers} running worker processes"] = count / (time.perf_counter() - start)
+    running = count / (time.perf_counter() - start)
     pool.shutdown()
-    print(f"{count} shadow models (overfit preset), models/s and x the plain loop: "
-          + ", ".join(f"{k} {v:.2f} ({v / baseline:.2f}x)" for k, v in rates.items()))
+    return started, running
+
+
+def against_plain_loop(data_dir=None, *, device="auto", rounds: int = ROUNDS) -> dict[str, tuple[float, dict]]:
+    """`rounds` rounds of: the plain loop, 8 shadow models in worker processes, the overfit preset end to end.
+    Prints each round and each ratio's median and range. Returns the last overfit run, as `run_preset` does."""
+    from .jobs.executors import available_cores
+
+    workers = available_cores()
+    print(f"against the plain loop ({PLAIN_MODELS} models one after another, {torch.get_num_threads()} threads),"
+          f" {rounds} rounds: models/s of 8 shadow models in {workers} worker processes, and the overfit preset's"
+          " whole process")
+    started, running, preset_ratio, last = [], [], [], None
+    for i in range(1, rounds + 1):
+        loop_wall, loop_training = plain_loop()
+        baseline = PLAIN_MODELS / loop_training
+        rates = pool_speed(data_dir)
+        last = run_preset("overfit", data_dir, device=device)
+        started.append(rates[0] / baseline)
+        running.append(rates[1] / baseline)
+        preset_ratio.append(last[0] / loop_wall)
+        print(f"  round {i}: plain loop {loop_training:.1f} s training ({baseline:.2f} models/s), {loop_wall:.1f} s"
+              f" the whole process; workers started for them {rates[0]:.2f} models/s ({started[-1]:.2f}x), running"
+              f" {rates[1]:.2f} ({running[-1]:.2f}x); overfit preset {last[0]:.1f} s ({preset_ratio[-1]:.2f}x)")
+    for what, ratios in (("workers started for them, models/s", started), ("running workers, models/s", running),
+                         ("overfit preset, seconds (both whole processes, imports included)", preset_ratio)):
+        print(f"  {what}: median {np.median(ratios):.2f}x the plain loop (range {min(ratios):.2f}-{max(ratios):.2f}x)")
+    return {"overfit": last}
+
+
+def run_preset(name: str, data_dir=None, *, device="auto") -> tuple[float, dict]:
+    """`python -m mia_core run --preset NAME` in a fresh process: its whole seconds, and its JSON."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "r.json"
+        cmd = [sys.executable, "-m", "mia_core", "run", "--preset", name, "--quiet", "--json", str(out),
+               "--device", device] + (["--data-dir", str(data_dir)] if data_dir else [])
+        start = time.perf_counter()
+        # A fresh results folder: an identical run kept from before would be answered without training.
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "MIA_JOBS_DIR": tmp})
+        return time.perf_counter() - start, json.loads(out.read_text())
 
 
 PLAIN_MODELS = 9  # the overfit preset's target and 8 shadows
@@ -176,8 +219,6 @@ def plain_loop() -> tuple[float, float]:
     out = subprocess.run([sys.executable, "-c", PLAIN_LOOP.replace("{models}", str(PLAIN_MODELS))], check=True,
                          capture_output=True, text=True)
     wall, training = time.perf_counter() - start, float(out.stdout.split()[-1])
-    print(f"plain loop, {PLAIN_MODELS} models one after another, {torch.get_num_threads()} threads: {training:.1f} s"
-          f" training, {wall:.1f} s the whole process ({PLAIN_MODELS / training:.2f} models/s)")
     return wall, training
 
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
-from scipy.stats import rankdata
 from sklearn import metrics as skm
 
 LOW_FPRS = (0.01, 0.001)
@@ -73,14 +72,49 @@ def chance_band(members: int, non_members: int, *, level: float = CONFIDENCE) ->
     return 0.5 - z * sd, 0.5 + z * sd
 
 
-# Vectorised forms for the bootstrap: members' statistics x [..., n1], non-members' y [..., n0].
-# tests/test_metrics.py checks each against sklearn.
+# Vectorised forms for the bootstrap. A resample draws each record some number of times, so AUC and advantage
+# follow from those counts at each distinct statistic value, sorted once (`TiedCounts`), with no sort per
+# resample. tests/test_metrics.py checks each form against sklearn.
 
-def batch_auc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Mann-Whitney: the share of (member, non-member) pairs the member wins, ties counting half."""
-    n1, n0 = x.shape[-1], y.shape[-1]
-    ranks = rankdata(np.concatenate([x, y], axis=-1), axis=-1)  # average ranks for ties
-    return (ranks[..., :n1].sum(-1) - n1 * (n1 + 1) / 2) / (n1 * n0)
+class TiedCounts:
+    """The records' statistics sorted once, ties grouped: a resample's members and non-members at each distinct
+    value, in ascending order, from the positions it drew."""
+
+    def __init__(self, members: np.ndarray, non_members: np.ndarray):  # statistics [n1], [n0]
+        self.n1, self.n0 = len(members), len(non_members)
+        values = np.concatenate([members, non_members])
+        self.order = np.argsort(values, kind="stable")
+        ranked = values[self.order]
+        self.starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])  # where each distinct value begins
+
+    def counts(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Drawn positions i [..., n1] of the members and j [..., n0] of the non-members -> how many members and
+        non-members each distinct value holds in each resample: two arrays [..., distinct values]."""
+        drawn_members, drawn_non = _draws(i, self.n1), _draws(j, self.n0)
+        members = np.concatenate([drawn_members, np.zeros_like(drawn_non)], axis=-1)[..., self.order]
+        non_members = np.concatenate([np.zeros_like(drawn_members), drawn_non], axis=-1)[..., self.order]
+        return (np.add.reduceat(members, self.starts, axis=-1), np.add.reduceat(non_members, self.starts, axis=-1))
+
+
+def _draws(positions: np.ndarray, n: int) -> np.ndarray:
+    """positions [..., m] in 0..n-1 -> how often each of the n was drawn [..., n]."""
+    rows = positions.reshape(-1, positions.shape[-1])
+    flat = (rows + n * np.arange(len(rows))[:, None]).ravel()
+    return np.bincount(flat, minlength=len(rows) * n).reshape(*positions.shape[:-1], n)
+
+
+def counted_auc(members: np.ndarray, non_members: np.ndarray) -> np.ndarray:
+    """Mann-Whitney from counts at each distinct value [..., G], ascending: the share of (member, non-member)
+    pairs the member wins, ties counting half."""
+    below = np.cumsum(non_members, -1) - non_members  # non-members strictly below each value
+    return (members * (below + 0.5 * non_members)).sum(-1) / (members.sum(-1) * non_members.sum(-1))
+
+
+def counted_advantage(members: np.ndarray, non_members: np.ndarray) -> np.ndarray:
+    """max(TPR - FPR) over every threshold, and 0 for "nobody is a member", from counts [..., G], ascending."""
+    tpr = np.cumsum(members[..., ::-1], -1) / members.sum(-1, keepdims=True)  # at or above each value
+    fpr = np.cumsum(non_members[..., ::-1], -1) / non_members.sum(-1, keepdims=True)
+    return np.maximum((tpr - fpr).max(-1), 0.0)
 
 
 def batch_tpr_at_fpr(x: np.ndarray, y: np.ndarray, fpr: float) -> np.ndarray:
@@ -90,18 +124,6 @@ def batch_tpr_at_fpr(x: np.ndarray, y: np.ndarray, fpr: float) -> np.ndarray:
         return np.ones(x.shape[:-1])
     cut = -np.partition(-y, k, axis=-1)[..., k]  # the (k+1)-th highest
     return (x > cut[..., None]).mean(-1)
-
-
-def batch_advantage(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """max(TPR - FPR) over every threshold, and 0 for "nobody is a member"."""
-    n1, n0 = x.shape[-1], y.shape[-1]
-    scores = np.concatenate([x, y], axis=-1)
-    order = np.argsort(-scores, axis=-1, kind="stable")
-    is_member = np.concatenate([np.ones(n1, bool), np.zeros(n0, bool)])[order]
-    ranked = np.take_along_axis(scores, order, axis=-1)
-    gap = np.cumsum(is_member, -1) / n1 - np.cumsum(~is_member, -1) / n0
-    last_of_tie = np.concatenate([ranked[..., 1:] != ranked[..., :-1], np.ones(ranked.shape[:-1] + (1,), bool)], -1)
-    return np.maximum(np.where(last_of_tie, gap, -np.inf).max(-1), 0.0)
 
 
 def batch_accuracy(px: np.ndarray, py: np.ndarray) -> np.ndarray:
@@ -151,10 +173,12 @@ def evaluate(statistic: np.ndarray, probability: np.ndarray, is_member: np.ndarr
     resolved = [f for f in LOW_FPRS if str(f) not in notes]
     x, y = statistic[is_member], statistic[~is_member]
     px, py = decided[is_member], decided[~is_member]
+    tied = TiedCounts(x, y)
 
     def figures(i, j, axis=-1):  # i [..., n1], j [..., n0]: resampled positions -> [4 + len(resolved), ...]
-        return np.stack([batch_auc(x[i], y[j]), batch_advantage(x[i], y[j]), batch_accuracy(px[i], py[j]),
-                         *(batch_tpr_at_fpr(x[i], y[j], f) for f in resolved)])
+        members, non_members = tied.counts(i, j)
+        return np.stack([counted_auc(members, non_members), counted_advantage(members, non_members),
+                         batch_accuracy(px[i], py[j]), *(batch_tpr_at_fpr(x[i], y[j], f) for f in resolved)])
 
     boot = stats.bootstrap((np.arange(n1), np.arange(n0)), figures, vectorized=True, paired=False,
                            n_resamples=resamples, confidence_level=CONFIDENCE, method="percentile",

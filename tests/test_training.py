@@ -18,6 +18,27 @@ def test_lenet_shapes_and_parameter_counts():
     assert any(isinstance(m, torch.nn.Tanh) for m in tanh.modules())
 
 
+@pytest.mark.parametrize("arch", ["lenet5", "seed_lenet"])
+def test_pooling_before_relu_trains_the_same_weights_as_after(digits, arch, monkeypatch):
+    """The reference: the textbook order, conv -> ReLU -> pool. Pooling first must change nothing, bit for bit."""
+    import mia_core.models as models
+
+    def textbook(**kwargs):
+        model = models.ARCHITECTURES[arch](**kwargs)
+        conv1, pool1, relu1, conv2, pool2, relu2 = model.features
+        model.features = torch.nn.Sequential(conv1, relu1, pool1, conv2, relu2, pool2)
+        return model
+
+    cfg = TrainConfig(arch=arch, epochs=3, device="cpu")
+    x, y = digits.tensors(np.arange(200))
+    pooled_first, _ = train_model(cfg, x, y, seed=3)
+    monkeypatch.setattr("mia_core.training.loop.build_model", lambda arch, dropout: textbook(dropout=dropout))
+    reference, _ = train_model(cfg, x, y, seed=3)
+    assert [type(m).__name__ for m in reference.features][1:3] == ["ReLU", "MaxPool2d"]
+    for name, weight in reference.state_dict().items():
+        assert torch.equal(weight, pooled_first.state_dict()[name]), name
+
+
 def test_same_seed_same_model(digits):
     cfg = TrainConfig(epochs=2, device="cpu", dropout=0.3)
     x, y = digits.tensors(np.arange(200))

@@ -33,13 +33,15 @@ def worker_setup() -> None:
     os.nice(10)
 
 
-MODEL_WORKER_IMPORTS = ["mia_core.training.pool", "mia_core.jobs.tasks"]  # torch and the training code
+# torch and the training code, then one tiny training run (`training.warmup`) to compile oneDNN's kernels
+MODEL_WORKER_IMPORTS = ["mia_core.training.pool", "mia_core.jobs.tasks", "mia_core.training.warmup"]
 
 
 def model_worker_context():
     """Processes that train models for one job (`training.pool.ProcessPool`) fork from a server process that
-    imported torch and the training code once, rather than each importing them anew (most of a spawned
-    process's start). The server runs no torch op before it forks, so its children start clean."""
+    imported torch and the training code once and trained one tiny model, rather than each doing so anew (most of
+    a spawned process's start, and its first model's). The server runs torch on one thread only, so that its
+    children start with no thread pool to inherit."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(MODEL_WORKER_IMPORTS)
     return context
