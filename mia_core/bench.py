@@ -123,7 +123,10 @@ def one_model_speed(data_dir=None) -> None:
           f" {available_cores()} cores")
 
 
-def many_models_speed(data_dir=None, *, count: int = 8) -> None:
+SHADOWS = 8  # the overfit preset's shadow models: the batch the many-models figures train
+
+
+def many_models_speed(data_dir=None, *, count: int = SHADOWS) -> None:
     """Shadow-shaped models one after another in this process, with torch's threads and with one; the same
     models side by side in worker processes are measured against the plain loop, in rounds."""
     from .jobs.tasks import one_thread
@@ -151,9 +154,10 @@ def _shadow_specs(data_dir, count: int):
     return shadow_specs(cfg, split_for(cfg, digits)), digits
 
 
-def pool_speed(data_dir=None, *, count: int = 8) -> tuple[float, float]:
+def pool_speed(data_dir=None, *, count: int = SHADOWS) -> tuple[float, float]:
     """Models/s of `count` shadow-shaped models in one worker process per core: with the workers' start-up
-    counted, and on the same workers running (a server's, or a sweep's)."""
+    counted (the first time, the start of the server they fork from too), and on the same workers running (a
+    server's, or a sweep's)."""
     from .jobs.executors import available_cores
     from .training.pool import ProcessPool
 
@@ -170,14 +174,13 @@ def pool_speed(data_dir=None, *, count: int = 8) -> tuple[float, float]:
 
 
 def against_plain_loop(data_dir=None, *, device="auto", rounds: int = ROUNDS) -> dict[str, tuple[float, dict]]:
-    """`rounds` rounds of: the plain loop, 8 shadow models in worker processes, the overfit preset end to end.
+    """`rounds` rounds of: the plain loop, shadow models in worker processes, the overfit preset end to end.
     Prints each round and each ratio's median and range. Returns the last overfit run, as `run_preset` does."""
     from .jobs.executors import available_cores
 
-    workers = available_cores()
     print(f"against the plain loop ({PLAIN_MODELS} models one after another, {torch.get_num_threads()} threads),"
-          f" {rounds} rounds: models/s of 8 shadow models in {workers} worker processes, and the overfit preset's"
-          " whole process")
+          f" {rounds} rounds: models/s of {SHADOWS} shadow models in {available_cores()} worker processes (started"
+          " for them: in round 1 with the server they fork from), and the overfit preset's whole process")
     started, running, preset_ratio, last = [], [], [], None
     for i in range(1, rounds + 1):
         loop_wall, loop_training = plain_loop()
