@@ -101,6 +101,8 @@ def main() -> None:
                         help="processes our shadows train in, one model each (default: one per core)")
     parser.add_argument("--rounds", type=int, default=2, help="times each pipeline runs, interleaved (default 2)")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
     from dataclasses import replace
 
     cfg = replace(preset(args.preset), seed=args.seed)

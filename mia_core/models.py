@@ -4,8 +4,8 @@ Both are Opacus-compatible (no batch norm) and take [B, 1, 28, 28] images.
 
 Where the activation is ReLU, each convolution is pooled before it, not after: max-pooling and ReLU commute
 exactly (ReLU is monotone and max picks one input), forward and backward, so a model trains to the same weights
-bit for bit, and the ReLU works on a quarter of the values. On LeNet-5's first layer that ReLU and its gradient
-were a tenth of a training step on a CPU thread. The layers keep their indices, so saved weights load either way.
+bit for bit, and the ReLU and its gradient work on a quarter of the values (the first layer's are among the larger
+memory-bound steps of a training step on a CPU thread). The layers keep their indices: saved weights load either way.
 """
 
 from functools import partial

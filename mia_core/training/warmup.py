@@ -1,7 +1,7 @@
 """Imported by the model-worker server (`jobs.executors.model_worker_context`) before it forks a worker: importing
 this module trains one tiny LeNet-5 on one thread, so that oneDNN compiles its convolution and pooling kernels
 once, there, and every worker forked afterwards starts with them. In a fresh process the first model otherwise
-trains about a second slower than the next (`python -m mia_core bench` shows the saving).
+trains about a second slower than the next (on the 2-vCPU machine the README's figures come from).
 
 One torch thread before any torch op: the server then never starts a thread pool, and a forked child of a process
 with a running OpenMP pool can hang.
