@@ -198,6 +198,11 @@ def not_run(cfg: ExperimentConfig, names: tuple[str, ...]) -> dict[str, str]:
             for n in names if make_attack(n).reads == "confidence"}
 
 
+def runnable(cfg: ExperimentConfig, names: tuple[str, ...]) -> tuple[str, ...]:
+    skipped = not_run(cfg, names)
+    return tuple(n for n in names if n not in skipped)
+
+
 def train_references_for(target: TargetRun, digits: Digits, *, progress: ProgressFn = no_progress,
                          trainer=None) -> ReferenceSet:
     cfg = target.config
@@ -206,11 +211,12 @@ def train_references_for(target: TargetRun, digits: Digits, *, progress: Progres
 
 
 def run_attacks(target: TargetRun, shadows: ShadowRun | None, digits: Digits, names: tuple[str, ...] | None = None, *,
-                references: ReferenceSet | None = None, progress: ProgressFn = no_progress) -> dict[str, AttackRun]:
-    """Fit each attack on the attacker's data, score the target's held-out records, measure."""
-    names = names or target.config.attacks
-    skipped = not_run(target.config, names)
-    names = tuple(n for n in names if n not in skipped)
+                references: ReferenceSet | None = None, progress: ProgressFn = no_progress,
+                counted: tuple[int, int] | None = None) -> dict[str, AttackRun]:
+    """Fit each attack on the attacker's data, score the target's held-out records, measure. Progress counts these
+    attacks alone, or with `counted` (attacks done before these, attacks in all) as part of a larger set."""
+    names = runnable(target.config, target.config.attacks if names is None else names)
+    before, total = counted or (0, len(names))
     index, is_member = target.eval_records()
     x = digits.tensors(index)[0]
     logits = predict_logits(target.model, x)
@@ -233,7 +239,7 @@ def run_attacks(target: TargetRun, shadows: ShadowRun | None, digits: Digits, na
         metrics, curve = evaluate(statistic, probability, is_member, seed=target.config.seed)
         runs[name] = AttackRun(name, attack, metrics, curve, statistic, probability, is_member, index,
                                time.perf_counter() - start)
-        progress(Progress("attacks", i, len(names), {name + "_auc": metrics.auc}))
+        progress(Progress("attacks", before + i, total, {name + "_auc": metrics.auc}))
     return runs
 
 
@@ -246,7 +252,9 @@ class ExperimentResult:
     attacks: dict[str, AttackRun]
     seconds: dict[str, float] = field(default_factory=dict)
     references: ReferenceSet | None = None
-    training_wall: float | None = None  # seconds until every model was trained, side by side where they were
+    # seconds until every model was trained, side by side where they were (with the attacks on the target alone
+    # that ran beside the last of them)
+    training_wall: float | None = None
 
     def to_json(self) -> dict:
         s = self.target.splits
@@ -296,7 +304,10 @@ def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressF
                    trainer=None, target: TargetRun | None = None) -> ExperimentResult:
     """Every model the run needs (target, shadows, references) is independent of the others: `trainer` (an
     `InProcess`, the default, or a `ProcessPool`) gets them all at once, then the attacks run here.
-    With `target` (a model trained elsewhere, `brought_target`), only the attacker's models are trained."""
+    With `target` (a model trained elsewhere, `brought_target`), only the attacker's models are trained.
+
+    The attacks that need nothing but the target (the seed's in-sample fit) run as soon as a core is spare:
+    on a `ProcessPool`, here, while the last models train on the other workers."""
     trainer = trainer or InProcess()
     splits = check_feasible(cfg, digits) if target is None else target.splits
     shadow_plan = shadow_specs(cfg, splits)
@@ -306,9 +317,19 @@ def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressF
                                           count=cfg.references)
     own = [target_spec(cfg, splits)] if target is None else []
     specs = [*own, *shadow_plan, *(reference_training.specs if reference_training else [])]
+    names = runnable(cfg, cfg.attacks)
+    on_target = tuple(n for n in names if make_attack(n).needs == "target_membership") if own else ()
+    early: dict[str, AttackRun] = {}
+
+    def attack_target_alone(trained: dict[int, TrainedModel]) -> None:
+        if on_target and not early and 0 in trained:
+            early.update(run_attacks(target_run(cfg, digits, splits, trained[0]), None, digits, on_target,
+                                     progress=progress, counted=(0, len(names))))
+
     start = time.perf_counter()
-    trained = trainer.train(specs, digits, progress)
+    trained = trainer.train(specs, digits, progress, spare_core=attack_target_alone)
     wall = time.perf_counter() - start
+    attack_target_alone(dict(enumerate(trained)))  # if no core was spare
     if target is None:
         target = target_run(cfg, digits, splits, trained[0])
     trained = trained[len(own):]
@@ -322,6 +343,9 @@ def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressF
     if references is not None:
         seconds["references"] = references.seconds
     start = time.perf_counter()
-    attacks = run_attacks(target, shadows, digits, references=references, progress=progress)
-    seconds["attacks"] = time.perf_counter() - start
+    rest = run_attacks(target, shadows, digits, tuple(n for n in names if n not in early), references=references,
+                       progress=progress, counted=(len(early), len(names)))
+    attacks = {n: early[n] if n in early else rest[n] for n in names}  # in the configured order
+    # this stage's seconds, and those of the attacks that ran beside the training
+    seconds["attacks"] = time.perf_counter() - start + sum(early[n].seconds for n in early)
     return ExperimentResult(cfg, digits.source, target, shadows, attacks, seconds, references, training_wall=wall)

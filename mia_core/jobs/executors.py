@@ -33,8 +33,8 @@ def worker_setup() -> None:
     os.nice(10)
 
 
-# torch and the training code, then one tiny training run (`training.warmup`) to compile oneDNN's kernels
-MODEL_WORKER_IMPORTS = ["mia_core.training.pool", "mia_core.jobs.tasks", "mia_core.training.warmup"]
+# torch and the training code, then one tiny training run to compile oneDNN's kernels (`model_server`)
+MODEL_WORKER_IMPORTS = ["mia_core.jobs.model_server"]
 
 
 def model_worker_context():

@@ -5,6 +5,7 @@ itself. With one torch thread per model, both give the same weights for the same
 """
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
@@ -35,6 +36,11 @@ class TrainedModel:
     seconds: float  # this model's own training time
 
 
+# Work for this process while a worker has no model left to train: it gets the models trained so far, by their
+# index in the specs, and is called again as each further model arrives (it keeps track of what it has done).
+SpareCoreFn = Callable[[dict[int, TrainedModel]], None]
+
+
 def train_spec(spec: ModelSpec, digits, progress: ProgressFn = no_progress) -> TrainedModel:
     start = time.perf_counter()
     model, history = train_model(spec.train, *digits.tensors(spec.index), seed=spec.seed,
@@ -61,7 +67,9 @@ class InProcess:
 
     peak_rss_mb = 0.0  # no worker processes
 
-    def train(self, specs: list[ModelSpec], digits, progress: ProgressFn = no_progress) -> list[TrainedModel]:
+    def train(self, specs: list[ModelSpec], digits, progress: ProgressFn = no_progress, *,
+              spare_core: SpareCoreFn | None = None) -> list[TrainedModel]:
+        """One after another: no core is ever spare, and `spare_core` is never called."""
         return [train_spec(spec, digits, progress) for spec in specs]
 
     def shutdown(self) -> None:
@@ -82,21 +90,26 @@ class ProcessPool:
     def __init__(self, workers: int, data: dict):
         from ..jobs.executors import model_worker_context, worker_setup
 
-        self.data = data
+        self.workers, self.data = workers, data
         self.peak_rss_mb = 0.0  # the largest peak resident memory any of its workers reported
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=model_worker_context(),
                                          initializer=worker_setup)
 
-    def train(self, specs: list[ModelSpec], digits, progress: ProgressFn = no_progress) -> list[TrainedModel]:
+    def train(self, specs: list[ModelSpec], digits, progress: ProgressFn = no_progress, *,
+              spare_core: SpareCoreFn | None = None) -> list[TrainedModel]:
+        """The models, in the order of `specs`. `spare_core` runs here each time a model arrives and leaves fewer
+        models to train than there are workers: a core is then free for this process's own work."""
         futures = {self._pool.submit(_train_in_worker, spec, self.data): i for i, spec in enumerate(specs)}
-        trained: list[TrainedModel | None] = [None] * len(specs)
+        trained: dict[int, TrainedModel] = {}
         for done, future in enumerate(as_completed(futures), 1):
             i = futures[future]
             state, history, seconds, peak = future.result()
             self.peak_rss_mb = max(self.peak_rss_mb, peak)
             trained[i] = TrainedModel(model_from_state(specs[i].train, state), history, seconds)
             progress(Progress(specs[i].stage, 1, 1, {"seconds": seconds, "models_done": done}))
-        return trained
+            if spare_core is not None and len(specs) - done < self.workers:
+                spare_core(dict(trained))
+        return [trained[i] for i in range(len(specs))]
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

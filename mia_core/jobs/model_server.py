@@ -1,0 +1,39 @@
+"""What the model-worker server (`executors.model_worker_context`) imports before it forks any worker: this module
+alone. Importing it loads torch and the training code, then trains one tiny LeNet-5 on one thread, so that oneDNN
+compiles its convolution and pooling kernels once, there, and every worker forked afterwards starts with them. In a
+fresh process the first model otherwise trains about a second slower than the next (on the 2-vCPU machine the
+README's figures come from).
+
+One torch thread before any torch op: the server then never starts a thread pool, and a forked child of a process
+with a running OpenMP pool can hang.
+
+The garbage collector is off while the imports run (they make some 200,000 objects, and each collection would walk
+them), and what the server then holds is frozen: no collection in it or in a forked worker walks those objects
+again, so more of their pages stay shared between the server and its workers.
+"""
+
+import gc
+
+gc.disable()
+
+import torch  # noqa: E402
+
+from ..config import TrainConfig  # noqa: E402
+from ..training import pool  # noqa: E402, F401  (what a worker runs)
+from ..training.inference import predict_logits  # noqa: E402
+from ..training.loop import train_model  # noqa: E402
+from . import tasks  # noqa: E402, F401  (what a job's worker runs)
+
+WARM_UP_RECORDS = 72  # one batch of 64 and the 8 left over: the overfit preset's batch shapes (200 = 3 x 64 + 8)
+
+
+def warm_up() -> None:
+    torch.set_num_threads(1)
+    x, y = torch.zeros(WARM_UP_RECORDS, 1, 28, 28), torch.arange(WARM_UP_RECORDS) % 10
+    model, _ = train_model(TrainConfig(epochs=1, device="cpu"), x, y, seed=0)
+    predict_logits(model, x)
+
+
+warm_up()
+gc.freeze()
+gc.enable()
