@@ -320,18 +320,20 @@ def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressF
     names = runnable(cfg, cfg.attacks)
     on_target = tuple(n for n in names if make_attack(n).needs == "target_membership") if own else ()
     early: dict[str, AttackRun] = {}
+    made: dict[str, TargetRun] = {}  # the target trained here, once it is back
 
     def attack_target_alone(trained: dict[int, TrainedModel]) -> None:
         if on_target and not early and 0 in trained:
-            early.update(run_attacks(target_run(cfg, digits, splits, trained[0]), None, digits, on_target,
-                                     progress=progress, counted=(0, len(names))))
+            made["target"] = target_run(cfg, digits, splits, trained[0])
+            early.update(run_attacks(made["target"], None, digits, on_target, progress=progress,
+                                     counted=(0, len(names))))
 
     start = time.perf_counter()
     trained = trainer.train(specs, digits, progress, spare_core=attack_target_alone)
     wall = time.perf_counter() - start
     attack_target_alone(dict(enumerate(trained)))  # if no core was spare
     if target is None:
-        target = target_run(cfg, digits, splits, trained[0])
+        target = made["target"] if made else target_run(cfg, digits, splits, trained[0])
     trained = trained[len(own):]
     shadows = shadow_run(cfg, digits, splits, trained[:len(shadow_plan)])
     seconds = {"target": target.seconds, "shadows": shadows.seconds}  # each model's own training time, summed
