@@ -216,6 +216,8 @@ def run_attacks(target: TargetRun, shadows: ShadowRun | None, digits: Digits, na
     """Fit each attack on the attacker's data, score the target's held-out records, measure. Progress counts these
     attacks alone, or with `counted` (attacks done before these, attacks in all) as part of a larger set."""
     names = runnable(target.config, target.config.attacks if names is None else names)
+    if not names:
+        return {}
     before, total = counted or (0, len(names))
     index, is_member = target.eval_records()
     x = digits.tensors(index)[0]
