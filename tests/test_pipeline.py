@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -54,23 +56,25 @@ def test_same_seed_same_numbers(tiny_overfit, digits, tiny_overfit_run):
 
 def test_worker_processes_give_the_same_numbers_and_the_in_sample_fit_runs_beside_the_last_model(tiny_overfit,
                                                                                                   digits):
-    """Target and 2 shadows on 2 workers: once the target and one shadow are back, a core is spare, and the
-    attack that needs nothing but the target runs here while the last shadow trains."""
+    """The target and 4 shadows, trained in pairs, on 2 workers: the target, then the first pair beside it, then
+    the second pair. Once the target and the first pair are back a core is spare, and the attack that needs
+    nothing but the target runs here while the second pair trains."""
     from mia_core.jobs.tasks import one_thread
     from mia_core.training.pool import ProcessPool
 
+    cfg = replace(tiny_overfit, shadows=4)
     events = []
     pool = ProcessPool(2, {"dir": None, "fingerprint": digits.fingerprint})
     with one_thread():
-        here = run_experiment(tiny_overfit, digits).to_json()
-        there = run_experiment(tiny_overfit, digits, trainer=pool, progress=events.append).to_json()
+        here = run_experiment(cfg, digits).to_json()
+        there = run_experiment(cfg, digits, trainer=pool, progress=events.append).to_json()
     pool.shutdown()
     assert list(there["attacks"]) == list(tiny_overfit.attacks)  # in the configured order
     for name, figures in here["attacks"].items():
         assert {k: v for k, v in figures.items() if k != "seconds"} == \
             {k: v for k, v in there["attacks"][name].items() if k != "seconds"}, name
     order = [f"attack {next(iter(e.metrics))}" if e.stage == "attacks" else e.stage for e in events]
-    last_model = max(order.index("shadow 1/2"), order.index("shadow 2/2"))
+    last_model = max(order.index(f"shadow {k}/4") for k in range(1, 5))
     assert order.index("attack seed_in_sample_auc") < last_model
     assert [e.step for e in events if e.stage == "attacks"] == [1, 2, 3, 4, 5, 6]  # one count for all six
 

@@ -96,12 +96,15 @@ def test_the_test_set_is_evaluated_on_ten_epochs_not_every_one(digits):
 
 
 def test_many_models_in_worker_processes_are_the_models_trained_here(digits):
-    """One torch thread per model: side by side in two processes or one after another, the same weights."""
+    """One torch thread per task: side by side in two processes or one after another, the same weights. Three
+    tasks: a model with a test curve alone, then two stacks of two."""
     from mia_core.jobs.tasks import one_thread
-    from mia_core.training.pool import InProcess, ModelSpec, ProcessPool
+    from mia_core.training.pool import InProcess, ModelSpec, ProcessPool, tasks
 
     cfg = TrainConfig(epochs=3, device="cpu", dropout=0.2)
-    specs = [ModelSpec(cfg, np.arange(k * 80, (k + 1) * 80), seed=k, stage=f"model {k}") for k in range(3)]
+    specs = [ModelSpec(cfg, np.arange(k * 80, (k + 1) * 80), seed=k, stage=f"model {k}") for k in range(5)]
+    specs[0] = ModelSpec(cfg, specs[0].index, seed=0, stage="model 0", test=np.arange(900, 1000))
+    assert tasks(specs) == [[0], [1, 2], [3, 4]]
     with one_thread():
         here = InProcess().train(specs, digits)
     pool = ProcessPool(2, {"dir": None, "fingerprint": digits.fingerprint})
@@ -112,6 +115,20 @@ def test_many_models_in_worker_processes_are_the_models_trained_here(digits):
         assert np.array_equal(predict_logits(a.model, x), predict_logits(b.model, x))
         assert a.history == b.history
     assert pool.peak_rss_mb > 100  # each worker reports its own peak: torch alone takes more
+
+
+def test_models_that_can_train_side_by_side_do_in_stacks_of_at_most_three():
+    from mia_core.training.pool import ModelSpec, tasks
+
+    plain, index = TrainConfig(device="cpu"), np.arange(200)
+    shadows = [ModelSpec(plain, index, seed=k, stage=f"shadow {k}") for k in range(8)]
+    target = ModelSpec(plain, index, seed=0, stage="target", test=np.arange(5))  # a test curve: alone
+    assert tasks([target, *shadows]) == [[0], [1, 2, 3], [4, 5, 6], [7, 8]]  # the overfit preset's
+    assert tasks(shadows[:4]) == [[0, 1], [2, 3]]  # as even as they can be: never one left alone...
+    assert tasks(shadows[:1]) == [[0]]  # ...unless it is the only one
+    private = ModelSpec(TrainConfig(device="cpu", dp_noise=1.0), index, seed=9, stage="dp")
+    smaller = ModelSpec(plain, index[:100], seed=10, stage="smaller")  # another batch count: its own stack
+    assert tasks([private, *shadows[:2], smaller]) == [[0], [1, 2], [3]]
 
 
 def test_a_model_trained_channels_last_comes_back_in_the_plain_layout(digits):

@@ -1,6 +1,6 @@
 """What the model-worker server (`executors.model_worker_context`) imports before it forks any worker: this module
-alone. Importing it loads torch and the training code, then trains one tiny LeNet-5 on one thread, so that oneDNN
-compiles its convolution and pooling kernels once, there, and every worker forked afterwards starts with them. In a
+alone. Importing it loads torch and the training code, then trains one tiny LeNet-5 on one thread, alone and in a
+pair (`training/stacked.py`), so that oneDNN compiles its convolution and pooling kernels once, there, and every worker forked afterwards starts with them. In a
 fresh process the first model otherwise trains about a second slower than the next (on the 2-vCPU machine the
 README's figures come from).
 
@@ -22,6 +22,7 @@ from ..config import TrainConfig  # noqa: E402
 from ..training import pool  # noqa: E402, F401  (what a worker runs)
 from ..training.inference import predict_logits  # noqa: E402
 from ..training.loop import train_model  # noqa: E402
+from ..training.stacked import train_stacked  # noqa: E402
 from . import tasks  # noqa: E402, F401  (what a job's worker runs)
 
 WARM_UP_RECORDS = 72  # one batch of 64 and the 8 left over: the overfit preset's batch shapes (200 = 3 x 64 + 8)
@@ -30,7 +31,9 @@ WARM_UP_RECORDS = 72  # one batch of 64 and the 8 left over: the overfit preset'
 def warm_up() -> None:
     torch.set_num_threads(1)
     x, y = torch.zeros(WARM_UP_RECORDS, 1, 28, 28), torch.arange(WARM_UP_RECORDS) % 10
-    model, _ = train_model(TrainConfig(epochs=1, device="cpu"), x, y, seed=0)
+    cfg = TrainConfig(epochs=1, device="cpu")
+    model, _ = train_model(cfg, x, y, seed=0)
+    train_stacked(cfg, [(x, y), (x, y)], [0, 1])
     predict_logits(model, x)
 
 

@@ -1,7 +1,8 @@
 """Training many small models: a target, its shadows, its reference models, described as `ModelSpec`s and
-trained one after another in this process (`InProcess`) or side by side in worker processes (`ProcessPool`:
+trained one task after another in this process (`InProcess`) or side by side in worker processes (`ProcessPool`:
 one per core, one torch thread each). A spec holds record indices, not tensors: a worker reads the digits
-itself. With one torch thread per model, both give the same weights for the same spec.
+itself. A task is one model, or a few trained side by side (`stacked.py`); `tasks` makes the stacks from the
+specs alone, so with one torch thread per task both give the same weights for the same specs.
 """
 
 import time
@@ -17,6 +18,7 @@ from ..models import build_model
 from ..progress import Progress, ProgressFn, no_progress
 from ..split_ai import SplitAI
 from .loop import EpochStats, train_model
+from .stacked import stackable, train_stacked
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,8 @@ class TrainedModel:
     seconds: float  # this model's own training time
 
 
-# Work for this process while a worker has no model left to train: it gets the models trained so far, by their
-# index in the specs, and is called again as each further model arrives (it keeps track of what it has done).
+# Work for this process while a worker has no task left: it gets the models trained so far, by their index in the
+# specs, and is called again as each further task's models arrive (it keeps track of what it has done).
 SpareCoreFn = Callable[[dict[int, TrainedModel]], None]
 
 
@@ -48,6 +50,39 @@ def train_spec(spec: ModelSpec, digits, progress: ProgressFn = no_progress) -> T
                                  validation=digits.tensors(spec.validation) if len(spec.validation) else None,
                                  progress=progress, stage=spec.stage)
     return TrainedModel(model, history, time.perf_counter() - start)
+
+
+STACK = 3  # the most models one task trains side by side (`stacked.py`): on a CPU thread, 2 and 3 train at about 1.5x
+# the models/s of one alone, and 3 lets the overfit preset's 8 shadows make 3 tasks that balance with its target on 2
+# workers (`python -m mia_core bench`)
+
+
+def tasks(specs: list[ModelSpec]) -> list[list[int]]:
+    """The training tasks, as indices into `specs`. The models that can train side by side (`stackable`, as many
+    records each, no test curve) do, in as few stacks of at most STACK as there can be, as even as they can be,
+    in the order they come; any other model trains alone. The stacks depend on the specs alone, so whatever runs
+    the tasks, each model trains with the same others and gets the same weights. The tasks come in the order of
+    their first spec: a target first, so that what needs only it can run as soon as a core is spare."""
+    found, groups = [], {}
+    for i, spec in enumerate(specs):
+        if stackable(spec.train) and not len(spec.test):
+            groups.setdefault((spec.train, len(spec.index)), []).append(i)
+        else:
+            found.append([i])
+    for group in groups.values():
+        found += [part.tolist() for part in np.array_split(group, -(-len(group) // STACK))]
+    return sorted(found)
+
+
+def train_task(specs: list[ModelSpec], digits, progress: ProgressFn = no_progress) -> list[TrainedModel]:
+    """One model, or a stack side by side; each model's seconds are its share of the task's."""
+    if len(specs) == 1:
+        return [train_spec(specs[0], digits, progress)]
+    start = time.perf_counter()
+    trained = train_stacked(specs[0].train, [digits.tensors(s.index) for s in specs], [s.seed for s in specs],
+                            progress=progress, stage=" + ".join(s.stage for s in specs))
+    seconds = (time.perf_counter() - start) / len(specs)
+    return [TrainedModel(model, history, seconds) for model, history in trained]
 
 
 def model_from_state(train: TrainConfig, state: dict) -> nn.Module:
@@ -63,28 +98,31 @@ def model_from_state(train: TrainConfig, state: dict) -> nn.Module:
 
 
 class InProcess:
-    """One model after another, here."""
+    """One task after another, here, in the order of the specs."""
 
     peak_rss_mb = 0.0  # no worker processes
 
     def train(self, specs: list[ModelSpec], digits, progress: ProgressFn = no_progress, *,
               spare_core: SpareCoreFn | None = None) -> list[TrainedModel]:
         """One after another: no core is ever spare, and `spare_core` is never called."""
-        return [train_spec(spec, digits, progress) for spec in specs]
+        trained = {}
+        for task in tasks(specs):
+            trained.update(zip(task, train_task([specs[i] for i in task], digits, progress)))
+        return [trained[i] for i in range(len(specs))]
 
     def shutdown(self) -> None:
         pass
 
 
-def _train_in_worker(spec: ModelSpec, data: dict) -> tuple[dict, list[EpochStats], float, float]:
+def _train_in_worker(specs: list[ModelSpec], data: dict) -> tuple[list[tuple[dict, list[EpochStats], float]], float]:
     from ..jobs.tasks import digits_for, peak_rss_mb
 
-    trained = train_spec(spec, digits_for(data))
-    return trained.model.state_dict(), trained.history, trained.seconds, peak_rss_mb()
+    trained = train_task(specs, digits_for(data))
+    return [(t.model.state_dict(), t.history, t.seconds) for t in trained], peak_rss_mb()
 
 
 class ProcessPool:
-    """`workers` processes, each training one model at a time; `data` names the digits as a job does
+    """`workers` processes, each training one task at a time; `data` names the digits as a job does
     ({"dir", "fingerprint"}). Progress: one event per finished model, that model's stage done."""
 
     def __init__(self, workers: int, data: dict):
@@ -97,17 +135,18 @@ class ProcessPool:
 
     def train(self, specs: list[ModelSpec], digits, progress: ProgressFn = no_progress, *,
               spare_core: SpareCoreFn | None = None) -> list[TrainedModel]:
-        """The models, in the order of `specs`. `spare_core` runs here each time a model arrives and leaves fewer
-        models to train than there are workers: a core is then free for this process's own work."""
-        futures = {self._pool.submit(_train_in_worker, spec, self.data): i for i, spec in enumerate(specs)}
+        """The models, in the order of `specs`. `spare_core` runs here each time a task's models arrive and leave
+        fewer tasks than there are workers: a core is then free for this process's own work."""
+        planned = tasks(specs)
+        futures = {self._pool.submit(_train_in_worker, [specs[i] for i in task], self.data): task for task in planned}
         trained: dict[int, TrainedModel] = {}
-        for done, future in enumerate(as_completed(futures), 1):
-            i = futures[future]
-            state, history, seconds, peak = future.result()
+        for tasks_done, future in enumerate(as_completed(futures), 1):
+            results, peak = future.result()
             self.peak_rss_mb = max(self.peak_rss_mb, peak)
-            trained[i] = TrainedModel(model_from_state(specs[i].train, state), history, seconds)
-            progress(Progress(specs[i].stage, 1, 1, {"seconds": seconds, "models_done": done}))
-            if spare_core is not None and len(specs) - done < self.workers:
+            for i, (state, history, seconds) in zip(futures[future], results):
+                trained[i] = TrainedModel(model_from_state(specs[i].train, state), history, seconds)
+                progress(Progress(specs[i].stage, 1, 1, {"seconds": seconds, "models_done": len(trained)}))
+            if spare_core is not None and len(planned) - tasks_done < self.workers:
                 spare_core(dict(trained))
         return [trained[i] for i in range(len(specs))]
 
