@@ -4,6 +4,7 @@ from scipy.special import softmax
 
 from conftest import synthetic_logits
 from mia_core.attacks import ATTACKS, AttackData, ReferenceData, ReferenceQuery, make_attack
+from mia_core.attacks.shadow import features
 from mia_core.attacks.signals import (neg_entropy, neg_log_loss, neg_modified_entropy, scaled_confidence,
                                      scaled_true_class_confidence)
 from mia_core.training.many import balanced_keep
@@ -52,6 +53,21 @@ def test_attack_sits_near_chance_when_members_look_like_everyone_else(name):
     shadow, target = attack_data(rng, member_shift=False), attack_data(rng, n=2000, member_shift=False)
     scores = make_attack(name).fit(shadow).score(target.logits, target.labels)
     assert roc(scores, target.member).auc == pytest.approx(0.5, abs=0.05)
+
+
+def test_the_shadow_attack_fits_its_all_class_model_only_for_a_class_without_its_own():
+    rng = np.random.default_rng(3)
+    every_class = make_attack("shadow").fit(attack_data(rng))
+    assert sorted(every_class.models_) == list(range(10)) and every_class.fallback_ is None
+    data = attack_data(rng)
+    keep = data.labels != 4  # no shadow record of class 4
+    without = make_attack("shadow").fit(AttackData(data.logits[keep], data.labels[keep], data.member[keep]))
+    assert 4 not in without.models_ and without.fallback_ is not None
+    target = attack_data(rng)
+    fours = target.labels == 4
+    scores = without.score(target.logits, target.labels)
+    assert np.array_equal(scores[fours], without.fallback_.predict_proba(features(target.logits[fours]))[:, 1])
+    assert roc(scores[fours], target.member[fours]).auc > 0.9  # the model for every class still finds them
 
 
 def test_threshold_attack_learns_its_threshold_on_shadow_data():

@@ -2,7 +2,7 @@
 
 Features are the log-probability vector of the queried model; the per-class split
 uses the record's true label. A class with too little shadow data falls back to one
-model trained on every class.
+model trained on every class, which is fitted only when some class needs it.
 """
 
 import warnings
@@ -53,8 +53,10 @@ class ShadowModelAttack(MembershipAttack):
                 rows = np.sort(rng.choice(rows, MAX_PER_CLASS, replace=False))
             if min(data.member[rows].sum(), (~data.member[rows]).sum()) >= MIN_PER_LABEL:
                 self.models_[int(c)] = self._fitted(x[rows], data.member[rows])
-        rows = rng.choice(len(x), min(len(x), 2 * MAX_PER_CLASS), replace=False)
-        self.fallback_ = self._fitted(x[rows], data.member[rows])
+        self.fallback_ = None
+        if len(self.models_) < data.logits.shape[1]:  # a class without a model of its own: one for every class
+            rows = rng.choice(len(x), min(len(x), 2 * MAX_PER_CLASS), replace=False)
+            self.fallback_ = self._fitted(x[rows], data.member[rows])
         return self
 
     def _fitted(self, x: np.ndarray, member: np.ndarray):
@@ -65,7 +67,7 @@ class ShadowModelAttack(MembershipAttack):
     def statistic(self, logits: np.ndarray, labels: np.ndarray, reference=None, label_answers=None) -> np.ndarray:
         """The attack models' member probability: already a probability, so `score` returns it as is."""
         x = features(logits)
-        out = self.fallback_.predict_proba(x)[:, 1]
+        out = np.full(len(x), np.nan) if self.fallback_ is None else self.fallback_.predict_proba(x)[:, 1]
         for c, model in self.models_.items():
             rows = labels == c
             if rows.any():
