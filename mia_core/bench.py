@@ -1,7 +1,8 @@
 """`python -m mia_core bench`: from one run, on this machine:
 
 - one model's training speed: samples/s, and GFLOP/s against the CPU's FP32 peak;
-- many models (shadows, references): models/s one after another here, and side by side in worker processes;
+- many models (shadows, references): models/s here, each alone and side by side in one network (`training/stacked.py`),
+  and in worker processes;
 - in ROUNDS interleaved rounds, each ratio's median and range: a plain PyTorch loop training the overfit
   preset's models one after another (the baseline), many models in running worker processes against it, and the
   overfit preset end to end against it;
@@ -133,22 +134,29 @@ SHADOWS = 8  # the overfit preset's shadow models: the batch the many-models fig
 
 
 def many_models_speed(data_dir=None, *, count: int = SHADOWS) -> None:
-    """Shadow-shaped models one after another in this process, with torch's threads and with one; the same
-    models side by side in worker processes are measured against the plain loop, in rounds."""
+    """Shadow-shaped models in this process: on one thread each alone, one after another, and side by side in the
+    stacks `training.pool.tasks` makes of them; with torch's threads, in those stacks. The same models side by
+    side in worker processes are measured against the plain loop, in rounds."""
     from .jobs.tasks import one_thread
-    from .training.pool import InProcess
+    from .training.pool import InProcess, tasks, train_spec
 
     specs, digits = _shadow_specs(data_dir, count)
     rates = {}
-    start = time.perf_counter()
-    InProcess().train(specs, digits)
-    rates[f"{torch.get_num_threads()} threads"] = count / (time.perf_counter() - start)
     with one_thread():
         start = time.perf_counter()
+        for spec in specs:
+            train_spec(spec, digits)
+        rates["1 thread, each alone"] = count / (time.perf_counter() - start)
+        start = time.perf_counter()
         InProcess().train(specs, digits)
-        rates["1 thread"] = count / (time.perf_counter() - start)
-    print(f"{count} shadow models (overfit preset) one after another in this process, models/s: "
-          + ", ".join(f"{k} {v:.2f}" for k, v in rates.items()))
+        rates["1 thread, side by side"] = count / (time.perf_counter() - start)
+    start = time.perf_counter()
+    InProcess().train(specs, digits)
+    rates[f"{torch.get_num_threads()} threads, side by side"] = count / (time.perf_counter() - start)
+    sizes = "+".join(str(len(task)) for task in tasks(specs))
+    print(f"{count} shadow models (overfit preset) one task after another in this process (side by side: stacks of"
+          f" {sizes}), models/s: " + ", ".join(f"{k} {v:.2f}" for k, v in rates.items())
+          + f"; side by side / alone on 1 thread = {rates['1 thread, side by side'] / rates['1 thread, each alone']:.2f}x")
 
 
 def _shadow_specs(data_dir, count: int):

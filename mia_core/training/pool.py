@@ -18,7 +18,7 @@ from ..models import build_model
 from ..progress import Progress, ProgressFn, no_progress
 from ..split_ai import SplitAI
 from .loop import EpochStats, train_model
-from .stacked import stackable, train_stacked
+from .stacked import stackable, stacks, train_stacked
 
 
 @dataclass(frozen=True)
@@ -52,26 +52,12 @@ def train_spec(spec: ModelSpec, digits, progress: ProgressFn = no_progress) -> T
     return TrainedModel(model, history, time.perf_counter() - start)
 
 
-STACK = 3  # the most models one task trains side by side (`stacked.py`): on a CPU thread, 2 and 3 train at about 1.5x
-# the models/s of one alone, and 3 lets the overfit preset's 8 shadows make 3 tasks that balance with its target on 2
-# workers (`python -m mia_core bench`)
-
-
 def tasks(specs: list[ModelSpec]) -> list[list[int]]:
-    """The training tasks, as indices into `specs`. The models that can train side by side (`stackable`, as many
-    records each, no test curve) do, in as few stacks of at most STACK as there can be, as even as they can be,
-    in the order they come; any other model trains alone. The stacks depend on the specs alone, so whatever runs
-    the tasks, each model trains with the same others and gets the same weights. The tasks come in the order of
-    their first spec: a target first, so that what needs only it can run as soon as a core is spare."""
-    found, groups = [], {}
-    for i, spec in enumerate(specs):
-        if stackable(spec.train) and not len(spec.test):
-            groups.setdefault((spec.train, len(spec.index)), []).append(i)
-        else:
-            found.append([i])
-    for group in groups.values():
-        found += [part.tolist() for part in np.array_split(group, -(-len(group) // STACK))]
-    return sorted(found)
+    """The training tasks, as indices into `specs`: the models that can train side by side (`stackable`, as many
+    records each, no test curve) in `stacks`, any other alone. A target comes first, so that what needs only it
+    can run as soon as a core is spare."""
+    return stacks([(spec.train, len(spec.index)) if stackable(spec.train) and not len(spec.test) else None
+                   for spec in specs])
 
 
 def train_task(specs: list[ModelSpec], digits, progress: ProgressFn = no_progress) -> list[TrainedModel]:

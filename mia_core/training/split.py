@@ -9,20 +9,27 @@ from ..config import TrainConfig
 from ..split_ai import SplitAI, split_assignment
 from .inference import accuracy
 from .loop import EpochStats, train_model
+from .stacked import stackable, stacks, train_stacked
 
 
 def train_split_ai(cfg: TrainConfig, x, y, *, seed: int, test, progress, stage):
-    """K plain sub-models, sub-model k on the members it does not exclude. The history is their
-    per-epoch mean, with the ensemble's test accuracy on the last epoch only (per-epoch test
-    accuracy of K sub-models would cost as much as training them)."""
-    excluded = split_assignment(len(y), models=cfg.split_models, held_out=cfg.split_held_out, seed=seed)
+    """K plain sub-models, sub-model k on the members it does not exclude; those with as many members train side
+    by side (`stacked.py`). The history is their per-epoch mean, with the ensemble's test accuracy on the last
+    epoch only (per-epoch test accuracy of K sub-models would cost as much as training them)."""
+    excluded = torch.as_tensor(split_assignment(len(y), models=cfg.split_models, held_out=cfg.split_held_out,
+                                                seed=seed))  # -> [K, N]
     plain = replace(cfg, split_models=0)
-    models, histories = [], []
-    for k, out in enumerate(torch.as_tensor(excluded)):
-        model, history = train_model(plain, x[~out], y[~out], seed=seed * 1_009 + k, progress=progress,
-                                     stage=f"{stage} part {k + 1}/{cfg.split_models}")
-        models.append(model)
-        histories.append(history)
+    sizes = (~excluded).sum(1).tolist()
+    trained = {}
+    for task in stacks([size if stackable(plain) else None for size in sizes]):
+        parts = [(x[~excluded[k]], y[~excluded[k]]) for k in task]
+        seeds = [seed * 1_009 + k for k in task]
+        stages = [f"{stage} part {k + 1}/{cfg.split_models}" for k in task]
+        if len(task) == 1:
+            trained[task[0]] = train_model(plain, *parts[0], seed=seeds[0], progress=progress, stage=stages[0])
+        else:
+            trained.update(zip(task, train_stacked(plain, parts, seeds, progress=progress, stage=" + ".join(stages))))
+    models, histories = zip(*(trained[k] for k in range(cfg.split_models)))
     ensemble = SplitAI(models, held_out=cfg.split_held_out, members=len(y), seed=seed).to(cfg.resolved_device())
     ensemble.remember(x, excluded).eval()
     history = [EpochStats(epoch[0].epoch, float(np.mean([h.loss for h in epoch])),

@@ -10,9 +10,12 @@ Each model keeps what it would have alone: its initial weights, its batches in i
 element-wise). Its weights differ from those `train_model` gives only in their last bits (`tests/test_stacked.py`):
 a grouped convolution sums in another order than a plain one, and the fused optimiser step rounds the last few
 values of a tensor (a model's place in the stack) in another way than the rest. So which models train together is
-fixed by the models asked for (`pool.tasks`), never by the machine.
+fixed by the models asked for (`stacks`), never by the machine.
 """
 
+from collections.abc import Hashable
+
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -21,6 +24,26 @@ from ..config import TrainConfig
 from ..models import build_model
 from ..progress import Progress, ProgressFn, no_progress
 from .loop import LAYOUT, EpochStats, Pair, _shown
+
+
+STACK = 3  # the most models trained side by side: on a CPU thread, 2 and 3 train at about 1.5x the models/s of one
+# alone, and 3 lets the overfit preset's 8 shadows make 3 tasks that balance with its target on 2 workers (`bench`)
+
+
+def stacks(keys: list[Hashable | None]) -> list[list[int]]:
+    """Which of len(keys) models train together, as lists of their indices. Models with the same key (None: a model
+    that cannot be stacked) train side by side, in as few stacks of at most STACK as there can be, as even as they
+    can be (never one alone unless it is the only one), in the order they come; any other model alone. The lists
+    come in the order of their first index. They depend on the keys alone, never on the machine."""
+    found, groups = [], {}
+    for i, key in enumerate(keys):
+        if key is None:
+            found.append([i])
+        else:
+            groups.setdefault(key, []).append(i)
+    for group in groups.values():
+        found += [part.tolist() for part in np.array_split(group, -(-len(group) // STACK))]
+    return sorted(found)
 
 
 def stackable(cfg: TrainConfig) -> bool:
