@@ -154,9 +154,10 @@ def many_models_speed(data_dir=None, *, count: int = SHADOWS) -> None:
     InProcess().train(specs, digits)
     rates[f"{torch.get_num_threads()} threads, side by side"] = count / (time.perf_counter() - start)
     sizes = "+".join(str(len(task)) for task in tasks(specs))
+    gain = rates["1 thread, side by side"] / rates["1 thread, each alone"]
     print(f"{count} shadow models (overfit preset) one task after another in this process (side by side: stacks of"
           f" {sizes}), models/s: " + ", ".join(f"{k} {v:.2f}" for k, v in rates.items())
-          + f"; side by side / alone on 1 thread = {rates['1 thread, side by side'] / rates['1 thread, each alone']:.2f}x")
+          + f"; side by side / alone on 1 thread = {gain:.2f}x")
 
 
 def _shadow_specs(data_dir, count: int):

@@ -117,15 +117,18 @@ def test_many_models_in_worker_processes_are_the_models_trained_here(digits):
     assert pool.peak_rss_mb > 100  # each worker reports its own peak: torch alone takes more
 
 
-def test_models_that_can_train_side_by_side_do_in_stacks_of_at_most_three():
+def test_models_that_can_train_side_by_side_do_in_stacks_of_at_most_four():
     from mia_core.training.pool import ModelSpec, tasks
 
     plain, index = TrainConfig(device="cpu"), np.arange(200)
-    shadows = [ModelSpec(plain, index, seed=k, stage=f"shadow {k}") for k in range(8)]
+    shadows = [ModelSpec(plain, index, seed=k, stage=f"shadow {k}") for k in range(16)]
     target = ModelSpec(plain, index, seed=0, stage="target", test=np.arange(5))  # a test curve: alone
-    assert tasks([target, *shadows]) == [[0], [1, 2, 3], [4, 5, 6], [7, 8]]  # the overfit preset's
-    assert tasks(shadows[:4]) == [[0, 1], [2, 3]]  # as even as they can be: never one left alone...
-    assert tasks(shadows[:1]) == [[0]]  # ...unless it is the only one
+    assert tasks([target, *shadows[:8]]) == [[0], [1, 2, 3, 4], [5, 6, 7, 8]]  # the overfit preset's
+    assert [len(t) for t in tasks(shadows)] == [4, 4, 4, 4]
+    assert tasks(shadows[:4]) == [[0, 1], [2, 3]]  # two stacks from four models up...
+    assert [len(t) for t in tasks(shadows[:7])] == [4, 3]  # ...as even as they can be...
+    assert tasks(shadows[:3]) == [[0, 1, 2]]
+    assert tasks(shadows[:1]) == [[0]]  # ...and never one alone unless it is the only one
     private = ModelSpec(TrainConfig(device="cpu", dp_noise=1.0), index, seed=9, stage="dp")
     smaller = ModelSpec(plain, index[:100], seed=10, stage="smaller")  # another batch count: its own stack
     assert tasks([private, *shadows[:2], smaller]) == [[0], [1, 2], [3]]
