@@ -1,8 +1,8 @@
 """What the model-worker server (`executors.model_worker_context`) imports before it forks any worker: this module
 alone. Importing it loads torch and the training code, then trains one tiny LeNet-5 on one thread, alone and in a
-pair (`training/stacked.py`), so that oneDNN compiles its convolution and pooling kernels once, there, and every worker forked afterwards starts with them. In a
-fresh process the first model otherwise trains about a second slower than the next (on the 2-vCPU machine the
-README's figures come from).
+pair (`training/stacked.py`), so that oneDNN compiles its convolution and pooling kernels once, there, and every
+worker forked afterwards starts with them. In a fresh process the first model otherwise trains about a second slower
+than the next (on the 2-vCPU machine the README's figures come from).
 
 One torch thread before any torch op: the server then never starts a thread pool, and a forked child of a process
 with a running OpenMP pool can hang.

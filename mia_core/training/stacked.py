@@ -9,8 +9,8 @@ Each model keeps what it would have alone: its initial weights, its batches in i
 (from its own generator, drawn as `train_model` draws them) and its optimiser state (Adam, SGD and weight decay act
 element-wise). Its weights differ from those `train_model` gives only in their last bits (`tests/test_stacked.py`):
 a grouped convolution sums in another order than a plain one, and the fused optimiser step rounds the last few
-values of a tensor (a model's place in the stack) in another way than the rest. So which models train together is
-fixed by the models asked for (`stacks`), never by the machine.
+values of each stacked tensor in another way than the rest, so a model's last bits also depend on its place in its
+stack. Which models train together is therefore fixed by the models asked for (`stacks`), never by the machine.
 """
 
 from collections.abc import Hashable
@@ -26,8 +26,8 @@ from ..progress import Progress, ProgressFn, no_progress
 from .loop import LAYOUT, EpochStats, Pair, _shown
 
 
-STACK = 4  # the most models trained side by side: on a CPU thread, 2 to 4 train at about 1.5x the models/s of one
-# alone (`python -m mia_core bench`), 4 a little faster than 2
+STACK = 4  # the most models trained side by side: on a CPU thread, stacks of 2 to 4 each trained at about 1.5x the
+# models/s of one model alone in trials; `python -m mia_core bench` measures the overfit preset's 4 + 4
 
 
 def stacks(keys: list[Hashable | None]) -> list[list[int]]:
@@ -50,9 +50,10 @@ def stacks(keys: list[Hashable | None]) -> list[list[int]]:
 
 
 def stackable(cfg: TrainConfig) -> bool:
-    """Plain models on the CPU, trained for all their epochs. DP-SGD's per-sample gradients, Split-AI's
-    sub-models and early stopping's own last epoch each need a model of their own; on CUDA, models that size
-    are trained together by `many.train_ensemble`."""
+    """Plain models on the CPU, trained for all their epochs. DP-SGD's per-sample gradients, a Split-AI ensemble
+    (whose sub-models are stacked inside it) and early stopping's own last epoch each need a model of their own.
+    CUDA is not measured here: there each model trains alone, and reference models by the vmap ensemble
+    (`many.py`)."""
     return (cfg.resolved_device().type == "cpu" and not cfg.private and not cfg.split_models
             and not cfg.early_stopping)
 
