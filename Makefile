@@ -28,7 +28,6 @@ test: setup-dev browser
 bench: setup
 	$(BIN)/pip install -q -r requirements-bench.txt
 	$(BIN)/python -m mia_core bench
-	$(BIN)/python -m benchmarks.art_compare
 
 reproduce: setup
 	$(BIN)/python -m mia_core reproduce --out results

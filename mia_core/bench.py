@@ -4,11 +4,15 @@
 - many models (shadows, references): models/s here, each alone and side by side in one network (`training/stacked.py`),
   and in worker processes;
 - in ROUNDS interleaved rounds, each ratio's median and range: a plain PyTorch loop training the overfit
-  preset's models one after another (the baseline), many models in running worker processes against it, and the
-  overfit preset end to end against it;
+  preset's models one after another (the baseline), the preset's shadow and reference models in running worker
+  processes against it, and the overfit preset end to end against it;
 - each preset end to end, one fresh process each (seconds per stage, peak memory);
 - the demo build; planting an attendee's drawings; the server's time for one drawn digit; on CUDA, the vmap
-  ensemble.
+  ensemble; with IBM ART installed (requirements-bench.txt), our shadow pipeline against ART's
+  (`benchmarks/art_compare.py`).
+
+What trains here (one model, and many in this process) runs with the allocator setting the workers have
+(`jobs.executors.keep_freed_memory`), so that it measures what they do.
 """
 
 import json
@@ -62,6 +66,9 @@ ROUNDS = 3  # the ratios against the plain loop are measured this many times, in
 
 
 def bench(presets, *, data_dir=None, device="auto") -> int:
+    from .jobs.executors import keep_freed_memory
+
+    keep_freed_memory()
     one_model_speed(data_dir)
     many_models_speed(data_dir)
     runs = against_plain_loop(data_dir, device=device, rounds=ROUNDS)
@@ -80,6 +87,7 @@ def bench(presets, *, data_dir=None, device="auto") -> int:
     if torch.cuda.is_available():
         ensemble_speed(data_dir, device=device)
     query_latency(data_dir)
+    art_comparison(data_dir)
     return 0
 
 
@@ -169,14 +177,28 @@ def _shadow_specs(data_dir, count: int):
     return shadow_specs(cfg, split_for(cfg, digits)), digits
 
 
-def pool_speed(data_dir=None, *, count: int = SHADOWS) -> tuple[float, float]:
-    """Models/s of `count` shadow-shaped models in one worker process per core: with the workers' start-up
-    counted (the first time, the start of the server they fork from too), and on the same workers running (a
-    server's, or a sweep's)."""
+def _reference_specs(data_dir):
+    """The overfit preset's reference models (as many as a run with LiRA or RMIA trains): shadow-shaped, 200
+    records each, from the pool around the scored records."""
+    from .config import preset
+    from .pipeline import eval_records, split_for
+    from .references import reference_specs
+
+    digits = load_digits(data_dir)
+    cfg = preset("overfit")
+    splits = split_for(cfg, digits)
+    return reference_specs(cfg, digits, eval_records(cfg, splits)[0], splits.shadow_pool, count=cfg.references).specs
+
+
+def pool_speed(data_dir=None, *, count: int = SHADOWS) -> tuple[float, float, float]:
+    """Models/s in one worker process per core: `count` shadow-shaped models with the workers' start-up counted
+    (the first time, the start of the server they fork from too), the same on the same workers running (a
+    server's, or a sweep's), and the preset's reference models on them."""
     from .jobs.executors import available_cores
     from .training.pool import ProcessPool
 
     specs, digits = _shadow_specs(data_dir, count)
+    references = _reference_specs(data_dir)
     start = time.perf_counter()  # the worker processes' start-up counts here
     pool = ProcessPool(available_cores(), {"dir": data_dir, "fingerprint": digits.fingerprint})
     pool.train(specs, digits)
@@ -184,8 +206,11 @@ def pool_speed(data_dir=None, *, count: int = SHADOWS) -> tuple[float, float]:
     start = time.perf_counter()  # a second batch on the same, running workers
     pool.train(specs, digits)
     running = count / (time.perf_counter() - start)
+    start = time.perf_counter()
+    pool.train(references, digits)
+    running_references = len(references) / (time.perf_counter() - start)
     pool.shutdown()
-    return started, running
+    return started, running, running_references
 
 
 def against_plain_loop(data_dir=None, *, device="auto", rounds: int = ROUNDS) -> dict[str, tuple[float, dict]]:
@@ -193,10 +218,14 @@ def against_plain_loop(data_dir=None, *, device="auto", rounds: int = ROUNDS) ->
     Prints each round and each ratio's median and range. Returns the last overfit run, as `run_preset` does."""
     from .jobs.executors import available_cores
 
+    from .config import preset
+
+    references = preset("overfit").references
     print(f"against the plain loop ({PLAIN_MODELS} models one after another, {torch.get_num_threads()} threads),"
           f" {rounds} rounds: models/s of {SHADOWS} shadow models in {available_cores()} worker processes (started"
-          " for them: in round 1 with the server they fork from), and the overfit preset's whole process")
-    started, running, preset_ratio, last = [], [], [], None
+          f" for them: in round 1 with the server they fork from), then on them running, then {references} reference"
+          " models on them; and the overfit preset's whole process")
+    started, running, refs, preset_ratio, last = [], [], [], [], None
     for i in range(1, rounds + 1):
         loop_wall, loop_training = plain_loop()
         baseline = PLAIN_MODELS / loop_training
@@ -204,11 +233,15 @@ def against_plain_loop(data_dir=None, *, device="auto", rounds: int = ROUNDS) ->
         last = run_preset("overfit", data_dir, device=device)
         started.append(rates[0] / baseline)
         running.append(rates[1] / baseline)
+        refs.append(rates[2] / baseline)
         preset_ratio.append(last[0] / loop_wall)
         print(f"  round {i}: plain loop {loop_training:.1f} s training ({baseline:.2f} models/s), {loop_wall:.1f} s"
-              f" the whole process; workers started for them {rates[0]:.2f} models/s ({started[-1]:.2f}x), running"
-              f" {rates[1]:.2f} ({running[-1]:.2f}x); overfit preset {last[0]:.1f} s ({preset_ratio[-1]:.2f}x)")
-    for what, ratios in (("workers started for them, models/s", started), ("running workers, models/s", running),
+              f" the whole process; shadows on workers started for them {rates[0]:.2f} models/s"
+              f" ({started[-1]:.2f}x), running {rates[1]:.2f} ({running[-1]:.2f}x); references running"
+              f" {rates[2]:.2f} ({refs[-1]:.2f}x); overfit preset {last[0]:.1f} s ({preset_ratio[-1]:.2f}x)")
+    for what, ratios in (("shadows, workers started for them, models/s", started),
+                         ("shadows, running workers, models/s", running),
+                         ("references, running workers, models/s", refs),
                          ("overfit preset, seconds (both whole processes, imports included)", preset_ratio)):
         print(f"  {what}: median {np.median(ratios):.2f}x the plain loop (range {min(ratios):.2f}-{max(ratios):.2f}x)")
     return {"overfit": last}
@@ -265,6 +298,21 @@ def plant_speed(data_dir=None) -> None:
           f"{r['attacker']}): {wall:.1f} s for the whole process; the job's stages "
           + ", ".join(f"{k} {v:.1f} s" for k, v in r["seconds"].items()) + "; AUC planted vs kept out: "
           + ", ".join(f"{a} {r['attacks'][a]['auc']:.2f}" for a in ("loss", "lira_offline", "rmia")))
+
+
+def art_comparison(data_dir=None) -> None:
+    """`python -m benchmarks.art_compare` (its own rounds) where IBM ART is installed; else how to get it."""
+    from importlib.util import find_spec
+
+    if find_spec("art") is None:
+        print("shadow pipeline against IBM ART: not run, ART is not installed (pip install -r requirements-bench.txt)")
+        return
+    from .data import DATA_DIR_ENV
+
+    print("shadow pipeline against IBM ART (python -m benchmarks.art_compare):", flush=True)
+    env = {**os.environ, **({DATA_DIR_ENV: str(data_dir)} if data_dir else {})}
+    subprocess.run([sys.executable, "-m", "benchmarks.art_compare"], check=True, env=env,
+                   cwd=Path(__file__).resolve().parent.parent)
 
 
 def ensemble_speed(data_dir=None, *, device="auto", count: int = 8) -> None:

@@ -55,6 +55,25 @@ def test_the_same_stack_trains_the_same_weights(digits):
         assert all(torch.equal(p, q) for p, q in zip(ma.state_dict().values(), mb.state_dict().values()))
 
 
+def test_a_model_with_a_test_set_gets_its_curve_as_alone_and_the_same_weights(digits):
+    """A target trains side by side with its test curve: evaluated on the epochs `train_model` picks, within a
+    record of its accuracy alone, and looking at it changes nothing it learns."""
+    cfg = TrainConfig(epochs=12, dropout=0.2, device="cpu")
+    order = np.random.default_rng(1).permutation(len(digits))
+    data = [digits.tensors(order[k * 100:(k + 1) * 100]) for k in range(3)]
+    test = digits.tensors(order[2000:2500])
+    tested = train_stacked(cfg, data, [0, 1, 2], tests=[None, test, None])
+    untested = train_stacked(cfg, data, [0, 1, 2])
+    _, alone = train_model(cfg, *data[1], seed=1, test=test)
+    curve = [(h.epoch, h.test_accuracy) for h in tested[1][1] if h.test_accuracy is not None]
+    assert [epoch for epoch, _ in curve] == [h.epoch for h in alone if h.test_accuracy is not None]
+    assert [a for _, a in curve] == pytest.approx([h.test_accuracy for h in alone if h.test_accuracy is not None],
+                                                abs=0.0021)
+    assert all(h.test_accuracy is None for m in (0, 2) for h in tested[m][1])
+    for (a, _), (b, _) in zip(tested, untested):
+        assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
 def test_what_cannot_be_stacked_is_refused_by_name(digits):
     data = [digits.tensors(np.arange(100)), digits.tensors(np.arange(100, 150))]
     with pytest.raises(ValueError, match=r"record counts \[50, 100\]"):

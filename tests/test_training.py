@@ -96,14 +96,16 @@ def test_the_test_set_is_evaluated_on_ten_epochs_not_every_one(digits):
 
 
 def test_many_models_in_worker_processes_are_the_models_trained_here(digits):
-    """One torch thread per task: side by side in two processes or one after another, the same weights. Three
-    tasks: a model with a test curve alone, then two stacks of two."""
+    """One torch thread per task: side by side in two processes or one after another, the same weights and test
+    curve. Three tasks: a model trained alone (another record count), then two stacks, the first with a test
+    curve."""
     from mia_core.jobs.tasks import one_thread
     from mia_core.training.pool import InProcess, ModelSpec, ProcessPool, tasks
 
     cfg = TrainConfig(epochs=3, device="cpu", dropout=0.2)
     specs = [ModelSpec(cfg, np.arange(k * 80, (k + 1) * 80), seed=k, stage=f"model {k}") for k in range(5)]
-    specs[0] = ModelSpec(cfg, specs[0].index, seed=0, stage="model 0", test=np.arange(900, 1000))
+    specs[0] = ModelSpec(cfg, specs[0].index[:60], seed=0, stage="model 0")
+    specs[1] = ModelSpec(cfg, specs[1].index, seed=1, stage="model 1", test=np.arange(900, 1000))
     assert tasks(specs) == [[0], [1, 2], [3, 4]]
     with one_thread():
         here = InProcess().train(specs, digits)
@@ -114,19 +116,22 @@ def test_many_models_in_worker_processes_are_the_models_trained_here(digits):
     for a, b in zip(here, there):
         assert np.array_equal(predict_logits(a.model, x), predict_logits(b.model, x))
         assert a.history == b.history
+    assert [h.epoch for h in here[1].history if h.test_accuracy is not None] == [1, 2, 3]
     assert pool.peak_rss_mb > 100  # each worker reports its own peak: torch alone takes more
 
 
-def test_models_that_can_train_side_by_side_do_in_stacks_of_at_most_four():
+def test_models_that_can_train_side_by_side_do_in_stacks_of_at_most_five():
     from mia_core.training.pool import ModelSpec, tasks
 
     plain, index = TrainConfig(device="cpu"), np.arange(200)
-    shadows = [ModelSpec(plain, index, seed=k, stage=f"shadow {k}") for k in range(16)]
-    target = ModelSpec(plain, index, seed=0, stage="target", test=np.arange(5))  # a test curve: alone
-    assert tasks([target, *shadows[:8]]) == [[0], [1, 2, 3, 4], [5, 6, 7, 8]]  # the overfit preset's
-    assert [len(t) for t in tasks(shadows)] == [4, 4, 4, 4]
+    shadows = [ModelSpec(plain, index, seed=k, stage=f"shadow {k}") for k in range(20)]
+    target = ModelSpec(plain, index, seed=0, stage="target", test=np.arange(5))  # its test curve goes along
+    assert tasks([target, *shadows[:8]]) == [[0, 1, 2, 3], [4, 5, 6, 7, 8]]  # the overfit preset's: the target first
+    assert tasks(shadows[:8]) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    assert [len(t) for t in tasks(shadows[:16])] == [4, 4, 4, 4]
+    assert [len(t) for t in tasks(shadows)] == [5, 5, 5, 5]
     assert tasks(shadows[:4]) == [[0, 1], [2, 3]]  # two stacks from four models up...
-    assert [len(t) for t in tasks(shadows[:7])] == [4, 3]  # ...as even as they can be...
+    assert [len(t) for t in tasks(shadows[:7])] == [3, 4]  # ...as even as they can be, the smaller first...
     assert tasks(shadows[:3]) == [[0, 1, 2]]
     assert tasks(shadows[:1]) == [[0]]  # ...and never one alone unless it is the only one
     private = ModelSpec(TrainConfig(device="cpu", dp_noise=1.0), index, seed=9, stage="dp")

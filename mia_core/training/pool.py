@@ -54,10 +54,9 @@ def train_spec(spec: ModelSpec, digits, progress: ProgressFn = no_progress) -> T
 
 def tasks(specs: list[ModelSpec]) -> list[list[int]]:
     """The training tasks, as indices into `specs`: the models that can train side by side (`stackable`, as many
-    records each, no test curve) in `stacks`, any other alone. A target comes first, so that what needs only it
-    can run as soon as a core is spare."""
-    return stacks([(spec.train, len(spec.index)) if stackable(spec.train) and not len(spec.test) else None
-                   for spec in specs])
+    records each; a target with its test curve too) in `stacks`, any other alone. A target comes first, in the
+    first and smallest stack, so that what needs only it can run as soon as a core is spare."""
+    return stacks([(spec.train, len(spec.index)) if stackable(spec.train) else None for spec in specs])
 
 
 def train_task(specs: list[ModelSpec], digits, progress: ProgressFn = no_progress) -> list[TrainedModel]:
@@ -66,6 +65,7 @@ def train_task(specs: list[ModelSpec], digits, progress: ProgressFn = no_progres
         return [train_spec(specs[0], digits, progress)]
     start = time.perf_counter()
     trained = train_stacked(specs[0].train, [digits.tensors(s.index) for s in specs], [s.seed for s in specs],
+                            tests=[digits.tensors(s.test) if len(s.test) else None for s in specs],
                             progress=progress, stage=" + ".join(s.stage for s in specs))
     seconds = (time.perf_counter() - start) / len(specs)
     return [TrainedModel(model, history, seconds) for model, history in trained]

@@ -23,20 +23,24 @@ from torch.nn import functional as F
 from ..config import TrainConfig
 from ..models import build_model
 from ..progress import Progress, ProgressFn, no_progress
-from .loop import LAYOUT, EpochStats, Pair, _shown
+from .inference import accuracy
+from .loop import LAYOUT, EpochStats, Pair, _shown, on_curve
 
 
-STACK = 4  # the most models trained side by side: on a CPU thread, stacks of 2 to 4 each trained at about 1.5x the
-# models/s of one model alone in trials; `python -m mia_core bench` measures the overfit preset's 4 + 4
+STACK = 5  # the most models trained side by side. On a CPU thread, with the allocator keeping freed memory
+# (`jobs.executors.keep_freed_memory`), each model of a stack of 2 to 8 trained in 1.03-1.16 s against 1.54-1.66 s
+# alone, in one ad hoc trial; 5 lets the overfit preset's target and 8 shadows train as 4 + 5 on two workers
 
 
 def stacks(keys: list[Hashable | None]) -> list[list[int]]:
     """Which of len(keys) models train together, as lists of their indices. Models with the same key (None: a model
     that cannot be stacked) train side by side, in the order they come, in as few stacks of at most STACK as there
     can be, but in two from four models up, so that two workers (what the 2-core machine these defaults are for
-    has) both get some; the stacks are as even as they can be, and none holds one model unless it is the only
+    has) both get some. The stacks are as even as they can be, the smaller first: a target, asked for first, then
+    comes back first, and what needs only it runs while the rest train. None holds one model unless it is the only
     one. Any other model trains alone. The lists come in the order of their first index. They depend on the keys
-    alone, never on the machine: the overfit preset's 8 shadows train in two stacks of 4 whatever runs them."""
+    alone, never on the machine: the overfit preset's target and 8 shadows train as 4 + 5, and 8 shadows alone as
+    4 + 4, whatever runs them."""
     found, groups = [], {}
     for i, key in enumerate(keys):
         if key is None:
@@ -45,7 +49,8 @@ def stacks(keys: list[Hashable | None]) -> list[list[int]]:
             groups.setdefault(key, []).append(i)
     for group in groups.values():
         count = max(-(-len(group) // STACK), min(2, len(group) // 2))
-        found += [part.tolist() for part in np.array_split(group, count)]
+        sizes = [len(part) for part in np.array_split(group, count)][::-1]  # as even as can be, the smaller first
+        found += [part.tolist() for part in np.split(np.array(group), np.cumsum(sizes)[:-1])]
     return sorted(found)
 
 
@@ -58,11 +63,13 @@ def stackable(cfg: TrainConfig) -> bool:
             and not cfg.early_stopping)
 
 
-def train_stacked(cfg: TrainConfig, data: list[Pair], seeds: list[int], *, progress: ProgressFn = no_progress,
-                  stage: str = "models") -> list[tuple[nn.Module, list[EpochStats]]]:
+def train_stacked(cfg: TrainConfig, data: list[Pair], seeds: list[int], *, tests: list[Pair | None] | None = None,
+                  progress: ProgressFn = no_progress, stage: str = "models") -> list[tuple[nn.Module, list[EpochStats]]]:
     """Train len(seeds) models side by side, model m on data[m] = (x [N, 1, 28, 28], y [N]) with seed seeds[m],
-    as `train_model` would, for all of `cfg.epochs`. Every model must have as many records (each step, every
-    model takes a batch of the same size). Returns each model, in eval mode, and its history."""
+    as `train_model` would, for all of `cfg.epochs`; with tests[m], model m's history has its accuracy there on
+    the epochs `on_curve` picks, as `train_model` gives it (a target's test curve). Every model must have as many
+    records (each step, every model takes a batch of the same size). Returns each model, in eval mode, and its
+    history."""
     if not stackable(cfg):
         raise ValueError("only plain models on the CPU trained for all their epochs can be stacked")
     lengths = {len(y) for _, y in data}
@@ -83,6 +90,7 @@ def train_stacked(cfg: TrainConfig, data: list[Pair], seeds: list[int], *, progr
     n_models, n = y.shape
     rows = torch.arange(n_models)[:, None]
     histories = [[] for _ in seeds]
+    tests = tests or [None] * n_models
     for epoch in range(1, cfg.epochs + 1):
         net.train()
         order = torch.stack([torch.randperm(n, generator=g) for g in orders])  # -> [M, N]
@@ -98,10 +106,15 @@ def train_stacked(cfg: TrainConfig, data: list[Pair], seeds: list[int], *, progr
             opt.step()
             total_loss += losses.detach() * batch.shape[1]
             correct += (logits.argmax(2) == yb).sum(1)
-        for m, history in enumerate(histories):
-            history.append(EpochStats(epoch, float(total_loss[m]) / n, int(correct[m]) / n, None))
+        tested = on_curve(epoch, cfg.epochs)
+        for m, (history, test) in enumerate(zip(histories, tests)):
+            if test is not None and tested:
+                unstack(net, models, only=m)
+            history.append(EpochStats(epoch, float(total_loss[m]) / n, int(correct[m]) / n,
+                                      accuracy(models[m], *test) if test is not None and tested else None))
         shown = {k: sum(_shown(h[-1])[k] for h in histories) / n_models for k in ("loss", "train_acc")}
-        progress(Progress(stage, epoch, cfg.epochs, shown))  # the models' mean
+        shown.update({"test_acc": h[-1].test_accuracy for h in histories if h[-1].test_accuracy is not None})
+        progress(Progress(stage, epoch, cfg.epochs, shown))  # the models' mean; a tested model's test accuracy
     unstack(net, models)
     return [(model.eval(), history) for model, history in zip(models, histories)]
 
@@ -178,14 +191,17 @@ def stack(models: list[nn.Module], generators: list[torch.Generator]) -> nn.Sequ
 
 
 @torch.no_grad()
-def unstack(net: nn.Sequential, models: list[nn.Module]) -> None:
-    """Copy the trained weights of `stack(models)` back into `models`, in the plain layout."""
+def unstack(net: nn.Sequential, models: list[nn.Module], *, only: int | None = None) -> None:
+    """Copy the trained weights of `stack(models)` back into `models` (or into models[only] alone), in the plain
+    layout."""
     for layer, same in zip(net, zip(*map(_leaves, models))):
         if isinstance(layer, nn.Conv2d):
-            for model_layer, weight, bias in zip(same, layer.weight.chunk(len(models)), layer.bias.chunk(len(models))):
+            parts = zip(same, layer.weight.chunk(len(models)), layer.bias.chunk(len(models)))
+        elif isinstance(layer, BatchedLinear):
+            parts = zip(same, layer.weight.mT, layer.bias[:, 0])
+        else:
+            continue
+        for m, (model_layer, weight, bias) in enumerate(parts):
+            if only is None or m == only:
                 model_layer.weight.copy_(weight)
                 model_layer.bias.copy_(bias)
-        elif isinstance(layer, BatchedLinear):
-            for model_layer, weight, bias in zip(same, layer.weight, layer.bias):
-                model_layer.weight.copy_(weight.mT)
-                model_layer.bias.copy_(bias[0])
