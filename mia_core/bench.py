@@ -216,9 +216,8 @@ def pool_speed(data_dir=None, *, count: int = SHADOWS) -> tuple[float, float, fl
 def against_plain_loop(data_dir=None, *, device="auto", rounds: int = ROUNDS) -> dict[str, tuple[float, dict]]:
     """`rounds` rounds of: the plain loop, shadow models in worker processes, the overfit preset end to end.
     Prints each round and each ratio's median and range. Returns the last overfit run, as `run_preset` does."""
-    from .jobs.executors import available_cores
-
     from .config import preset
+    from .jobs.executors import available_cores
 
     references = preset("overfit").references
     print(f"against the plain loop ({PLAIN_MODELS} models one after another, {torch.get_num_threads()} threads),"

@@ -47,7 +47,7 @@ def test_jobs_wait_their_turn_and_say_where_they_stand(tmp_path, digits):
     jobs = [runner.submit("experiment", experiment(digits, seed=s)) for s in range(3)]
     assert [job.place() for job in jobs] == [0, 1, 2]  # the first runs, the others queue in order
     wait_until(lambda: jobs[0].progress() is not None)
-    assert jobs[0].progress().stage in ("target", "shadow 1/1", "attacks")
+    assert jobs[0].progress().stage in ("target + shadow 1/1", "attacks")  # the two train side by side
     for job in jobs:
         job.result(timeout=120)
     assert [job.place() for job in jobs] == [0, 0, 0]

@@ -78,6 +78,8 @@ def test_what_cannot_be_stacked_is_refused_by_name(digits):
     data = [digits.tensors(np.arange(100)), digits.tensors(np.arange(100, 150))]
     with pytest.raises(ValueError, match=r"record counts \[50, 100\]"):
         train_stacked(TrainConfig(epochs=1, device="cpu"), data, [0, 1])
+    with pytest.raises(ValueError, match="2 seeds, 1 test sets"):
+        train_stacked(TrainConfig(epochs=1, device="cpu"), [data[0], data[0]], [0, 1], tests=[data[1]])
     with pytest.raises(ValueError, match="only plain models"):
         train_stacked(TrainConfig(epochs=1, device="cpu", early_stopping=2), data[:1], [0])
     normed = [torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4)) for _ in range(2)]

@@ -73,9 +73,11 @@ def train_stacked(cfg: TrainConfig, data: list[Pair], seeds: list[int], *, tests
     if not stackable(cfg):
         raise ValueError("only plain models on the CPU trained for all their epochs can be stacked")
     lengths = {len(y) for _, y in data}
-    if len(data) != len(seeds) or len(lengths) != 1:
-        raise ValueError(f"stacked models need one seed each and as many records each; got {len(seeds)} seeds and"
-                         f" record counts {sorted(lengths)}")
+    tests = tests or [None] * len(seeds)
+    if len(data) != len(seeds) or len(tests) != len(seeds) or len(lengths) != 1:
+        raise ValueError(f"stacked models need one seed each, a test set or None each, and as many records each; got"
+                         f" {len(data)} models, {len(seeds)} seeds, {len(tests)} test sets and record counts"
+                         f" {sorted(lengths)}")
     models, generators = [], []
     for seed in seeds:
         torch.manual_seed(seed)  # as `train_model`: the weights, then the dropout masks
@@ -90,7 +92,6 @@ def train_stacked(cfg: TrainConfig, data: list[Pair], seeds: list[int], *, tests
     n_models, n = y.shape
     rows = torch.arange(n_models)[:, None]
     histories = [[] for _ in seeds]
-    tests = tests or [None] * n_models
     for epoch in range(1, cfg.epochs + 1):
         net.train()
         order = torch.stack([torch.randperm(n, generator=g) for g in orders])  # -> [M, N]
@@ -106,12 +107,12 @@ def train_stacked(cfg: TrainConfig, data: list[Pair], seeds: list[int], *, tests
             opt.step()
             total_loss += losses.detach() * batch.shape[1]
             correct += (logits.argmax(2) == yb).sum(1)
-        tested = on_curve(epoch, cfg.epochs)
         for m, (history, test) in enumerate(zip(histories, tests)):
-            if test is not None and tested:
-                unstack(net, models, only=m)
+            tested = test is not None and on_curve(epoch, cfg.epochs)
+            if tested:
+                unstack(net, models, only=m)  # its weights so far, into its own model, to ask it
             history.append(EpochStats(epoch, float(total_loss[m]) / n, int(correct[m]) / n,
-                                      accuracy(models[m], *test) if test is not None and tested else None))
+                                      accuracy(models[m], *test) if tested else None))
         shown = {k: sum(_shown(h[-1])[k] for h in histories) / n_models for k in ("loss", "train_acc")}
         shown.update({"test_acc": h[-1].test_accuracy for h in histories if h[-1].test_accuracy is not None})
         progress(Progress(stage, epoch, cfg.epochs, shown))  # the models' mean; a tested model's test accuracy
