@@ -20,14 +20,17 @@ def child(kept: bool, stack: int) -> None:
     """One worker's share: stack `stack` of the shadows' stacks, trained here; prints its seconds and faults."""
     import torch
 
-    from mia_core.bench import _shadow_specs
+    from mia_core.config import preset
+    from mia_core.data import load_digits
     from mia_core.jobs.executors import keep_freed_memory
+    from mia_core.pipeline import shadow_specs, split_for
     from mia_core.training.pool import tasks, train_task
 
     torch.set_num_threads(1)
     if kept:
         keep_freed_memory()
-    specs, digits = _shadow_specs(None, 8)
+    cfg, digits = preset("overfit"), load_digits(None)
+    specs = shadow_specs(cfg, split_for(cfg, digits))
     task = tasks(specs)[stack]
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     start = time.perf_counter()

@@ -103,8 +103,8 @@ def test_the_same_seed_gives_the_same_numbers_on_every_executor(tmp_path, digits
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="page faults are counted from Linux's /proc")
 def test_a_worker_keeps_the_memory_a_training_step_frees(digits):
     """Worker processes train with freed memory kept in the heap: training the same stack again then needs no
-    fresh pages from the kernel (by default glibc may hand each ~5 MB activation back and fault it in anew, some
-    300,000 page faults a run)."""
+    fresh pages from the kernel (by default glibc may hand each ~5 MB activation back and fault it in anew:
+    `python -m benchmarks.freed_memory` counts both)."""
     import resource
 
     import numpy as np
@@ -118,4 +118,3 @@ def test_a_worker_keeps_the_memory_a_training_step_frees(digits):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     train_stacked(cfg, data, [0, 1, 2, 3])
     assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 1000
-

@@ -42,9 +42,9 @@ MMAP_THRESHOLD = 32 << 20  # the largest glibc accepts on 64-bit: a stack of 4 L
 def keep_freed_memory() -> None:
     """Let glibc's malloc keep the memory a training step frees for the next step. By default, an allocation from
     128 KiB up may come straight from the kernel and go back to it when freed (the threshold moves as the process
-    runs), so each step's activations can come as fresh pages, each zeroed by the kernel on a page fault: some
-    300,000 faults a stack of 4 overfit-preset models on some runs, and none with this (`python -m mia_core bench`
-    gives the speed). No-op where the C library has no `mallopt` (not glibc)."""
+    runs), so each step's activations can come as fresh pages, each zeroed by the kernel on a page fault
+    (`python -m benchmarks.freed_memory` counts them, and the models/s, both ways). No-op where the C library has
+    no `mallopt` (not glibc)."""
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None) if os.name == "posix" else None
     if mallopt is not None:
         mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)

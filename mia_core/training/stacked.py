@@ -27,9 +27,9 @@ from .inference import accuracy
 from .loop import LAYOUT, EpochStats, Pair, _shown, on_curve
 
 
-STACK = 5  # the most models trained side by side. On a CPU thread, with the allocator keeping freed memory
-# (`jobs.executors.keep_freed_memory`), each model of a stack of 2 to 8 trained in 1.03-1.16 s against 1.54-1.66 s
-# alone, in one ad hoc trial; 5 lets the overfit preset's target and 8 shadows train as 4 + 5 on two workers
+STACK = 5  # the most models trained side by side: with freed memory kept (`jobs.executors.keep_freed_memory`) a
+# model's share of a stack's time stays about the same from 2 to 8 models, and 5 lets the overfit preset's target
+# and 8 shadows train as 4 + 5 on two workers; `python -m mia_core bench` measures 4 + 4 against each alone
 
 
 def stacks(keys: list[Hashable | None]) -> list[list[int]]:
