@@ -5,12 +5,14 @@ Each stage is its own function so the app can run them one page at a time;
 """
 
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 from torch import nn
 
-from .attacks import AttackData, MembershipAttack, make_attack
+from .attacks import AttackData, MembershipAttack, ReferenceQuery, make_attack
 from .config import ExperimentConfig
 from .data import Digits, Splits, make_splits, splits_around
 from .metrics import AttackMetrics, RocCurve, chance_band, evaluate
@@ -210,39 +212,76 @@ def train_references_for(target: TargetRun, digits: Digits, *, progress: Progres
                             count=cfg.references, progress=progress, trainer=trainer)
 
 
-def run_attacks(target: TargetRun, shadows: ShadowRun | None, digits: Digits, names: tuple[str, ...] | None = None, *,
-                references: ReferenceSet | None = None, progress: ProgressFn = no_progress,
-                counted: tuple[int, int] | None = None) -> dict[str, AttackRun]:
-    """Fit each attack on the attacker's data, score the target's held-out records, measure. Progress counts these
-    attacks alone, or with `counted` (attacks done before these, attacks in all) as part of a larger set."""
-    names = runnable(target.config, target.config.attacks if names is None else names)
-    if not names:
-        return {}
-    before, total = counted or (0, len(names))
+@dataclass(frozen=True)
+class HeldOut:
+    """The target's answers on its held-out records (`eval_records`): what every attack scores."""
+
+    index: np.ndarray  # [N] the records, as indices into the digits
+    is_member: np.ndarray  # [N] bool
+    logits: np.ndarray  # [N, C] the target's answers
+    labels: np.ndarray  # [N]
+    answers: np.ndarray | None  # [N, A] its labels for shifted copies, when an attack reads labels only
+    query: ReferenceQuery | None  # the reference models' view of the records, when an attack needs them
+    seed: int  # the bootstrap's
+
+
+def held_out(target: TargetRun, digits: Digits, names: tuple[str, ...], *,
+             references: ReferenceSet | None = None) -> HeldOut:
     index, is_member = target.eval_records()
     x = digits.tensors(index)[0]
-    logits = predict_logits(target.model, x)
-    labels = digits.labels[index]
-    answers = label_answers(target.model, x) if reads_labels(names) else None
     query = None
     if references is not None:
         population_logits = predict_logits(target.model, digits.tensors(references.population_index)[0])
         query = references.query(index, population_logits)
-    fit_data = {"shadow": shadows.data if shadows else None, "references": references.data if references else None,
-                "target_membership": AttackData(logits, labels, is_member, answers)}
-    runs = {}
-    for i, name in enumerate(names, 1):
-        start = time.perf_counter()
-        attack = make_attack(name)
-        if fit_data[attack.needs] is None:
-            raise ValueError(f"attack {name!r} needs {attack.needs} models, and none were given")
-        statistic = attack.fit(fit_data[attack.needs]).statistic(logits, labels, query, answers)
-        probability = attack.score(logits, labels, query, answers)
-        metrics, curve = evaluate(statistic, probability, is_member, seed=target.config.seed)
-        runs[name] = AttackRun(name, attack, metrics, curve, statistic, probability, is_member, index,
-                               time.perf_counter() - start)
-        progress(Progress("attacks", before + i, total, {name + "_auc": metrics.auc}))
-    return runs
+    return HeldOut(index, is_member, predict_logits(target.model, x), digits.labels[index],
+                   label_answers(target.model, x) if reads_labels(names) else None, query, target.config.seed)
+
+
+def attack_run(name: str, data, records: HeldOut) -> AttackRun:
+    """One attack, fitted on the attacker's `data` (what `needs` names), scoring the held-out records, measured. A
+    task for any process: a model worker runs it as well as this one."""
+    start = time.perf_counter()
+    attack = make_attack(name)
+    statistic = attack.fit(data).statistic(records.logits, records.labels, records.query, records.answers)
+    probability = attack.score(records.logits, records.labels, records.query, records.answers)
+    metrics, curve = evaluate(statistic, probability, records.is_member, seed=records.seed)
+    return AttackRun(name, attack, metrics, curve, statistic, probability, records.is_member, records.index,
+                     time.perf_counter() - start)
+
+
+def start_attacks(target: TargetRun, shadows: ShadowRun | None, digits: Digits, names: tuple[str, ...], *,
+                  references: ReferenceSet | None = None, trainer=None) -> Iterator[AttackRun]:
+    """The attacks' runs, as `trainer` gives them: an `InProcess` (the default) fits each here as it is read, a
+    `ProcessPool` fits them all in its workers at once, and they come as each is done."""
+    fit_data = {"shadow": shadows.data if shadows else None, "references": references.data if references else None}
+    records = held_out(target, digits, names, references=references)
+    fit_data["target_membership"] = AttackData(records.logits, records.labels, records.is_member, records.answers)
+    for name in names:
+        if fit_data[make_attack(name).needs] is None:
+            raise ValueError(f"attack {name!r} needs {make_attack(name).needs} models, and none were given")
+    return (trainer or InProcess()).imap_unordered(
+        attack_run, names, [fit_data[make_attack(n).needs] for n in names], [records] * len(names))
+
+
+def collect(runs: Iterable[AttackRun], names: tuple[str, ...], progress: ProgressFn) -> dict[str, AttackRun]:
+    """The runs of `names` as they come, one progress count each; returned in the order of `names`."""
+    done = {}
+    for i, run in enumerate(runs, 1):
+        done[run.name] = run
+        progress(Progress("attacks", i, len(names), {run.name + "_auc": run.metrics.auc}))
+    return {name: done[name] for name in names}
+
+
+def run_attacks(target: TargetRun, shadows: ShadowRun | None, digits: Digits, names: tuple[str, ...] | None = None, *,
+                references: ReferenceSet | None = None, progress: ProgressFn = no_progress,
+                trainer=None) -> dict[str, AttackRun]:
+    """Fit each attack on the attacker's data, score the target's held-out records, measure (in `trainer`'s
+    workers, if it has any)."""
+    names = runnable(target.config, target.config.attacks if names is None else names)
+    if not names:
+        return {}
+    return collect(start_attacks(target, shadows, digits, names, references=references, trainer=trainer), names,
+                   progress)
 
 
 @dataclass
@@ -254,9 +293,7 @@ class ExperimentResult:
     attacks: dict[str, AttackRun]
     seconds: dict[str, float] = field(default_factory=dict)
     references: ReferenceSet | None = None
-    # seconds until every model was trained, side by side where they were (with the attacks on the target alone
-    # that ran beside the last of them)
-    training_wall: float | None = None
+    training_wall: float | None = None  # seconds until every model was trained, side by side where they were
 
     def to_json(self) -> dict:
         s = self.target.splits
@@ -305,11 +342,11 @@ class ExperimentResult:
 def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn = no_progress,
                    trainer=None, target: TargetRun | None = None) -> ExperimentResult:
     """Every model the run needs (target, shadows, references) is independent of the others: `trainer` (an
-    `InProcess`, the default, or a `ProcessPool`) gets them all at once, then the attacks run here.
+    `InProcess`, the default, or a `ProcessPool`) gets them all at once, then the attacks, which it runs too.
     With `target` (a model trained elsewhere, `brought_target`), only the attacker's models are trained.
 
-    The attacks that need nothing but the target (the seed's in-sample fit) run as soon as a core is spare:
-    on a `ProcessPool`, here, while the last models train on the other workers."""
+    The attacks that need nothing but the target (the seed's in-sample fit) start as soon as it is back: on a
+    `ProcessPool`, in a worker that has finished its models, while the last ones train."""
     trainer = trainer or InProcess()
     splits = check_feasible(cfg, digits) if target is None else target.splits
     shadow_plan = shadow_specs(cfg, splits)
@@ -321,21 +358,20 @@ def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressF
     specs = [*own, *shadow_plan, *(reference_training.specs if reference_training else [])]
     names = runnable(cfg, cfg.attacks)
     on_target = tuple(n for n in names if make_attack(n).needs == "target_membership") if own else ()
-    early: dict[str, AttackRun] = {}
-    made: dict[str, TargetRun] = {}  # the target trained here, once it is back
+    early: list[Iterator[AttackRun]] = []  # the attacks on the target alone, started once it is back
+    made: dict[str, TargetRun] = {}  # the target trained here
 
     def attack_target_alone(trained: dict[int, TrainedModel]) -> None:
-        if on_target and not early and 0 in trained:
+        if own and not made and 0 in trained:
             made["target"] = target_run(cfg, digits, splits, trained[0])
-            early.update(run_attacks(made["target"], None, digits, on_target, progress=progress,
-                                     counted=(0, len(names))))
+            if on_target:
+                early.append(start_attacks(made["target"], None, digits, on_target, trainer=trainer))
 
     start = time.perf_counter()
-    trained = trainer.train(specs, digits, progress, spare_core=attack_target_alone)
+    trained = trainer.train(specs, digits, progress, on_arrival=attack_target_alone)
     wall = time.perf_counter() - start
-    attack_target_alone(dict(enumerate(trained)))  # if no core was spare
-    if target is None:
-        target = made["target"] if made else target_run(cfg, digits, splits, trained[0])
+    attack_target_alone(dict(enumerate(trained)))  # if the trainer did not call it
+    target = made.get("target", target)
     trained = trained[len(own):]
     shadows = shadow_run(cfg, digits, splits, trained[:len(shadow_plan)])
     seconds = {"target": target.seconds, "shadows": shadows.seconds}  # each model's own training time, summed
@@ -346,10 +382,8 @@ def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressF
         references = train_references_for(target, digits, progress=progress)
     if references is not None:
         seconds["references"] = references.seconds
-    start = time.perf_counter()
-    rest = run_attacks(target, shadows, digits, tuple(n for n in names if n not in early), references=references,
-                       progress=progress, counted=(len(early), len(names)))
-    attacks = {n: early[n] if n in early else rest[n] for n in names}  # in the configured order
-    # this stage's seconds, and those of the attacks that ran beside the training
-    seconds["attacks"] = time.perf_counter() - start + sum(early[n].seconds for n in early)
+    rest = tuple(n for n in names if n not in on_target)
+    started = start_attacks(target, shadows, digits, rest, references=references, trainer=trainer) if rest else ()
+    attacks = collect(chain(*early, started), names, progress)
+    seconds["attacks"] = sum(run.seconds for run in attacks.values())  # each attack's own, wherever it ran
     return ExperimentResult(cfg, digits.source, target, shadows, attacks, seconds, references, training_wall=wall)

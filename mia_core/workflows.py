@@ -55,7 +55,8 @@ def attack_stored(store: ModelStore, name: str, digits: Digits, *, shadows: int,
         stored_shadows = train_shadows(cfg, digits, target.splits, progress=progress, trainer=trainer)
     if needs_references(attacks) and (stored_refs is None or len(stored_refs.models) != references):
         stored_refs = train_references_for(target, digits, progress=progress, trainer=trainer)
-    runs = run_attacks(target, stored_shadows, digits, attacks, references=stored_refs, progress=progress)
+    runs = run_attacks(target, stored_shadows, digits, attacks, references=stored_refs, progress=progress,
+                       trainer=trainer)
     seconds = {"target": target.seconds, "shadows": stored_shadows.seconds,
                "attacks": sum(r.seconds for r in runs.values())}
     result = ExperimentResult(cfg, digits.source, target, stored_shadows, runs, seconds, stored_refs)

@@ -54,17 +54,24 @@ def test_same_seed_same_numbers(tiny_overfit, digits, tiny_overfit_run):
     assert again["target"]["test_accuracy"] == first["target"]["test_accuracy"]
 
 
-def test_worker_processes_give_the_same_numbers_and_the_in_sample_fit_runs_once_the_target_is_back(tiny_overfit,
+def test_worker_processes_give_the_same_numbers_and_start_the_in_sample_fit_once_the_target_is_back(tiny_overfit,
                                                                                                    digits):
     """The target and 4 shadows on 2 workers: the target and the first shadow side by side, the other three beside
-    them. Once the target's stack is back a core is spare (one task is left, or none), and the attack that needs
-    nothing but the target runs here at once: while the last stack trains, when that stack is the slower."""
+    them. The attacks run in the workers too: the one that needs nothing but the target is asked for as soon as
+    the target's stack is back (its worker is then free), the others once every shadow is."""
     from mia_core.jobs.tasks import one_thread
     from mia_core.training.pool import ProcessPool
 
     cfg = replace(tiny_overfit, shadows=4)
     events = []
     pool = ProcessPool(2, {"dir": None, "fingerprint": digits.fingerprint})
+    submit = pool.imap_unordered
+
+    def logged(fn, names, *arguments):
+        events.append("asked for " + " ".join(names))
+        return submit(fn, names, *arguments)
+
+    pool.imap_unordered = logged
     with one_thread():
         here = run_experiment(cfg, digits).to_json()
         there = run_experiment(cfg, digits, trainer=pool, progress=events.append).to_json()
@@ -73,10 +80,13 @@ def test_worker_processes_give_the_same_numbers_and_the_in_sample_fit_runs_once_
     for name, figures in here["attacks"].items():
         assert {k: v for k, v in figures.items() if k != "seconds"} == \
             {k: v for k, v in there["attacks"][name].items() if k != "seconds"}, name
-    order = [f"attack {next(iter(e.metrics))}" if e.stage == "attacks" else e.stage for e in events]
+    order = [e if isinstance(e, str) else f"attack {next(iter(e.metrics))}" if e.stage == "attacks" else e.stage
+             for e in events]
     target_back = max(order.index("target"), order.index("shadow 1/4"))
-    assert order[target_back + 1] == "attack seed_in_sample_auc"
-    assert [e.step for e in events if e.stage == "attacks"] == [1, 2, 3, 4, 5, 6]  # one count for all six
+    assert order[target_back + 1] == "asked for seed_in_sample"
+    last_shadow = max(order.index(f"shadow {k}/4") for k in range(1, 5))
+    assert order.index("asked for shadow loss confidence entropy modified_entropy") > last_shadow
+    assert [e.step for e in events if not isinstance(e, str) and e.stage == "attacks"] == [1, 2, 3, 4, 5, 6]
 
 
 @pytest.mark.parametrize("references", [2, 3])

@@ -2,7 +2,9 @@
 alone. Importing it loads torch and the training code, then trains one tiny LeNet-5 on one thread, alone and in a
 pair (`training/stacked.py`), so that oneDNN compiles its convolution and pooling kernels once, there, and every
 worker forked afterwards starts with them. In a fresh process the first model otherwise trains about a second slower
-than the next (on the 2-vCPU machine the README's figures come from).
+than the next (on the 2-vCPU machine the README's figures come from). It also fits and measures one tiny attack, as
+a worker does a run's attacks (`pipeline.attack_run`): that loads scikit-learn and SciPy (about 0.8 s), beside the
+command's own imports rather than after its models.
 
 One torch thread before any torch op: the server then never starts a thread pool, and a forked child of a process
 with a running OpenMP pool can hang.
@@ -16,9 +18,12 @@ import gc
 
 gc.disable()
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from ..attacks import AttackData  # noqa: E402
 from ..config import TrainConfig  # noqa: E402
+from ..pipeline import HeldOut, attack_run  # noqa: E402
 from ..training import pool  # noqa: E402, F401  (what a worker runs)
 from ..training.inference import predict_logits  # noqa: E402
 from ..training.loop import train_model  # noqa: E402
@@ -34,7 +39,10 @@ def warm_up() -> None:
     cfg = TrainConfig(epochs=1, device="cpu")
     model, _ = train_model(cfg, x, y, seed=0)
     train_stacked(cfg, [(x, y), (x, y)], [0, 1])
-    predict_logits(model, x)
+    logits = predict_logits(model, x)  # -> [72, 10]
+    member = np.arange(WARM_UP_RECORDS) % 2 == 0
+    records = HeldOut(np.arange(WARM_UP_RECORDS), member, logits, y.numpy(), None, None, seed=0)
+    attack_run("shadow", AttackData(logits, y.numpy(), member), records)
 
 
 warm_up()

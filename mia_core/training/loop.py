@@ -19,6 +19,7 @@ from ..models import build_model
 from ..progress import Progress, ProgressFn, no_progress
 from .dp import make_private
 from .inference import accuracy, mean_loss
+from .optimizer import FusedStep
 
 Pair = tuple[torch.Tensor, torch.Tensor]
 CURVE_POINTS = 10  # test-set evaluations per training run: enough for the curve, and each costs as much as an epoch
@@ -67,16 +68,15 @@ def train_model(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, *, seed: int
     torch.manual_seed(seed)  # weights, dropout masks and DP noise
     model = build_model(cfg.arch, dropout=cfg.dropout).to(device)
     x, y = x.to(device), y.to(device)
-    fast = not cfg.private  # Opacus's per-sample gradients get the plain layout and optimiser
-    if fast:
-        model, x = model.to(memory_format=LAYOUT), x.contiguous(memory_format=LAYOUT)
-    opt_cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.SGD
-    opt = opt_cls(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True if fast else None)
     engine = None
-    if cfg.private:
+    if cfg.private:  # Opacus's per-sample gradients: the plain layout, and an optimiser object for it to wrap
+        opt_cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.SGD
+        opt = opt_cls(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         model, opt, loader, engine = make_private(cfg, model, opt, x, y, seed)
         epoch_batches = lambda: iter(loader)  # noqa: E731
     else:
+        model, x = model.to(memory_format=LAYOUT), x.contiguous(memory_format=LAYOUT)
+        opt = FusedStep(model.parameters(), cfg)
         order_rng = torch.Generator().manual_seed(seed)  # batch order
         epoch_batches = lambda: _plain_batches(x, y, cfg.batch_size, order_rng)  # noqa: E731
     with warnings.catch_warnings():

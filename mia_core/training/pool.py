@@ -2,11 +2,12 @@
 trained one task after another in this process (`InProcess`) or side by side in worker processes (`ProcessPool`:
 one per core, one torch thread each). A spec holds record indices, not tensors: a worker reads the digits
 itself. A task is one model, or a few trained side by side (`stacked.py`); `tasks` makes the stacks from the
-specs alone, so with one torch thread per task both give the same weights for the same specs.
+specs alone, so with one torch thread per task both give the same weights for the same specs. Both also run other
+work the same way (`imap_unordered`): a run's attacks, once the models they need are trained.
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
@@ -38,9 +39,9 @@ class TrainedModel:
     seconds: float  # this model's own training time
 
 
-# Work for this process while a worker has no task left: it gets the models trained so far, by their index in the
-# specs, and is called again as each further task's models arrive (it keeps track of what it has done).
-SpareCoreFn = Callable[[dict[int, TrainedModel]], None]
+# Called as each task's models arrive, with every model trained so far, by its index in the specs (it keeps track
+# of what it has done): work that needs only some of the models can start at once.
+ArrivalFn = Callable[[dict[int, TrainedModel]], None]
 
 
 def train_spec(spec: ModelSpec, digits, progress: ProgressFn = no_progress) -> TrainedModel:
@@ -89,12 +90,16 @@ class InProcess:
     peak_rss_mb = 0.0  # no worker processes
 
     def train(self, specs: list[ModelSpec], digits, progress: ProgressFn = no_progress, *,
-              spare_core: SpareCoreFn | None = None) -> list[TrainedModel]:
-        """One after another: no core is ever spare, and `spare_core` is never called."""
+              on_arrival: ArrivalFn | None = None) -> list[TrainedModel]:
+        """One after another; `on_arrival` is not called: nothing else could run meanwhile."""
         trained = {}
         for task in tasks(specs):
             trained.update(zip(task, train_task([specs[i] for i in task], digits, progress)))
         return [trained[i] for i in range(len(specs))]
+
+    def imap_unordered(self, fn: Callable, *arguments: Iterable) -> Iterator:
+        """fn over the arguments, here, each call as its result is read."""
+        return map(fn, *arguments)
 
     def shutdown(self) -> None:
         pass
@@ -120,21 +125,26 @@ class ProcessPool:
                                          initializer=worker_setup)
 
     def train(self, specs: list[ModelSpec], digits, progress: ProgressFn = no_progress, *,
-              spare_core: SpareCoreFn | None = None) -> list[TrainedModel]:
-        """The models, in the order of `specs`. `spare_core` runs here each time a task's models arrive and leave
-        fewer tasks than there are workers: a core is then free for this process's own work."""
-        planned = tasks(specs)
-        futures = {self._pool.submit(_train_in_worker, [specs[i] for i in task], self.data): task for task in planned}
+              on_arrival: ArrivalFn | None = None) -> list[TrainedModel]:
+        """The models, in the order of `specs`; `on_arrival` runs here each time a task's models arrive."""
+        futures = {self._pool.submit(_train_in_worker, [specs[i] for i in task], self.data): task
+                   for task in tasks(specs)}
         trained: dict[int, TrainedModel] = {}
-        for tasks_done, future in enumerate(as_completed(futures), 1):
+        for future in as_completed(futures):
             results, peak = future.result()
             self.peak_rss_mb = max(self.peak_rss_mb, peak)
             for i, (state, history, seconds) in zip(futures[future], results):
                 trained[i] = TrainedModel(model_from_state(specs[i].train, state), history, seconds)
                 progress(Progress(specs[i].stage, 1, 1, {"seconds": seconds, "models_done": len(trained)}))
-            if spare_core is not None and len(planned) - tasks_done < self.workers:
-                spare_core(dict(trained))
+            if on_arrival is not None:
+                on_arrival(dict(trained))
         return [trained[i] for i in range(len(specs))]
+
+    def imap_unordered(self, fn: Callable, *arguments: Iterable) -> Iterator:
+        """fn over the arguments in the workers, every call submitted now (after any task already asked for); the
+        results as each call finishes. fn must be importable by name, and its arguments picklable."""
+        futures = [self._pool.submit(fn, *args) for args in zip(*arguments)]
+        return (future.result() for future in as_completed(futures))
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

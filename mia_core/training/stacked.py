@@ -25,6 +25,7 @@ from ..models import build_model
 from ..progress import Progress, ProgressFn, no_progress
 from .inference import accuracy
 from .loop import LAYOUT, EpochStats, Pair, _shown, on_curve
+from .optimizer import FusedStep
 
 
 STACK = 5  # the most models trained side by side: with freed memory kept (`jobs.executors.keep_freed_memory`) a
@@ -84,8 +85,7 @@ def train_stacked(cfg: TrainConfig, data: list[Pair], seeds: list[int], *, tests
         models.append(build_model(cfg.arch, dropout=cfg.dropout))
         generators.append(torch.Generator().set_state(torch.get_rng_state()))
     net = stack(models, generators).to(memory_format=LAYOUT)
-    opt_cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.SGD
-    opt = opt_cls(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
+    opt = FusedStep(net.parameters(), cfg)
     x = torch.stack([x[:, 0] for x, _ in data])  # -> [M, N, 28, 28]
     y = torch.stack([y for _, y in data])  # -> [M, N]
     orders = [torch.Generator().manual_seed(seed) for seed in seeds]  # each model's batch order, as alone
