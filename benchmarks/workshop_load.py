@@ -30,19 +30,10 @@ from playwright.sync_api import sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from test_browser import CHROMIUM, FLAGS, app_server, wait_ready  # noqa: E402  (one way to start and wait)
 
+from benchmarks.procfs import children, cpu_seconds  # noqa: E402
+
 DONE = "[data-testid='stMetric']"  # the Defences page's metrics: shown once a run is done
 PACE = 2.0  # seconds between two drawn digits: an attendee drawing one digit after another
-
-
-def children(pid: int) -> list[int]:
-    """Every descendant of a process (the server's: its worker processes)."""
-    out = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return out + [g for c in out for g in children(c)]
 
 
 def tree_peak_mb(pid: int) -> dict[str, float]:
@@ -55,15 +46,6 @@ def tree_peak_mb(pid: int) -> dict[str, float]:
             return 0.0
 
     return {"server": peak(pid), "workers": sum(peak(c) for c in children(pid))}
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def cpu_by_kind(server: int) -> dict[str, float]:

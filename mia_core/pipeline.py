@@ -12,7 +12,7 @@ from itertools import chain
 import numpy as np
 from torch import nn
 
-from .attacks import AttackData, MembershipAttack, ReferenceQuery, make_attack
+from .attacks import AttackData, MembershipAttack, ReferenceData, ReferenceQuery, make_attack
 from .config import ExperimentConfig
 from .data import Digits, Splits, make_splits, splits_around
 from .metrics import AttackMetrics, RocCurve, chance_band, evaluate
@@ -237,7 +237,7 @@ def held_out(target: TargetRun, digits: Digits, names: tuple[str, ...], *,
                    label_answers(target.model, x) if reads_labels(names) else None, query, target.config.seed)
 
 
-def attack_run(name: str, data, records: HeldOut) -> AttackRun:
+def attack_run(name: str, data: AttackData | ReferenceData, records: HeldOut) -> AttackRun:
     """One attack, fitted on the attacker's `data` (what `needs` names), scoring the held-out records, measured. A
     task for any process: a model worker runs it as well as this one."""
     start = time.perf_counter()
@@ -256,11 +256,12 @@ def start_attacks(target: TargetRun, shadows: ShadowRun | None, digits: Digits, 
     fit_data = {"shadow": shadows.data if shadows else None, "references": references.data if references else None}
     records = held_out(target, digits, names, references=references)
     fit_data["target_membership"] = AttackData(records.logits, records.labels, records.is_member, records.answers)
-    for name in names:
-        if fit_data[make_attack(name).needs] is None:
-            raise ValueError(f"attack {name!r} needs {make_attack(name).needs} models, and none were given")
-    return (trainer or InProcess()).imap_unordered(
-        attack_run, names, [fit_data[make_attack(n).needs] for n in names], [records] * len(names))
+    needs = [make_attack(name).needs for name in names]
+    for name, need in zip(names, needs):
+        if fit_data[need] is None:
+            raise ValueError(f"attack {name!r} needs {need} models, and none were given")
+    return (trainer or InProcess()).imap_unordered(attack_run, names, [fit_data[need] for need in needs],
+                                                    [records] * len(names))
 
 
 def collect(runs: Iterable[AttackRun], names: tuple[str, ...], progress: ProgressFn) -> dict[str, AttackRun]:
@@ -361,16 +362,16 @@ def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressF
     early: list[Iterator[AttackRun]] = []  # the attacks on the target alone, started once it is back
     made: dict[str, TargetRun] = {}  # the target trained here
 
-    def attack_target_alone(trained: dict[int, TrainedModel]) -> None:
+    def target_back(trained: dict[int, TrainedModel]) -> None:
         if own and not made and 0 in trained:
             made["target"] = target_run(cfg, digits, splits, trained[0])
             if on_target:
                 early.append(start_attacks(made["target"], None, digits, on_target, trainer=trainer))
 
     start = time.perf_counter()
-    trained = trainer.train(specs, digits, progress, on_arrival=attack_target_alone)
+    trained = trainer.train(specs, digits, progress, on_arrival=target_back)
     wall = time.perf_counter() - start
-    attack_target_alone(dict(enumerate(trained)))  # if the trainer did not call it
+    target_back(dict(enumerate(trained)))  # if the trainer did not call it
     target = made.get("target", target)
     trained = trained[len(own):]
     shadows = shadow_run(cfg, digits, splits, trained[:len(shadow_plan)])
