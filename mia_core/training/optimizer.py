@@ -2,9 +2,9 @@
 `torch.optim.sgd.sgd`), the very function `torch.optim.Adam.step` and `torch.optim.SGD.step` call.
 
 Why not the `torch.optim` classes: their `step`, `zero_grad` and constructor import torch's compiler
-(`torch._dynamo`) on first use, about a second of a fresh process's start, on a CPU that then trains nothing. The
-model workers (`jobs/model_server.py`) fork from a process that has trained a model, so every run of
-`python -m mia_core run` paid it before its first model. The weights come out bit for bit as the classes give them
+(`torch._dynamo`) on first use: about a second of a fresh process's start in which no model trains. The model
+workers (`jobs/model_server.py`) fork from a process that has trained a tiny model, so every run of
+`python -m mia_core run` paid it before its first model, and every job worker of the app on its first model. The weights come out bit for bit as the classes give them
 (`tests/test_optimizer.py`). DP-SGD keeps `torch.optim`: Opacus wraps an optimiser object.
 """
 
