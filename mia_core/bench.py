@@ -174,7 +174,13 @@ def _shadow_specs(data_dir, count: int):
 
     digits = load_digits(data_dir)
     cfg = replace(preset("overfit"), shadows=count)
-    return shadow_specs(cfg, split_for(cfg, digits)), digits
+    return [training_only(spec) for spec in shadow_specs(cfg, split_for(cfg, digits))], digits
+
+
+def training_only(spec):
+    """A model spec without the records a run's model answers once trained: the plain loop it is measured against
+    trains and asks nothing."""
+    return replace(spec, answer=np.zeros(0, np.int64), answer_labels=False)
 
 
 def _reference_specs(data_dir):
@@ -187,7 +193,8 @@ def _reference_specs(data_dir):
     digits = load_digits(data_dir)
     cfg = preset("overfit")
     splits = split_for(cfg, digits)
-    return reference_specs(cfg, digits, eval_records(cfg, splits)[0], splits.shadow_pool, count=cfg.references).specs
+    training = reference_specs(cfg, digits, eval_records(cfg, splits)[0], splits.shadow_pool, count=cfg.references)
+    return [training_only(spec) for spec in training.specs]
 
 
 def pool_speed(data_dir=None, *, count: int = SHADOWS) -> tuple[float, float, float]:

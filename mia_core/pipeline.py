@@ -154,25 +154,24 @@ def shadow_draw(cfg: ExperimentConfig, pool: np.ndarray, k: int) -> tuple[np.nda
 
 
 def shadow_specs(cfg: ExperimentConfig, splits: Splits) -> list[ModelSpec]:
-    """k shadows, each trained like the target on its own random draw from the attacker's pool."""
+    """k shadows, each trained like the target on its own random draw from the attacker's pool, and answering, for
+    the attack data, as many of its members as it has non-members, and those."""
     specs = []
     for k in range(cfg.shadows):
-        inside, validation, _ = shadow_draw(cfg, splits.shadow_pool, k)
+        inside, validation, outside = shadow_draw(cfg, splits.shadow_pool, k)
         specs.append(ModelSpec(cfg.train, inside, cfg.seed * 1000 + k + 1, f"shadow {k + 1}/{cfg.shadows}",
-                               validation=validation))
+                               validation=validation, answer=np.concatenate([inside[:len(outside)], outside]),
+                               answer_labels=reads_labels(cfg.attacks)))
     return specs
 
 
 def shadow_run(cfg: ExperimentConfig, digits: Digits, splits: Splits, trained: list[TrainedModel]) -> ShadowRun:
-    """The attack data: each shadow's outputs on as many of its members as it has non-members, and on those."""
+    """The attack data: each shadow's answers (`shadow_specs`), its members first, labelled as such."""
     parts = []
-    for k, t in enumerate(trained):
-        inside, _, outside = shadow_draw(cfg, splits.shadow_pool, k)
-        both = np.concatenate([inside[:len(outside)], outside])
-        x = digits.tensors(both)[0]
-        parts.append(AttackData(predict_logits(t.model, x), digits.labels[both],
-                                np.r_[np.ones(len(outside), bool), np.zeros(len(outside), bool)],
-                                label_answers(t.model, x) if reads_labels(cfg.attacks) else None))
+    for spec, t in zip(shadow_specs(cfg, splits), trained, strict=True):
+        out = len(spec.answer) // 2
+        parts.append(AttackData(t.logits, digits.labels[spec.answer], np.r_[np.ones(out, bool), np.zeros(out, bool)],
+                                t.label_answers))
     return ShadowRun([t.model for t in trained], AttackData.concat(parts), cfg.train_size,
                      sum(t.seconds for t in trained))
 

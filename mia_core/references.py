@@ -83,23 +83,28 @@ class ReferenceTraining:
 def reference_specs(cfg, digits: Digits, eval_index: np.ndarray, shadow_pool: np.ndarray, *,
                     count: int) -> ReferenceTraining:
     """`count` reference models, each on cfg.train_size records of the pool (cfg: ExperimentConfig); every
-    pool record is in as equal a share of them as the counts allow (the `keep` matrix)."""
+    pool record is in as equal a share of them as the counts allow (the `keep` matrix). Each answers the whole pool
+    and RMIA's population."""
     plan = reference_plan(cfg, eval_index, shadow_pool)
     keep = balanced_keep(count, len(plan.pool), per_model=cfg.train_size, seed=cfg.seed)
     seed = cfg.seed + 77
+    asked = np.concatenate([plan.pool, plan.population])
     specs = [ModelSpec(cfg.train, plan.pool[k], seed * 10_007 + m, f"reference {m + 1}/{count}",
-                       validation=plan.validation) for m, k in enumerate(keep)]
+                       validation=plan.validation, answer=asked) for m, k in enumerate(keep)]
     return ReferenceTraining(plan, keep, specs)
 
 
 def reference_set(training: ReferenceTraining, digits: Digits, trained: list[TrainedModel]) -> ReferenceSet:
-    """The trained references with their outputs on the pool and on RMIA's population."""
+    """The trained references with their outputs on the pool and on RMIA's population (as their specs asked, or
+    asked here: the vmap ensemble's)."""
     plan, models = training.plan, [t.model for t in trained]
-    x, x_pop = digits.tensors(plan.pool)[0], digits.tensors(plan.population)[0]
+    asked = training.specs[0].answer
+    logits = np.stack([predict_logits(t.model, digits.tensors(asked)[0]) if t.logits is None else t.logits
+                       for t in trained])  # -> [R, P + Z, C]
+    pool = len(plan.pool)
     data = ReferenceData(
-        logits=np.stack([predict_logits(m, x) for m in models]), labels=digits.labels[plan.pool], keep=training.keep,
-        population_logits=np.stack([predict_logits(m, x_pop) for m in models]),
-        population_labels=digits.labels[plan.population])
+        logits=logits[:, :pool], labels=digits.labels[plan.pool], keep=training.keep,
+        population_logits=logits[:, pool:], population_labels=digits.labels[plan.population])
     return ReferenceSet(models, plan.pool, plan.population, data, sum(t.seconds for t in trained))
 
 

@@ -96,26 +96,34 @@ def test_the_test_set_is_evaluated_on_ten_epochs_not_every_one(digits):
 
 
 def test_many_models_in_worker_processes_are_the_models_trained_here(digits):
-    """One torch thread per task: side by side in two processes or one after another, the same weights and test
-    curve. Three tasks: a model trained alone (another record count), then two stacks, the first with a test
-    curve."""
+    """One torch thread per task: side by side in two processes or one after another, the same weights, test
+    curve and answers. Three tasks: a model trained alone (another record count), then two stacks, the first with a
+    test curve. Two models answer records as they are trained, one its labels for altered copies too."""
     from mia_core.jobs.tasks import one_thread
+    from mia_core.queries import label_answers
     from mia_core.training.pool import InProcess, ModelSpec, ProcessPool, tasks
 
     cfg = TrainConfig(epochs=3, device="cpu", dropout=0.2)
+    asked = np.arange(500, 600)
     specs = [ModelSpec(cfg, np.arange(k * 80, (k + 1) * 80), seed=k, stage=f"model {k}") for k in range(5)]
-    specs[0] = ModelSpec(cfg, specs[0].index[:60], seed=0, stage="model 0")
+    specs[0] = ModelSpec(cfg, specs[0].index[:60], seed=0, stage="model 0", answer=asked)
     specs[1] = ModelSpec(cfg, specs[1].index, seed=1, stage="model 1", test=np.arange(900, 1000))
+    specs[4] = ModelSpec(cfg, specs[4].index, seed=4, stage="model 4", answer=asked, answer_labels=True)
     assert tasks(specs) == [[0], [1, 2], [3, 4]]
     with one_thread():
         here = InProcess().train(specs, digits)
     pool = ProcessPool(2, {"dir": None, "fingerprint": digits.fingerprint})
     there = pool.train(specs, digits)
     pool.shutdown()
-    x = digits.tensors(np.arange(500, 600))[0]
+    x = digits.tensors(asked)[0]
     for a, b in zip(here, there):
         assert np.array_equal(predict_logits(a.model, x), predict_logits(b.model, x))
         assert a.history == b.history
+    for k in (0, 4):  # the answers are the model's own, from wherever it trained
+        assert np.array_equal(there[k].logits, predict_logits(there[k].model, x))
+        assert np.array_equal(here[k].logits, there[k].logits)
+    assert np.array_equal(there[4].label_answers, label_answers(there[4].model, x))
+    assert there[0].label_answers is None and all(t.logits is None for t in there[1:4])
     assert [h.epoch for h in here[1].history if h.test_accuracy is not None] == [1, 2, 3]
     assert pool.peak_rss_mb > 100  # each worker reports its own peak: torch alone takes more
 

@@ -25,14 +25,32 @@ def available_cores() -> int:
 
 
 def worker_setup() -> None:
-    """A worker's initializer. One torch thread: at LeNet's batch sizes, one model per core trains faster
-    than several threads on one model, and gives the same numbers however many workers run. A lower CPU
-    priority: the server answering queries (and drawing pages) goes first, training takes the rest."""
-    import torch
-
-    torch.set_num_threads(1)
+    """A worker's initializer. One thread for each thread pool (`one_thread_each`): at LeNet's batch sizes, one
+    model per core trains faster than several threads on one model, and gives the same numbers however many
+    workers run. A lower CPU priority: the server answering queries (and drawing pages) goes first, training takes
+    the rest."""
+    one_thread_each()
     os.nice(10)
     keep_freed_memory()
+
+
+# Read by the BLAS and OpenMP libraries under numpy, SciPy, scikit-learn and torch when each loads: one thread each.
+ONE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def one_thread_each() -> None:
+    """One thread, from now on, for every thread pool of this process: torch's, and those of the BLAS and OpenMP
+    libraries under numpy, SciPy and scikit-learn, which otherwise start one thread per core each. An attack's fit
+    multiplies its matrices in numpy: with a worker on each core, a second thread of each only contends for the
+    cores. The libraries loaded from now on read `ONE_THREAD_ENV`; those loaded already are told (threadpoolctl).
+    A process that loads them after setting `ONE_THREAD_ENV` (the model workers' server) is best: told later,
+    OpenBLAS starts a thread pool, whose threads spin for a while (about 0.2 CPU seconds)."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    os.environ.update(ONE_THREAD_ENV)
+    torch.set_num_threads(1)
+    threadpool_limits(limits=1)
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt(3)'s parameter numbers, from glibc's malloc.h

@@ -6,8 +6,9 @@ than the next (on the 2-vCPU machine the README's figures come from). It also fi
 a worker does a run's attacks (`pipeline.attack_run`): that loads scikit-learn and SciPy (about 0.8 s), beside the
 command's own imports rather than after its models.
 
-One torch thread before any torch op: the server then never starts a thread pool, and a forked child of a process
-with a running OpenMP pool can hang.
+One thread for each thread pool (torch's, and those of the BLAS and OpenMP libraries under numpy, SciPy and
+scikit-learn), set before any of them loads: the server then never starts a thread pool (a forked child of a process
+with a running OpenMP pool can hang), and neither does a worker.
 
 The garbage collector is off while the imports run (they make some 200,000 objects, and each collection would walk
 them), and what the server then holds is frozen: no collection in it or in a forked worker walks those objects
@@ -15,8 +16,12 @@ again, so more of their pages stay shared between the server and its workers.
 """
 
 import gc
+import os
+
+from .executors import ONE_THREAD_ENV, one_thread_each  # no numpy or torch yet
 
 gc.disable()
+os.environ.update(ONE_THREAD_ENV)  # before numpy, SciPy, scikit-learn and torch load their libraries
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -34,7 +39,7 @@ WARM_UP_RECORDS = 72  # one batch of 64 and the 8 left over: the overfit preset'
 
 
 def warm_up() -> None:
-    torch.set_num_threads(1)
+    one_thread_each()
     x, y = torch.zeros(WARM_UP_RECORDS, 1, 28, 28), torch.arange(WARM_UP_RECORDS) % 10
     cfg = TrainConfig(epochs=1, device="cpu")
     model, _ = train_model(cfg, x, y, seed=0)

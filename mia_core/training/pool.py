@@ -1,15 +1,17 @@
 """Training many small models: a target, its shadows, its reference models, described as `ModelSpec`s and
 trained one task after another in this process (`InProcess`) or side by side in worker processes (`ProcessPool`:
-one per core, one torch thread each). A spec holds record indices, not tensors: a worker reads the digits
+one per core, one thread each). A spec holds record indices, not tensors: a worker reads the digits
 itself. A task is one model, or a few trained side by side (`stacked.py`); `tasks` makes the stacks from the
-specs alone, so with one torch thread per task both give the same weights for the same specs. Both also run other
-work the same way (`imap_unordered`): a run's attacks, once the models they need are trained.
+specs alone, so with one torch thread per task both give the same weights for the same specs. A model answers the
+records its spec asks about (`answer`: a shadow's attack data, a reference's pool) where it trained, so the caller
+asks its models nothing more. Both also run other work the same way (`imap_unordered`): a run's attacks, once the
+models they need are trained.
 """
 
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from torch import nn
@@ -18,6 +20,7 @@ from ..config import TrainConfig
 from ..models import build_model
 from ..progress import Progress, ProgressFn, no_progress
 from ..split_ai import SplitAI
+from .inference import predict_logits
 from .loop import EpochStats, train_model
 from .stacked import stackable, stacks, train_stacked
 
@@ -30,6 +33,10 @@ class ModelSpec:
     stage: str  # "target", "shadow 2/8", ... for progress
     validation: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # early stopping, if any
     test: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # the test curve, if any
+    # The records the caller will ask the trained model about, asked where it trained, in the worker that trained it
+    # (and, with answer_labels, its labels for their altered copies: `queries.label_answers`).
+    answer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    answer_labels: bool = False
 
 
 @dataclass
@@ -37,6 +44,8 @@ class TrainedModel:
     model: nn.Module
     history: list[EpochStats]
     seconds: float  # this model's own training time
+    logits: np.ndarray | None = None  # [len(spec.answer), C] its answers on the spec's `answer` records
+    label_answers: np.ndarray | None = None  # [len(spec.answer), A] with the spec's `answer_labels`
 
 
 # Called as each task's models arrive, with every model trained so far, by its index in the specs (it keeps track
@@ -61,15 +70,31 @@ def tasks(specs: list[ModelSpec]) -> list[list[int]]:
 
 
 def train_task(specs: list[ModelSpec], digits, progress: ProgressFn = no_progress) -> list[TrainedModel]:
-    """One model, or a stack side by side; each model's seconds are its share of the task's."""
+    """One model, or a stack side by side, each with its answers; each model's seconds are its share of the task's
+    training."""
     if len(specs) == 1:
-        return [train_spec(specs[0], digits, progress)]
-    start = time.perf_counter()
-    trained = train_stacked(specs[0].train, [digits.tensors(s.index) for s in specs], [s.seed for s in specs],
-                            tests=[digits.tensors(s.test) if len(s.test) else None for s in specs],
-                            progress=progress, stage=" + ".join(s.stage for s in specs))
-    seconds = (time.perf_counter() - start) / len(specs)
-    return [TrainedModel(model, history, seconds) for model, history in trained]
+        trained = [train_spec(specs[0], digits, progress)]
+    else:
+        start = time.perf_counter()
+        stacked = train_stacked(specs[0].train, [digits.tensors(s.index) for s in specs], [s.seed for s in specs],
+                                tests=[digits.tensors(s.test) if len(s.test) else None for s in specs],
+                                progress=progress, stage=" + ".join(s.stage for s in specs))
+        seconds = (time.perf_counter() - start) / len(specs)
+        trained = [TrainedModel(model, history, seconds) for model, history in stacked]
+    return [answered(t, spec, digits) for t, spec in zip(trained, specs)]
+
+
+def answered(trained: TrainedModel, spec: ModelSpec, digits) -> TrainedModel:
+    """The model with its answers on the records `spec.answer` names."""
+    if not len(spec.answer):
+        return trained
+    x = digits.tensors(spec.answer)[0]
+    labels = None
+    if spec.answer_labels:
+        from ..queries import label_answers  # the attacks' code: only where a label-only attack runs
+
+        labels = label_answers(trained.model, x)
+    return replace(trained, logits=predict_logits(trained.model, x), label_answers=labels)
 
 
 def model_from_state(train: TrainConfig, state: dict) -> nn.Module:
@@ -105,11 +130,13 @@ class InProcess:
         pass
 
 
-def _train_in_worker(specs: list[ModelSpec], data: dict) -> tuple[list[tuple[dict, list[EpochStats], float]], float]:
+def _train_in_worker(specs: list[ModelSpec], data: dict) -> tuple[list[TrainedModel], float]:
+    """The task's models, each as its weights (a state_dict in place of the model) and its answers; the worker's
+    peak memory."""
     from ..jobs.tasks import digits_for, peak_rss_mb
 
     trained = train_task(specs, digits_for(data))
-    return [(t.model.state_dict(), t.history, t.seconds) for t in trained], peak_rss_mb()
+    return [replace(t, model=t.model.state_dict()) for t in trained], peak_rss_mb()
 
 
 class ProcessPool:
@@ -133,9 +160,9 @@ class ProcessPool:
         for future in as_completed(futures):
             results, peak = future.result()
             self.peak_rss_mb = max(self.peak_rss_mb, peak)
-            for i, (state, history, seconds) in zip(futures[future], results):
-                trained[i] = TrainedModel(model_from_state(specs[i].train, state), history, seconds)
-                progress(Progress(specs[i].stage, 1, 1, {"seconds": seconds, "models_done": len(trained)}))
+            for i, result in zip(futures[future], results):
+                trained[i] = replace(result, model=model_from_state(specs[i].train, result.model))
+                progress(Progress(specs[i].stage, 1, 1, {"seconds": result.seconds, "models_done": len(trained)}))
             if on_arrival is not None:
                 on_arrival(dict(trained))
         return [trained[i] for i in range(len(specs))]
