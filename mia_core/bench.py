@@ -5,7 +5,8 @@
   and in worker processes;
 - in ROUNDS interleaved rounds, each ratio's median and range: a plain PyTorch loop training the overfit
   preset's models one after another (the baseline), the preset's shadow and reference models in running worker
-  processes against it, and the overfit preset end to end against it;
+  processes against it, and the overfit preset end to end against it; before them, one warm-up run of the plain
+  loop and of the preset, printed and not counted;
 - each preset end to end, one fresh process each (seconds per stage, peak memory);
 - the demo build; planting an attendee's drawings; the server's time for one drawn digit; on CUDA, the vmap
   ensemble; with IBM ART installed (requirements-bench.txt), our shadow pipeline against ART's
@@ -231,6 +232,11 @@ def against_plain_loop(data_dir=None, *, device="auto", rounds: int = ROUNDS) ->
           f" {rounds} rounds: models/s of {SHADOWS} shadow models in {available_cores()} worker processes (started"
           f" for them: in round 1 with the server they fork from), then on them running, then {references} reference"
           " models on them; and the overfit preset's whole process")
+    # Once, first, not counted: this virtual machine's first process after a while can read its libraries from the
+    # disk for many seconds (the plain loop's whole process has taken 27-43 s in a round 1 against 15-20 s after).
+    # A warm-up run, as `hyperfine --warmup` makes, puts every round on the footing of a second run.
+    warm_loop, warm_preset = plain_loop()[0], run_preset("overfit", data_dir, device=device)[0]
+    print(f"  warm-up, not counted: plain loop {warm_loop:.1f} s the whole process, overfit preset {warm_preset:.1f} s")
     started, running, refs, preset_ratio, last = [], [], [], [], None
     for i in range(1, rounds + 1):
         loop_wall, loop_training = plain_loop()
