@@ -233,7 +233,7 @@ def against_plain_loop(data_dir=None, *, device="auto", rounds: int = ROUNDS) ->
           f" for them: in round 1 with the server they fork from), then on them running, then {references} reference"
           " models on them; and the overfit preset's whole process")
     # Once, first, not counted: this virtual machine's first process after a while can read its libraries from the
-    # disk for many seconds (the plain loop's whole process has taken 27-43 s in a round 1 against 15-20 s after).
+    # disk for many seconds (the plain loop's whole process has taken 27-43 s in a round 1 against 14-20 s after).
     # A warm-up run, as `hyperfine --warmup` makes, puts every round on the footing of a second run.
     warm_loop, warm_preset = plain_loop()[0], run_preset("overfit", data_dir, device=device)[0]
     print(f"  warm-up, not counted: plain loop {warm_loop:.1f} s the whole process, overfit preset {warm_preset:.1f} s")
