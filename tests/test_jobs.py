@@ -118,3 +118,25 @@ def test_a_worker_keeps_the_memory_a_training_step_frees(digits):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     train_stacked(cfg, data, [0, 1, 2, 3])
     assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 1000
+
+
+def thread_pools(_) -> tuple[list[tuple[str, int]], int]:
+    """In a worker: each thread pool's library and thread count (threadpoolctl), and the process's threads."""
+    from threadpoolctl import threadpool_info
+
+    return [(i["internal_api"], i["num_threads"]) for i in threadpool_info()], len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="threads are counted from Linux's /proc")
+def test_a_model_worker_runs_every_thread_pool_on_one_thread(digits):
+    """torch's and the BLAS and OpenMP libraries under numpy, SciPy and scikit-learn: one thread each, set before
+    they loaded, so no pool was started either (OpenBLAS's would spin beside the training)."""
+    from mia_core.training.pool import ProcessPool
+
+    pool = ProcessPool(2, {"dir": None, "fingerprint": digits.fingerprint})
+    reports = list(pool.imap_unordered(thread_pools, [0, 1]))
+    pool.shutdown()
+    for pools, threads in reports:
+        assert {api for api, _ in pools} >= {"openblas", "openmp"}, pools
+        assert all(count == 1 for _, count in pools), pools
+        assert threads == 1
