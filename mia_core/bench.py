@@ -64,7 +64,7 @@ print(time.perf_counter() - start)
 
 ROUNDS = 3  # the ratios against the plain loop are measured this many times, interleaved, and their median shown:
 # on a shared 2-vCPU machine the same command's seconds vary by up to a quarter from one run to the next
-PRESET_SECONDS = 10.0  # what a workshop waits for the overfit preset at most, imports included (issue 11's target)
+PRESET_SECONDS = 10.0  # the most a workshop should wait for the overfit preset, imports included: the speed target
 
 
 def bench(presets, *, data_dir=None, device="auto") -> int:
