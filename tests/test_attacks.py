@@ -201,3 +201,14 @@ def test_label_only_attacks_beat_chance_when_members_keep_their_label_and_not_ot
 def test_label_only_attack_needs_the_answers():
     with pytest.raises(ValueError, match="answers on altered copies"):
         make_attack("label_only").fit(attack_data(np.random.default_rng(0)))
+
+
+def test_a_verdict_threshold_flags_at_most_its_share_of_the_attackers_own_non_members():
+    from mia_core.attacks.base import threshold_at_fpr
+
+    null = np.arange(1000.0)  # 1,000 distinct non-member statistics: 10 lie above 989
+    assert threshold_at_fpr(null, 0.01) == 989.0
+    assert (null > threshold_at_fpr(null, 0.01)).sum() == 10
+    assert threshold_at_fpr(null[:999], 0.01) is None  # 9 false positives allowed: unresolved
+    tied = np.r_[np.zeros(500), np.ones(500)]  # half the non-members share the top score
+    assert threshold_at_fpr(tied, 0.01) is None

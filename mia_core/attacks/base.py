@@ -5,6 +5,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+VERDICT_FPR = 0.01  # a verdict on one record flags it as a member at this false-positive rate
+MIN_FALSE_POSITIVES = 10  # a threshold at FPR f needs at least 10 / f of the attacker's own non-members
+
+
+def threshold_at_fpr(null_statistic: np.ndarray, fpr: float) -> float | None:
+    """The statistic a record must exceed (strictly) to be flagged, so that at most `fpr` of these
+    non-members would be flagged; None when they are too few to resolve `fpr`, or when ties at the top
+    leave no threshold that reaches it (more than `fpr` of them share the largest values)."""
+    null = np.sort(np.asarray(null_statistic, dtype=np.float64))[::-1]  # -> [M], largest first
+    allowed = int(np.floor(fpr * len(null)))  # false positives allowed
+    if allowed < MIN_FALSE_POSITIVES:
+        return None
+    threshold = float(null[allowed])  # `allowed` values lie above it, at most
+    if (null > threshold).sum() < allowed / 2:  # ties: the flagged share would fall far below fpr
+        return None
+    return threshold
+
 
 @dataclass(frozen=True)
 class AttackData:
@@ -72,6 +89,9 @@ class MembershipAttack(ABC):
     """
 
     name: str = "attack"
+    # Fitted: `null_statistic_` [M], the statistic on the attacker's own known non-members (shadow or reference
+    # models' records they did not train on), from which a verdict's threshold at a fixed FPR is set.
+    # Never the target's membership: attacks that fit on it (the seed's in-sample fit) set none.
     # What the attack reads of the target's answers: "confidence" (probabilities or logits) or "labels" only.
     reads: str = "confidence"
     # What `fit` takes: "shadow" (AttackData from shadow models), "references" (ReferenceData),
@@ -96,3 +116,14 @@ class MembershipAttack(ABC):
     def predict(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None,
                 label_answers: np.ndarray | None = None) -> np.ndarray:
         return self.score(logits, labels, reference, label_answers) >= 0.5
+
+    def threshold_at(self, fpr: float = VERDICT_FPR) -> float | None:
+        """The statistic above which a record is flagged as a member at `fpr`, set on the attacker's own
+        non-members (None if the attack has none, or too few to resolve `fpr`)."""
+        null = getattr(self, "null_statistic_", None)
+        return None if null is None else threshold_at_fpr(null, fpr)
+
+    def flags(self, statistic: np.ndarray, fpr: float = VERDICT_FPR) -> np.ndarray | None:
+        """Member verdicts at `fpr`: statistic [N] -> bool [N]; None when no threshold can be set."""
+        threshold = self.threshold_at(fpr)
+        return None if threshold is None else np.asarray(statistic) > threshold

@@ -32,6 +32,7 @@ class LabelOnlyAttack(MembershipAttack):
             raise ValueError("the label-only attack needs the shadow models' answers on altered copies of their records")
         statistic = self.statistic(data.logits, data.labels, label_answers=data.label_answers)
         self.calibrator_ = MonotoneCalibration().fit(statistic, data.member)
+        self.null_statistic_ = statistic[~data.member]
         return self
 
     def statistic(self, logits, labels: np.ndarray, reference=None, label_answers: np.ndarray | None = None):

@@ -52,7 +52,9 @@ class ReferenceAttack(MembershipAttack):
             stats.append(self.raw(data.logits[j], data.labels, data.logits[others], data.keep[others],
                                   data.population_logits[j], data.population_logits[others], data.population_labels))
             member.append(data.keep[j])
-        self.calibrator_ = MonotoneCalibration().fit(np.concatenate(stats), np.concatenate(member))
+        stats, member = np.concatenate(stats), np.concatenate(member)
+        self.calibrator_ = MonotoneCalibration().fit(stats, member)
+        self.null_statistic_ = stats[~member]  # each reference model's records it did not train on
         return self
 
     def statistic(self, logits: np.ndarray, labels: np.ndarray, reference: ReferenceQuery | None = None,

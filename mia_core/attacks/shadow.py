@@ -57,6 +57,8 @@ class ShadowModelAttack(MembershipAttack):
         if len(self.models_) < data.logits.shape[1]:  # a class without a model of its own: one for every class
             rows = rng.choice(len(x), min(len(x), 2 * MAX_PER_CLASS), replace=False)
             self.fallback_ = self._fitted(x[rows], data.member[rows])
+        if self.needs == "shadow":  # the shadows' non-members, which the attack models also fitted on
+            self.null_statistic_ = self.statistic(data.logits[~data.member], data.labels[~data.member])
         return self
 
     def _fitted(self, x: np.ndarray, member: np.ndarray):

@@ -20,8 +20,10 @@ class ThresholdAttack(MembershipAttack):
         self.name = signal
 
     def fit(self, data: AttackData) -> "ThresholdAttack":
-        self.calibrator_ = MonotoneCalibration().fit(self.statistic(data.logits, data.labels), data.member)
+        statistic = self.statistic(data.logits, data.labels)
+        self.calibrator_ = MonotoneCalibration().fit(statistic, data.member)
         self.threshold_ = self.calibrator_.threshold_
+        self.null_statistic_ = statistic[~data.member]
         return self
 
     def statistic(self, logits: np.ndarray, labels: np.ndarray, reference=None, label_answers=None) -> np.ndarray:
