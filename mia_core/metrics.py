@@ -10,7 +10,9 @@
 """
 
 import math
+import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats
@@ -70,6 +72,45 @@ def chance_band(members: int, non_members: int, *, level: float = CONFIDENCE) ->
     sd = math.sqrt((members + non_members + 1) / (12 * members * non_members))
     z = stats.norm.ppf(0.5 + level / 2)
     return 0.5 - z * sd, 0.5 + z * sd
+
+
+def advantage_chance_band(members: int, non_members: int, *, level: float = CONFIDENCE,
+                          attacks: int = 1) -> tuple[float, float]:
+    """The advantage range a coin-flip attack lands in with probability `level` on this many records; with
+    `attacks` > 1, the range the best of that many coin flips stays in (Bonferroni: each at 1 - (1 - level) / k).
+
+    Advantage, max(TPR - FPR) over thresholds, is the one-sided two-sample Kolmogorov-Smirnov statistic of the
+    non-members' scores against the members': never below 0, and positive by chance. Its null distribution is
+    scipy.stats.ks_2samp's (exact where scipy can compute it), about 1.224 sqrt((n1 + n0) / (n1 n0)) at 95%.
+    Ties in the scores only make a coin flip's advantage smaller, so the band stays conservative.
+    """
+    if members < 1 or non_members < 1:
+        raise ValueError(f"need at least one member and one non-member, got {members} and {non_members}")
+    if attacks < 1:
+        raise ValueError(f"the best of at least 1 attack, got {attacks}")
+    return 0.0, _ks_critical(members, non_members, 1 - (1 - level) / attacks)
+
+
+@lru_cache(maxsize=64)
+def _ks_critical(members: int, non_members: int, level: float) -> float:
+    """The smallest one-sided two-sample KS statistic with a p-value of at most 1 - `level` for these counts.
+
+    scipy gives the statistic's p-value for two samples; samples built to realise a chosen statistic (evenly
+    spread non-members, and members as evenly spread but shifted up by `shift`) read its distribution off it,
+    and a bisection on the shift finds the critical value."""
+    non = (np.arange(non_members) + 0.5) / non_members
+
+    def test(shift: float):
+        mem = (np.arange(members) + 0.5) / members + shift
+        with warnings.catch_warnings():  # scipy falls back to its asymptotic formula where exact counting fails
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return stats.ks_2samp(non, mem, alternative="greater")
+
+    low, high = 0.0, 1.0 + 1.0 / min(members, non_members)
+    for _ in range(20):
+        mid = (low + high) / 2
+        low, high = (low, mid) if test(mid).pvalue <= 1 - level else (mid, high)
+    return float(test(high).statistic)
 
 
 # Vectorised forms for the bootstrap. A resample draws each record some number of times, so AUC and advantage

@@ -15,7 +15,7 @@ from torch import nn
 from .attacks import AttackData, MembershipAttack, ReferenceData, ReferenceQuery, make_attack
 from .config import ExperimentConfig
 from .data import Digits, Splits, make_splits, splits_around
-from .metrics import AttackMetrics, RocCurve, chance_band, evaluate
+from .metrics import AttackMetrics, RocCurve, advantage_chance_band, chance_band, evaluate
 from .progress import Progress, ProgressFn, no_progress
 from .queries import label_answers
 from .references import ReferenceSet, reference_plan, reference_set, reference_specs, train_references
@@ -324,6 +324,10 @@ class ExperimentResult:
                              for name, run in self.attacks.items()},
             # AUCs a coin flip scores 95% of the time on this many members and non-members
             "chance_band": list(chance_band(evaluated.members, evaluated.non_members)),
+            # advantages a coin flip reaches 95% of the time (one-sided two-sample KS); and the best of the attacks
+            "advantage_chance_band": list(advantage_chance_band(evaluated.members, evaluated.non_members)),
+            "advantage_chance_band_best_of_attacks": list(advantage_chance_band(
+                evaluated.members, evaluated.non_members, attacks=len(self.attacks))),
             "seconds": self.seconds,
             "training_wall_seconds": self.training_wall,
         }

@@ -13,12 +13,17 @@ def with_interval(value: float | None, interval, digits: int = 3) -> str:
     return f"{value:.{digits}f} [{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
 
 
-def attack_table(attacks: dict[str, dict]) -> str:
-    """One row per attack, from the JSON form of the results; 95% bootstrap intervals in brackets."""
+def attack_table(attacks: dict[str, dict], advantage_band: tuple[float, float] | None = None) -> str:
+    """One row per attack, from the JSON form of the results; 95% bootstrap intervals in brackets. With
+    `advantage_band` (a coin flip's advantage range), an advantage inside it is marked "(chance)"."""
+    def advantage(m: dict) -> str:
+        text = with_interval(m["advantage"], m["advantage_ci"])
+        return text + (" (chance)" if advantage_band is not None and m["advantage"] <= advantage_band[1] else "")
+
     cells = {"AUC": lambda m: with_interval(m["auc"], m["auc_ci"]),
              "TPR@1%FPR": lambda m: with_interval(m["tpr_at_fpr"]["0.01"], m["tpr_at_fpr_ci"]["0.01"]),
              "TPR@0.1%FPR": lambda m: with_interval(m["tpr_at_fpr"]["0.001"], m["tpr_at_fpr_ci"]["0.001"]),
-             "advantage": lambda m: with_interval(m["advantage"], m["advantage_ci"]),
+             "advantage": advantage,
              "accuracy": lambda m: with_interval(m["accuracy"], m["accuracy_ci"]),
              "prec": lambda m: f"{m['precision']:.3f}", "rec": lambda m: f"{m['recall']:.3f}",
              "sec": lambda m: f"{m['seconds']:.1f}"}
@@ -43,17 +48,35 @@ def run_summary(result: dict) -> str:
         " Accuracy, precision and recall at each attack's decision rule and a 50% member prior;"
         " 95% bootstrap intervals in brackets.",
         "",
-        attack_table(result["attacks"]),
+        attack_table(result["attacks"], result.get("advantage_chance_band")),
     ]
-    low, high = result["chance_band"]
-    lines.append(f"\nAUCs from {low:.3f} to {high:.3f} are what a coin flip scores 95% of the time on "
-                 f"{d['eval_members']} + {d['eval_non_members']} records: indistinguishable from guessing.")
+    lines.append("\n" + chance_lines(result, d["eval_members"], d["eval_non_members"]))
     notes = {note for m in result["attacks"].values() for note in m["tpr_at_fpr_note"].values()}
     lines += [f"n/a: {note}." for note in sorted(notes)]
     for name, why in result.get("not_run", {}).items():
         lines.append(f"not run: {LABELS.get(name, name)} {why}.")
     if "seed_in_sample" in result["attacks"]:
         lines.append(IN_SAMPLE_NOTE)
+    return "\n".join(lines)
+
+
+def chance_lines(result: dict, members: int, non_members: int) -> str:
+    """What a coin flip scores on these records: the AUC band and the advantage band, each for one attack, and the
+    advantage band corrected for the number of attacks (the AUC band is not corrected)."""
+    low, high = result["chance_band"]
+    k = len(result["attacks"])
+    lines = [f"AUCs from {low:.3f} to {high:.3f} are what a coin flip scores 95% of the time on {members} + "
+             f"{non_members} records: indistinguishable from guessing"
+             + (f" (a band for one attack, not corrected for the best of these {k})." if k > 1 else ".")]
+    if result.get("advantage_chance_band") is not None:
+        one = result["advantage_chance_band"][1]
+        line = (f"Advantages up to {one:.3f} are what a coin flip reaches 95% of the time on these records (one-sided "
+                "two-sample Kolmogorov-Smirnov): max(TPR - FPR) is positive by chance, and its bootstrap interval "
+                "excluding 0 says nothing")
+        best = result.get("advantage_chance_band_best_of_attacks")
+        if k > 1 and best is not None:
+            line += f"; the best of these {k} attacks, up to {best[1]:.3f} (Bonferroni-corrected for {k})"
+        lines.append(line + ".")
     return "\n".join(lines)
 
 
@@ -95,6 +118,8 @@ def result_rows(result: dict, *, run: int, target: str) -> list[dict]:
                                      ("accuracy", m["accuracy"], m["accuracy_ci"])):
             row[key] = value
             row[f"{key}_low"], row[f"{key}_high"] = interval if interval is not None else (None, None)
+        band = result.get("advantage_chance_band")
+        row["advantage_chance_high"] = band[1] if band is not None else None  # a coin flip's 95% reach
         rows.append({**row, "precision": m["precision"], "recall": m["recall"], "f1": m["f1"], "time_s": m["seconds"]})
     return rows
 
