@@ -30,6 +30,7 @@ from .pipeline import split_for
 from .progress import ProgressFn, no_progress
 from .training import accuracy, predict_logits, train_model
 
+BLACK_BOX_CANARIES = 200
 GUESS_SHARES = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0)  # guess counts, as shares of the canaries, fixed before looking
 
 
@@ -46,7 +47,7 @@ def canaries(digits: Digits, cfg: ExperimentConfig, count: int) -> tuple[np.ndar
     return index, wrong
 
 
-def run_audit(cfg: ExperimentConfig, digits: Digits, *, count: int = 200, confidence: float = 0.95,
+def run_audit(cfg: ExperimentConfig, digits: Digits, *, count: int = BLACK_BOX_CANARIES, confidence: float = 0.95,
               white_box: bool = False, progress: ProgressFn = no_progress) -> AuditResult:
     """Train the target of `cfg` once with `count` canaries, each inserted with probability 1/2, and bound
     its epsilon from below: data canaries scored from the trained model, or (`white_box`) gradient canaries in

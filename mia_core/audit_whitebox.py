@@ -8,15 +8,18 @@ noise, as a sampled record's is. Opacus's optimiser does everything else (clippi
 audit only wraps its noise step (`DPOptimizer.add_noise`), which sees the clipped sum before and the noisy sum
 after.
 
-The auditor sees every step's noisy sum, the update DP-SGD releases. A canary's score is the sum over the steps
-of that update's component on its coordinate, in units of C: about (sampling rate x steps) for a canary that is
-in, 0 for one that is out, with the noise's spread, sqrt(steps) x the noise multiplier, on both. The coordinates
-are those the data's own gradients touch least (measured at the initial weights, before any canary is drawn),
-so that the data adds little to the scores.
+The auditor sees every step's noisy sum, the update DP-SGD releases, and, as DP's worst case assumes, knows
+every record but the canaries: it takes from each step's update, on a canary's coordinate, the data's own
+clipped sum there (read before the canaries go in), which leaves, in units of C, x = (1 if the canary was sampled
+this step) + noise multiplier x N(0, 1). Its score for the canary is the sum over the steps of the log likelihood
+ratio of that step's x, log(1 - q + q exp((2x - 1) / (2 sigma^2))) at sampling rate q and noise multiplier sigma:
+the most powerful test between "in" and "out" (Neyman-Pearson) for each step. The coordinates are those the
+data's own gradients touch least (measured at the initial weights, before any canary is drawn), so that the
+canaries change the training little.
 
 How many guesses to make is planned before training from the mechanism alone (sampling rate, steps, noise
-multiplier): the count whose f-DP bound would be largest if the scores were exactly the Gaussians above. One
-count, fixed in advance: no multiple-testing correction is needed.
+multiplier): the count whose f-DP bound would be largest if the scores were Gaussians as far apart as the
+central limit theorem puts them. One count, fixed in advance: no multiple-testing correction is needed.
 """
 
 import copy
@@ -59,9 +62,16 @@ def canary_coordinates(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
 
 
 def expected_separation(sample_rate: float, steps: int, noise_multiplier: float) -> float:
-    """How far apart, in standard deviations, an inserted and a left-out canary's scores are expected to be:
-    sampling rate x steps over the spread, sqrt(steps x (noise multiplier^2 + rate (1 - rate)))."""
-    return sample_rate * steps / math.sqrt(steps * (noise_multiplier ** 2 + sample_rate * (1 - sample_rate)))
+    """How far apart, in standard deviations, an inserted and a left-out canary's scores are expected to be, by the
+    central limit theorem for the summed log likelihood ratios: q sqrt(T (e^(1/sigma^2) - 1)) (Bu, Dong, Long & Su
+    2020, for T steps at sampling rate q and noise multiplier sigma)."""
+    return sample_rate * math.sqrt(steps * math.expm1(1 / noise_multiplier ** 2))
+
+
+def step_log_likelihood_ratio(x: np.ndarray, sample_rate: float, noise_multiplier: float) -> np.ndarray:
+    """log of the density of x under "in" (sampled with probability q: 1 + sigma N(0, 1)) over "out" (sigma N(0, 1))."""
+    return np.logaddexp(math.log1p(-sample_rate),
+                        math.log(sample_rate) + (2 * x - 1) / (2 * noise_multiplier ** 2))
 
 
 def planned_guesses(canaries: int, separation: float, *, delta: float, confidence: float) -> int:
@@ -84,12 +94,13 @@ def planned_guesses(canaries: int, separation: float, *, delta: float, confidenc
 
 class CanaryNoise:
     """Wraps a DPOptimizer's noise step: before it, each inserted canary sampled this step adds C on its
-    coordinate to the clipped sum; after it, each canary's coordinate of the noisy sum adds to its score."""
+    coordinate to the clipped sum (whose value there, the data's, is kept); after it, each canary's coordinate of
+    the noisy sum, less the data's, in units of C, adds its log likelihood ratio to the canary's score."""
 
     def __init__(self, optimizer, coordinates: np.ndarray, inserted: np.ndarray, sample_rate: float,
                  rng: np.random.Generator):
         self.optimizer, self.inserted, self.sample_rate, self.rng = optimizer, inserted, sample_rate, rng
-        self.clip = optimizer.max_grad_norm
+        self.clip, self.noise_multiplier = optimizer.max_grad_norm, optimizer.noise_multiplier
         self.scores = np.zeros(len(coordinates))
         self.steps = 0
         self.parts = []  # (parameter, its local coordinates, which canaries)
@@ -104,12 +115,15 @@ class CanaryNoise:
 
     def add_noise(self) -> None:
         sampled = self.inserted & (self.rng.random(len(self.inserted)) < self.sample_rate)
+        data = {}
         for p, local, which in self.parts:
             flat = p.summed_grad.view(-1)
+            data[id(p)] = flat[local].detach().cpu().double().numpy()
             flat[local] += torch.as_tensor(self.clip * sampled[which], dtype=flat.dtype, device=flat.device)
         self._add_noise()
         for p, local, which in self.parts:
-            self.scores[which] += p.grad.reshape(-1)[local].detach().cpu().double().numpy() / self.clip
+            x = (p.grad.reshape(-1)[local].detach().cpu().double().numpy() - data[id(p)]) / self.clip
+            self.scores[which] += step_log_likelihood_ratio(x, self.sample_rate, self.noise_multiplier)
         self.steps += 1
 
 
@@ -160,8 +174,8 @@ def run_white_box_audit(cfg: ExperimentConfig, digits: Digits, *, count: int = W
                    accountant_epsilon=engine.get_epsilon(train.dp_delta))
     test = digits.tensors(splits.test)
     return AuditResult(kind="white-box", **judged,
-                       signal=f"each step's noisy gradient sum on the canary's coordinate, summed over "
-                              f"{canary_noise.steps} steps (sampling rate {rate:.4f}, noise multiplier "
-                              f"{opt.noise_multiplier:.3f})",
+                       signal=f"log likelihood ratio of each step's noisy gradient sum on the canary's coordinate, "
+                              f"less the data's clipped sum there, summed over {canary_noise.steps} steps (sampling "
+                              f"rate {rate:.4f}, noise multiplier {opt.noise_multiplier:.3f})",
                        train_accuracy=accuracy(plain, x.cpu(), y.cpu()), test_accuracy=accuracy(plain, *test),
                        seconds=time.perf_counter() - start)

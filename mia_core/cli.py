@@ -109,7 +109,8 @@ def build_parser() -> Parser:
     _common(sw)
     _runner_options(sw)
 
-    audit = sub.add_parser("audit", help="train once with canaries and bound epsilon from below (Steinke et al. 2023)")
+    audit = sub.add_parser("audit", help="train once with canaries and bound epsilon from below (Steinke et al. 2023; "
+                           "Mahloujifar et al. 2024)")
     audit.add_argument("--preset", choices=sorted(PRESETS), default="dp")
     for flag, kind, text in (("--train-size", _positive(int), None), ("--epochs", _positive(int), None),
                              ("--dropout", float, None), ("--weight-decay", float, None),
@@ -117,8 +118,10 @@ def build_parser() -> Parser:
                              ("--dp-epsilon", float, "train with DP-SGD (Opacus) to this epsilon"),
                              ("--dp-noise", float, "train with DP-SGD at this noise multiplier")):
         audit.add_argument(flag, type=kind, help=text)
-    audit.add_argument("--canaries", type=_positive(int), default=200, help="mislabelled digits, each inserted "
-                       "with probability 1/2 (default 200)")
+    audit.add_argument("--canaries", type=_positive(int), help="canaries, each inserted with probability 1/2: "
+                       "mislabelled digits (default 200), or with --white-box gradient canaries (default 1000)")
+    audit.add_argument("--white-box", action="store_true", help="DP-SGD only: Dirac gradient canaries in the clipped "
+                       "gradient sum, scored from every step's noisy update (Steinke et al. 2023, white-box)")
     audit.add_argument("--confidence", type=float, default=0.95)
     audit.add_argument("--seed", type=int, default=0)
     _common(audit)
@@ -300,17 +303,21 @@ def prepare_sweep(args):
 
 
 def prepare_audit(args):
-    from .audit import AuditResult
+    from .audit import BLACK_BOX_CANARIES
+    from .audit_guesses import AuditResult
+    from .audit_whitebox import WHITE_BOX_CANARIES
 
     cfg = config_from_args(args)
     service = service_for(args, one_job=True)
-    job = service.submit_audit(cfg, count=args.canaries, confidence=args.confidence)  # fails here if impossible
+    count = args.canaries or (WHITE_BOX_CANARIES if args.white_box else BLACK_BOX_CANARIES)
+    job = service.submit_audit(cfg, count=count, confidence=args.confidence,
+                               white_box=args.white_box)  # fails here if impossible
 
     def run() -> int:
         progress = TqdmProgress(disable=args.quiet)
         audit = wait(job, progress, what="audit")
         progress.close()
-        print(AuditResult(**audit).summary())
+        print(AuditResult.from_dict(audit).summary())
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps({"config": cfg.to_dict(), "audit": audit}, indent=1))

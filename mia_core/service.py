@@ -174,13 +174,18 @@ class Service:
                 return name
         return None
 
-    def submit_audit(self, cfg: ExperimentConfig, *, count: int, confidence: float = 0.95) -> Job:
-        """Steinke et al.'s one-run audit with `count` canaries."""
+    def submit_audit(self, cfg: ExperimentConfig, *, count: int, confidence: float = 0.95,
+                     white_box: bool = False) -> Job:
+        """The one-run audit with `count` canaries: data canaries, or (`white_box`, DP-SGD only) gradient canaries."""
         if not 0 < confidence < 1:
             raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-        canaries(self.digits, cfg, count)  # an impossible split, or too many canaries, fails before the job
+        if white_box and not cfg.train.private:
+            raise ValueError("a white-box audit inserts canaries into DP-SGD's noisy gradient sum; this configuration "
+                             "trains without DP")
+        if not white_box:
+            canaries(self.digits, cfg, count)  # an impossible split, or too many canaries, fails before the job
         return self.runner.submit("audit", {"config": cfg.to_dict(), "data": self.data, "canaries": count,
-                                            "confidence": confidence})
+                                            "confidence": confidence, **({"white_box": True} if white_box else {})})
 
     # --- stored models
 

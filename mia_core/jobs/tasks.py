@@ -165,7 +165,8 @@ def audit(params: dict, progress: ProgressFn, trainer) -> dict:
     from ..audit import run_audit
 
     return run_audit(_config(params), digits_for(params["data"]), count=params["canaries"],
-                     confidence=params["confidence"], progress=progress).to_dict()
+                     confidence=params["confidence"], white_box=params.get("white_box", False),
+                     progress=progress).to_dict()
 
 
 TASKS: dict[str, Callable[[dict, ProgressFn, object], dict]] = {
