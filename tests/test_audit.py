@@ -48,7 +48,10 @@ def test_an_audit_of_a_memorising_model_refutes_epsilon_one(digits):
     result = run_audit(cfg, digits, count=120)
     assert result.accountant_epsilon is None  # no DP, no promise
     assert result.epsilon_lower_bound > 1
-    assert "no promise" in result.summary()
+    assert "no finite epsilon is promised" in result.summary()
+    assert result.epsilon_lower_bound <= result.epsilon_ceiling
+    assert result.epsilon_lower_bound_fdp <= result.epsilon_ceiling_fdp
+    assert result.guesses_in > 0 and result.guesses_out > 0  # guesses both ways
 
 
 def test_bad_audits_are_refused(digits):
@@ -57,3 +60,19 @@ def test_bad_audits_are_refused(digits):
         run_audit(cfg, digits, count=5)
     with pytest.raises(ValueError, match="only .* digits lie outside"):
         run_audit(cfg, digits, count=50_000)
+
+
+def test_a_white_box_audit_of_a_tiny_dp_run_sees_dp_and_stays_below_the_accountant(digits):
+    cfg = ExperimentConfig(train_size=300, seed=0, train=TrainConfig(epochs=3, batch_size=64, dp_epsilon=3.0,
+                                                                     device="cpu"))
+    result = run_audit(cfg, digits, count=1000, white_box=True)
+    assert result.kind == "white-box" and result.canaries == 1000
+    assert result.accountant_epsilon == pytest.approx(3.0, abs=0.1)
+    assert 0 < result.epsilon_lower_bound <= result.accountant_epsilon
+    assert 0 < result.epsilon_lower_bound_fdp <= result.accountant_epsilon
+    assert result.guesses == result.guess_counts[0]  # one guess count, planned before training
+
+
+def test_a_white_box_audit_needs_dp(digits):
+    with pytest.raises(ValueError, match="trains without DP"):
+        run_audit(ExperimentConfig(train_size=100), digits, count=1000, white_box=True)

@@ -158,7 +158,18 @@ def test_audit_from_the_command_line(tmp_path, capsys):
                  "--quiet", "--json", str(out)]) == 0
     a = json.loads(out.read_text())["audit"]
     assert a["canaries"] == 40 and a["confidence"] == 0.95 and a["accountant_epsilon"] is None
-    assert "epsilon is at least" in capsys.readouterr().out
+    assert a["epsilon_lower_bound"] <= a["epsilon_ceiling"] and a["kind"] == "black-box"
+    assert "no finite epsilon is promised" in capsys.readouterr().out
+
+
+def test_white_box_audit_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "audit.json"
+    assert main(["audit", "--preset", "dp", "--train-size", "300", "--epochs", "2", "--white-box", "--quiet",
+                 "--json", str(out)]) == 0
+    a = json.loads(out.read_text())["audit"]
+    assert a["kind"] == "white-box" and a["canaries"] == 1000
+    assert max(a["epsilon_lower_bound"], a["epsilon_lower_bound_fdp"]) <= a["accountant_epsilon"]
+    assert "if the implementation matches its analysis" in capsys.readouterr().out
 
 
 def test_save_never_replaces_a_stored_model_unless_asked(tmp_path, monkeypatch, capsys):
