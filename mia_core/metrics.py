@@ -5,7 +5,9 @@
 - Accuracy, precision, recall and F1 come from the attack's decision rule (member probability
   >= 0.5) at a 50% member prior: members and non-members weigh half each, whatever their counts.
 - A TPR at FPR f is a number only where the non-members resolve it: at least RESOLUTION / f of
-  them (1,000 for 1% FPR). Elsewhere it is None, with the count it needs.
+  them (1,000 for 1% FPR), and, where their scores tie, a threshold that reaches at least half of f
+  (a statistic with few values, such as label-only's share of copies, can jump from 0 to half of the
+  non-members at once). Elsewhere it is None, with the reason.
 - Intervals: percentile bootstrap, members and non-members resampled separately.
 """
 
@@ -58,6 +60,21 @@ def resolution_note(fpr: float, non_members: int) -> str | None:
         return None
     return (f"TPR at {fpr:.1%} FPR needs at least {need:,} non-members ({RESOLUTION} false positives); "
             f"this evaluation has {non_members:,}")
+
+
+def tie_note(fpr: float, non_member_statistic: np.ndarray) -> str | None:
+    """Why ties keep a TPR at `fpr` from being reported, or None if a threshold reaches at least half of it.
+
+    A threshold flags every non-member scoring at or above it, so with tied scores the FPRs it can reach jump
+    from one tie group to the next."""
+    values, counts = np.unique(np.asarray(non_member_statistic), return_counts=True)
+    reachable = np.r_[0, np.cumsum(counts[::-1])] / len(non_member_statistic)  # FPR at each threshold, highest first
+    below = reachable[reachable <= fpr + 1e-12].max()
+    if below >= fpr / 2:
+        return None
+    above = reachable[reachable > fpr + 1e-12].min()
+    return (f"TPR at {fpr:.1%} FPR cannot be resolved: tied scores let a threshold flag {below:.1%} of the "
+            f"non-members, or {above:.1%}, and nothing between")
 
 
 def chance_band(members: int, non_members: int, *, level: float = CONFIDENCE) -> tuple[float, float]:
@@ -210,9 +227,9 @@ def evaluate(statistic: np.ndarray, probability: np.ndarray, is_member: np.ndarr
     decided = np.asarray(probability) >= 0.5
     curve = roc(statistic, is_member)
     n1, n0 = int(is_member.sum()), int((~is_member).sum())
-    notes = {str(f): note for f in LOW_FPRS if (note := resolution_note(f, n0))}
-    resolved = [f for f in LOW_FPRS if str(f) not in notes]
     x, y = statistic[is_member], statistic[~is_member]
+    notes = {str(f): note for f in LOW_FPRS if (note := resolution_note(f, n0) or tie_note(f, y))}
+    resolved = [f for f in LOW_FPRS if str(f) not in notes]
     px, py = decided[is_member], decided[~is_member]
     tied = TiedCounts(x, y)
 

@@ -4,6 +4,7 @@ from scipy.special import softmax
 
 from conftest import synthetic_logits
 from mia_core.attacks import ATTACKS, AttackData, ReferenceData, ReferenceQuery, make_attack
+from mia_core.attacks.label_only import QUERY_COUNT
 from mia_core.attacks.shadow import features
 from mia_core.attacks.signals import (neg_entropy, neg_log_loss, neg_modified_entropy, scaled_confidence,
                                      scaled_true_class_confidence)
@@ -177,7 +178,7 @@ def test_reference_attacks_refuse_to_score_without_references():
 
 
 
-def label_answer_data(rng, n=500, *, keep_rate_members, keep_rate_others, copies=39):
+def label_answer_data(rng, n=500, *, keep_rate_members, keep_rate_others, copies=QUERY_COUNT):
     """Answers on altered copies: members keep their true label in `keep_rate_members` of them."""
     labels = rng.integers(0, 10, 2 * n)
     member = np.r_[np.ones(n, bool), np.zeros(n, bool)]

@@ -46,3 +46,20 @@ def test_the_report_names_both_bands_and_says_what_is_corrected():
     text = chance_lines(result, 1000, 1000)
     assert "up to 0.055" in text and "best of these 2 attacks, up to 0.068" in text
     assert "not corrected for the best of these 2" in text
+
+
+def test_a_tpr_that_ties_cannot_resolve_is_null_with_the_reason_not_zero():
+    """Label-only's statistic takes few values: here 55% of the non-members share the top one, so no threshold
+    flags between 0% and 55% of them."""
+    from mia_core.metrics import evaluate
+
+    rng = np.random.default_rng(0)
+    members = np.where(rng.random(1000) < 0.6, 1.0, rng.integers(0, 9, 1000) / 9)
+    non_members = np.where(rng.random(1000) < 0.55, 1.0, rng.integers(0, 9, 1000) / 9)
+    statistic = np.r_[members, non_members]
+    is_member = np.r_[np.ones(1000, bool), np.zeros(1000, bool)]
+    m, _ = evaluate(statistic, statistic, is_member, resamples=50)
+    assert m.tpr_at_fpr["0.01"] is None and m.tpr_at_fpr_ci["0.01"] is None
+    assert "tied scores" in m.tpr_at_fpr_note["0.01"] and "0.0%" in m.tpr_at_fpr_note["0.01"]
+    untied, _ = evaluate(statistic + rng.random(2000) * 1e-6, statistic, is_member, resamples=50)
+    assert untied.tpr_at_fpr["0.01"] is not None  # the same records without ties resolve it
