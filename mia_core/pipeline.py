@@ -346,7 +346,9 @@ class ExperimentResult:
 def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressFn = no_progress,
                    trainer=None, target: TargetRun | None = None) -> ExperimentResult:
     """Every model the run needs (target, shadows, references) is independent of the others: `trainer` (an
-    `InProcess`, the default, or a `ProcessPool`) gets them all at once, then the attacks, which it runs too.
+    `InProcess`, the default, or a `ProcessPool`) gets the target and shadows at once, then the reference models
+    (so that which models train side by side, and so every figure of a seed, never depends on the attack list),
+    then the attacks, which it runs too.
     With `target` (a model trained elsewhere, `brought_target`), only the attacker's models are trained.
 
     The attacks that need nothing but the target (the seed's in-sample fit) start as soon as it is back: on a
@@ -359,7 +361,7 @@ def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressF
         reference_training = reference_specs(cfg, digits, eval_records(cfg, splits)[0], splits.shadow_pool,
                                           count=cfg.references)
     own = [target_spec(cfg, splits)] if target is None else []
-    specs = [*own, *shadow_plan, *(reference_training.specs if reference_training else [])]
+    specs = [*own, *shadow_plan]
     names = runnable(cfg, cfg.attacks)
     on_target = tuple(n for n in names if make_attack(n).needs == "target_membership") if own else ()
     early: list[Iterator[AttackRun]] = []  # the attacks on the target alone, started once it is back
@@ -373,6 +375,8 @@ def run_experiment(cfg: ExperimentConfig, digits: Digits, *, progress: ProgressF
 
     start = time.perf_counter()
     trained = trainer.train(specs, digits, progress, on_arrival=target_back)
+    if reference_training:  # a task of their own: which models share a stack never depends on the attack list
+        trained += trainer.train(reference_training.specs, digits, progress)
     wall = time.perf_counter() - start
     target_back(dict(enumerate(trained)))  # if the trainer did not call it
     target = made.get("target", target)
