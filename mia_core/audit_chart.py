@@ -22,7 +22,8 @@ def audit_trade_off_chart(audit: dict) -> go.Figure:
     fig.add_scatter(x=grid, y=grid, name="chance", line=dict(dash="dot", color="grey"))
     if audit.get("accountant_mu") is not None:
         fig.add_scatter(x=grid, y=gdp_curve(audit["accountant_mu"], grid), mode="lines",
-                        name=f"accountant: {audit['accountant_mu']:.2f}-GDP (epsilon {audit['accountant_epsilon']:.2f})",
+                        name=f"accountant: {audit['accountant_mu']:.2f}-GDP "
+                             f"(epsilon {audit['accountant_epsilon']:.2f})",
                         line=dict(color="black"))
     if audit.get("mu_lower_bound"):
         fig.add_scatter(x=grid, y=gdp_curve(audit["mu_lower_bound"], grid), mode="lines",

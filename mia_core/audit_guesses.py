@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.metrics import roc_curve
 
 from .audit_bounds import epsilon_ceiling, epsilon_lower_bound, gdp_epsilon, gdp_mu, mu_lower_bound
+from .report import ACCOUNTANT_NOTE
 
 CURVE_POINTS = 200  # points of the canaries' trade-off curve kept in the result
 
@@ -73,8 +74,8 @@ class AuditResult:
             return (f"{counts}. The target was trained without DP: no finite epsilon is promised; the audit proves at "
                     f"least {max(self.epsilon_lower_bound, self.epsilon_lower_bound_fdp):.2f}, and could not prove "
                     f"more than the ceiling {ceiling:.2f} with this many canaries. Proved: {proved}.")
-        return (f"{counts}. Proved: {proved}. The accountant's epsilon {self.accountant_epsilon:.2f} is an upper "
-                "bound, if the implementation matches its analysis (up to delta); the truth lies between.")
+        return (f"{counts}. Proved: {proved}. The accountant's epsilon {self.accountant_epsilon:.2f} is "
+                f"{ACCOUNTANT_NOTE} (at delta {self.delta:g}); the truth lies between.")
 
 
 def judge(scores: np.ndarray, inserted: np.ndarray, guess_counts: tuple[int, ...], *, delta: float,

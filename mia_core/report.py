@@ -5,6 +5,9 @@ import numpy as np
 from .attacks import IN_SAMPLE_NOTE, LABELS
 from .metrics import RocCurve
 
+# What the accountant's epsilon is, wherever it is shown.
+ACCOUNTANT_NOTE = "an upper bound, if the implementation matches its analysis"
+
 
 def with_interval(value: float | None, interval, digits: int = 3) -> str:
     """'0.669 [0.620, 0.716]', or 'n/a' for a figure the data cannot resolve."""
@@ -42,7 +45,8 @@ def run_summary(result: dict) -> str:
            f" pool, RMIA population {d['population']}" if d.get("references") else ""),
         f"target: train accuracy {t['train_accuracy']:.4f}, test accuracy {t['test_accuracy']:.4f},"
         f" gap {t['train_accuracy'] - t['test_accuracy']:+.4f}, {t['seconds']:.1f} s"
-        + (f"; DP-SGD epsilon {t['epsilon']:.2f} at delta {t['delta']:g}" if t.get("epsilon") is not None else ""),
+        + (f"; DP-SGD epsilon {t['epsilon']:.2f} at delta {t['delta']:g} (the accountant's: {ACCOUNTANT_NOTE})"
+           if t.get("epsilon") is not None else ""),
         "seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items()),
         f"scored: {d['eval_members']} members and {d['eval_non_members']} non-members, none seen by any attack."
         " Accuracy, precision and recall at each attack's decision rule and a 50% member prior;"

@@ -112,7 +112,8 @@ def test_the_audit_sentences_and_chart():
               delta=1e-5, confidence=0.95, accountant_epsilon=None)
     result = AuditResult(kind="black-box", **j, signal="test", train_accuracy=1.0, test_accuracy=0.9, seconds=1.0)
     text = result.summary()
-    assert "no finite epsilon is promised" in text and f"ceiling {max(j['epsilon_ceiling'], j['epsilon_ceiling_fdp']):.2f}" in text
+    ceiling = max(j["epsilon_ceiling"], j["epsilon_ceiling_fdp"])
+    assert "no finite epsilon is promised" in text and f"ceiling {ceiling:.2f}" in text
     assert AuditResult.from_dict(result.to_dict()) == result
     dp = AuditResult(**{**result.to_dict(), "guess_counts": (20, 40), "accountant_epsilon": 3.0,
                         "accountant_mu": gdp_mu(3.0, 1e-5)})

@@ -15,7 +15,8 @@ def answers_leaking_in(setting: str, queries: str, n: int = 400, seed: int = 0) 
     keep_rate = np.full((2 * n, QUERY_COUNT), 0.7)
     keep_rate[np.ix_(member, SETTINGS[queries][setting])] = 0.9
     keep = rng.random((2 * n, QUERY_COUNT)) < keep_rate
-    return AttackData(np.zeros((2 * n, 10)), labels, member, np.where(keep, labels[:, None], (labels[:, None] + 1) % 10))
+    answers = np.where(keep, labels[:, None], (labels[:, None] + 1) % 10)
+    return AttackData(np.zeros((2 * n, 10)), labels, member, answers)
 
 
 @pytest.mark.parametrize("queries, setting", [("noise", "noise std 2.0"), ("noise", "noise std 0.5"),
