@@ -314,7 +314,10 @@ class ExperimentResult:
                        "seconds": self.target.seconds, "epochs_run": len(self.target.history),
                        "epsilon": self.target.epsilon,
                        "delta": self.config.train.dp_delta if self.config.train.private else None},
-            "attacks": {name: {**run.metrics.to_dict(), "seconds": run.seconds} for name, run in self.attacks.items()},
+            "attacks": {name: {**run.metrics.to_dict(), "seconds": run.seconds,
+                               # the query setting a label-only attack chose on the shadow models
+                               **({"query_setting": run.attack.setting_} if hasattr(run.attack, "setting_") else {})}
+                        for name, run in self.attacks.items()},
             "not_run": not_run(self.config, self.config.attacks),  # attack -> why it could not run
             # the log-log ROC of each attack, and the members each is surest about: what a report draws
             "roc": {name: {"fpr": np.round(run.curve.fpr, 6).tolist(), "tpr": np.round(run.curve.tpr, 6).tolist()}
