@@ -55,8 +55,12 @@ def run_summary(result: dict) -> str:
         attack_table(result["attacks"], result.get("advantage_chance_band")),
     ]
     lines.append("\n" + chance_lines(result, d["eval_members"], d["eval_non_members"]))
-    notes = {note for m in result["attacks"].values() for note in m["tpr_at_fpr_note"].values()}
-    lines += [f"n/a: {note}." for note in sorted(notes)]
+    notes: dict[str, list[str]] = {}  # each reason a TPR is not a number -> the attacks it holds for
+    for name, m in result["attacks"].items():
+        for note in m["tpr_at_fpr_note"].values():
+            notes.setdefault(note, []).append(LABELS.get(name, name))
+    lines += [f"n/a{'' if len(who) == len(result['attacks']) else ' for ' + ', '.join(who)}: {note}."
+              for note, who in sorted(notes.items())]
     for name, why in result.get("not_run", {}).items():
         lines.append(f"not run: {LABELS.get(name, name)} {why}.")
     if "seed_in_sample" in result["attacks"]:
