@@ -24,18 +24,27 @@ def test_gdp_epsilon_is_the_papers_formula_and_gdp_mu_its_inverse():
     assert gdp_epsilon(0.0, 1e-5) == 0.0
 
 
-def test_the_fdp_recursion_written_out_for_two_guesses():
-    """m = 10 canaries, 2 guesses, both right, significance 0.05, mu = 1: the recursion by hand."""
-    m, k, mu, a = 10, 2, 1.0, 0.05
-    r, h = a * 2 / m, 0.0
-    forced = ndtr(ndtri(r) - mu)  # i = 1: the wrong-guess mass that correct mass r forces
-    r, h = r + 1 / (k - 1) * (forced - h), forced
-    forced = max(h, ndtr(ndtri(r) - mu))  # i = 0: r gains nothing (i / (k - i) = 0)
-    h = forced
-    expected = r + h > k / m
-    assert _fdp_refutes(mu, canaries=m, guesses=k, correct=2, significance=a) == expected
-    # and the same by mu: far out it is refuted only if the all-right outcome is rare enough (it is not, 2 guesses)
-    assert mu_lower_bound(canaries=m, guesses=k, correct=2) == 0.0
+def test_the_fdp_recursion_written_out_for_three_guesses():
+    """m = 3 canaries, 3 guesses, all right. Scaled masses r (right) and h (wrong) start at significance a and 0;
+    from i = 2 down to 0, h grows to the wrong mass that r forces under mu-GDP, Phi(Phi^-1(r) - mu), and r by
+    i / (3 - i) times that growth; mu-GDP is refuted if r + h ends above the guesses' share, 3 / 3."""
+    def by_hand(mu, a):
+        r, h = a, 0.0
+        g = ndtr(ndtri(r) - mu)
+        r, h = r + 2 / 1 * (g - h), g
+        g = max(h, ndtr(ndtri(r) - mu))
+        r, h = r + 1 / 2 * (g - h), g
+        h = max(h, ndtr(ndtri(r) - mu))
+        return r + h > 1
+
+    seen = set()
+    for a in (0.05, 0.2, 0.3):
+        for mu in (0.1, 0.5, 1.0, 2.0):
+            refuted = _fdp_refutes(mu, canaries=3, guesses=3, correct=3, significance=a)
+            assert refuted == by_hand(mu, a)
+            seen.add(refuted)
+    assert seen == {True, False}  # 3 right of 3 (1/8 by chance) refutes a near-private curve at 20%, not at 5%
+    assert mu_lower_bound(canaries=3, guesses=3, correct=3) == 0.0
 
 
 def test_at_mu_zero_the_fdp_analysis_is_the_exact_binomial_test():
