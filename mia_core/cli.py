@@ -119,7 +119,7 @@ def build_parser() -> Parser:
                              ("--dp-noise", float, "train with DP-SGD at this noise multiplier")):
         audit.add_argument(flag, type=kind, help=text)
     audit.add_argument("--canaries", type=_positive(int), help="canaries, each inserted with probability 1/2: "
-                       "mislabelled digits (default 200), or with --white-box gradient canaries (default 1000)")
+                       "mislabelled digits (default 200), or with --white-box gradient canaries (default 5000)")
     audit.add_argument("--white-box", action="store_true", help="DP-SGD only: Dirac gradient canaries in the clipped "
                        "gradient sum, scored from every step's noisy update (Steinke et al. 2023, white-box)")
     audit.add_argument("--confidence", type=float, default=0.95)

@@ -163,11 +163,13 @@ def test_audit_from_the_command_line(tmp_path, capsys):
 
 
 def test_white_box_audit_from_the_command_line(tmp_path, capsys):
+    from mia_core.audit_whitebox import WHITE_BOX_CANARIES
+
     out = tmp_path / "audit.json"
     assert main(["audit", "--preset", "dp", "--train-size", "300", "--epochs", "2", "--white-box", "--quiet",
                  "--json", str(out)]) == 0
     a = json.loads(out.read_text())["audit"]
-    assert a["kind"] == "white-box" and a["canaries"] == 1000
+    assert a["kind"] == "white-box" and a["canaries"] == WHITE_BOX_CANARIES
     assert max(a["epsilon_lower_bound"], a["epsilon_lower_bound_fdp"]) <= a["accountant_epsilon"]
     assert "if the implementation matches its analysis" in capsys.readouterr().out
 
