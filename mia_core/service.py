@@ -19,6 +19,8 @@ from .attacks import ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC
 from .audit import canaries
 from .config import PRESETS, ExperimentConfig, TrainConfig, preset
 from .data import DATA_DIR_ENV, load_digits
+from .attacks.base import VERDICT_FPR
+from .game import ROUND_SIZE, Round, Score, Verdicts, deal, playing_attack, score, verdicts
 from .html_report import build as build_report
 from .jobs import RAY_ADDRESS_ENV, Job, JobFailed, JobRunner, jobs_dir
 from .membership import membership_report, query
@@ -29,6 +31,7 @@ from .planting import MAX_DRAWINGS, Drawings, DrawingsError, plant_config
 from .preprocess import EmptyDrawing, to_mnist
 from .progress import Progress
 from .report import most_exposed, record_arrays, result_rows, roc_curves, with_interval
+from .room import Question, Room, Standing, check_nickname
 from .reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
 from .store import StoreError, check_name, default_store
 from .sweep import describe, is_undefended, point_row, sweep_plan
@@ -43,6 +46,10 @@ __all__ = [  # what pages and ui/ may use
     "build_report", "chance_band", "charts", "check_name", "csv_text", "describe", "is_undefended", "markdown",
     "membership_report", "most_exposed", "point_row", "preset", "query", "read_csv", "record_arrays", "reproduce_rows",
     "result_rows", "roc_curves", "to_mnist", "with_interval"]
+
+__all__ += [  # the workshop room: the membership game and the room's shared state
+    "ROUND_SIZE", "VERDICT_FPR", "Question", "Room", "Round", "Score", "Standing", "Verdicts", "check_nickname", "deal",
+    "playing_attack", "score", "verdicts"]
 
 EXECUTOR_ENV, WORKERS_ENV = "MIA_EXECUTOR", "MIA_WORKERS"  # the app server's runner settings
 
