@@ -33,7 +33,7 @@ def join_screen() -> None:
                     "answer the questions on the big screen. Nothing to install, no account: a made-up nickname is "
                     "all the leaderboard keeps.")
     with right:
-        join_card(size=320)
+        join_card(size=230)
 
 
 def guess_screen(reveal: bool) -> None:
@@ -82,9 +82,13 @@ def defence_screen() -> None:
     figure = go.Figure()
     for row, name in ((undefended, "no defence"), (strongest, describe(strongest))):
         figure.add_bar(x=["test accuracy", "best attack AUC"], y=[row["test_accuracy"], row["best_auc"]], name=name,
-                       text=[f"{row['test_accuracy']:.1%}", f"{row['best_auc']:.2f}"], textposition="outside")
-    figure.update_layout(height=380, margin=dict(t=20, b=20), yaxis=dict(range=[0, 1.1]), font=dict(size=18),
+                       text=[f"{row['test_accuracy']:.1%}", f"{row['best_auc']:.2f}"], textposition="outside",
+                       textfont=dict(size=22))
+    figure.update_layout(height=300, margin=dict(t=20, b=20), yaxis=dict(range=[0, 1.1]), font=dict(size=18),
                          legend=dict(orientation="h"))
+    st.markdown(f"Measured here, the strongest of them ({describe(strongest)}): test accuracy "
+                f"**{strongest['test_accuracy']:.1%}** (no defence: {undefended['test_accuracy']:.1%}), the best "
+                f"attack's AUC **{strongest['best_auc']:.2f}** (no defence: {undefended['best_auc']:.2f}).")
     st.plotly_chart(figure, width="stretch")
     st.caption(f"From `{SWEEP_COMMAND}` (shipped in assets/results). AUC intervals: no defence "
                f"[{undefended['best_auc_low']:.2f}, {undefended['best_auc_high']:.2f}], {describe(strongest)} "
@@ -108,7 +112,7 @@ SCREENS = [
            Question("leaks", "Which model gives its training digits away more?", ("overfitted", "defended"))),
     Screen("A defence, and what it costs",
            "Dropout and weight decay (L2) make a model generalise: it answers its training digits and new ones "
-           "alike, and the attack has less to go on. The cost is paid in accuracy, or in training time."),
+           "alike, and the attack has less to go on. Does it work, and what does it cost?"),
     Screen("Differential privacy, and checking its promise",
            "DP-SGD clips each digit's influence on training and adds noise: it *proves* that no attack can do much "
            "better than a coin flip, by a margin ε (smaller is more private).\n\nAn **audit** checks the promise from "
