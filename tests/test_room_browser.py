@@ -4,6 +4,7 @@ a score, two attendees training with default names, and the room's pages on a ph
 Screenshots land in test-artifacts/room-*.png."""
 
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +102,26 @@ def test_room_pages_fit_a_phone_in_one_column(room_url, browser, path):
     assert no_sideways_scroll(page), path
     page.screenshot(path=ARTIFACTS / f"room-phone-{path.strip('?=') or 'overview'}.png", full_page=True)
     context.close()
+
+
+def test_two_attendees_train_with_the_default_name_and_neither_sees_a_server_path(tmp_path, browser):
+    store = tmp_path / "store"
+    with app_server({"MIA_STORE_DIR": str(store)}) as url:
+        pages = [browser.new_context(viewport={"width": 1280, "height": 1400}).new_page() for _ in range(2)]
+        for page in pages:
+            open_page(page, url, "targets")
+        for page in pages:  # both press at once, with the name the form offers
+            assert page.get_by_label("Save as").first.input_value() == "overfit-seed0"
+            page.get_by_role("button", name="Train target").click()
+        for i, page in enumerate(pages):
+            page.get_by_text("overfit-seed0: train accuracy").wait_for(timeout=300_000)
+            wait_ready(page)
+            text = page.locator("[data-testid='stMain']").inner_text()
+            assert "already stored" not in text and "Cannot train" not in text
+            for path in (str(store), str(test_browser.ROOT), str(Path.home())):
+                assert path not in text
+            page.screenshot(path=ARTIFACTS / f"room-10-attendee-{i + 1}-trained.png", full_page=True)
+        stored = sorted(p.name for p in store.iterdir() if not p.name.startswith("."))
+        assert len(stored) == 2 and all(name.startswith("overfit-seed0--by-") for name in stored)
+        for page in pages:
+            page.context.close()
