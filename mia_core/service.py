@@ -30,7 +30,7 @@ from .models import ARCHITECTURES
 from .pipeline import check_feasible, split_for
 from .planting import MAX_DRAWINGS, Drawings, DrawingsError, plant_config
 from .preprocess import EmptyDrawing, to_mnist
-from .progress import Progress
+from .progress import Progress, in_words
 from .report import most_exposed, record_arrays, result_rows, roc_curves, with_interval
 from .room import Question, Room, Standing, check_nickname
 from .reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
@@ -50,7 +50,7 @@ __all__ = [  # what pages and ui/ may use
 
 __all__ += [  # the workshop room: the membership game and the room's shared state
     "ROUND_SIZE", "VERDICT_FPR", "Question", "Room", "Round", "Score", "Standing", "Verdicts", "check_nickname", "deal",
-    "playing_attack", "score", "verdicts", "check_workspace", "workspace_of"]
+    "playing_attack", "score", "verdicts", "check_workspace", "workspace_of", "in_words"]
 
 EXECUTOR_ENV, WORKERS_ENV = "MIA_EXECUTOR", "MIA_WORKERS"  # the app server's runner settings
 
