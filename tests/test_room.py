@@ -130,3 +130,23 @@ def test_no_page_shows_a_server_path(tmp_path, monkeypatch, page):
     for path in (str(store), str(ROOT), str(Path.home())):
         assert path not in shown, (page, path)
     st.cache_resource.clear()
+
+
+def test_an_attendees_answer_reaches_the_presenters_tally(monkeypatch, tmp_path):
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
+    st.cache_resource.clear()
+    presenter = AppTest.from_file(APP, default_timeout=300)
+    presenter.query_params.update({"present": "1", "step": "2"})  # "member or not?": the room is asked
+    presenter.run()
+    assert not presenter.exception and presenter.title[0].value == "Your turn: member or not?"
+    attendee = AppTest.from_file(APP, default_timeout=300).run()
+    attendee.switch_page("pages/game.py").run()
+    assert any("The presenter asks" in m.value for m in attendee.markdown), [m.value for m in attendee.markdown]
+    next(b for b in attendee.button if b.label == "member").click().run()
+    assert any("Your answer: member" in c.value for c in attendee.caption)
+    presenter.run()
+    assert any("**The room:** 1 answer" == m.value for m in presenter.markdown)
+    attendee.switch_page("pages/targets.py").run()  # attendees see the research pages unless the server hides them
+    assert not attendee.exception
+    st.cache_resource.clear()
+

@@ -125,3 +125,24 @@ def test_two_attendees_train_with_the_default_name_and_neither_sees_a_server_pat
         assert len(stored) == 2 and all(name.startswith("overfit-seed0--by-") for name in stored)
         for page in pages:
             page.context.close()
+
+
+def nav_titles(page) -> list[str]:
+    links = page.locator("[data-testid='stSidebarNavLink']")
+    return [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())]
+
+
+def test_attendee_mode_hides_the_research_pages_and_the_presenter_keeps_them(tmp_path, browser):
+    with app_server({"MIA_STORE_DIR": str(tmp_path / "store"), "MIA_ATTENDEE_MODE": "1"}) as url:
+        attendee = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+        open_page(attendee, url, "game")
+        assert nav_titles(attendee) == ["Overview", "Beat the attack", "Membership test", "Defences"]
+        attendee.goto(f"{url}/targets")  # a research page's link: not served to an attendee
+        wait_ready(attendee)
+        assert attendee.locator("h1", has_text="Targets").count() == 0
+        presenter = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+        open_page(presenter, url, "?present=1")
+        assert nav_titles(presenter) == ["Presenter", "Overview", "Beat the attack", "Targets", "Attack",
+                                         "Membership test", "Defences", "Experiments"]
+        attendee.context.close()
+        presenter.context.close()

@@ -50,9 +50,9 @@ def guess_form(dealt) -> list[bool] | None:
         choices = []
         for start in range(0, len(dealt.index), 5):
             for col, i in zip(st.columns(5), range(start, min(start + 5, len(dealt.index)))):
-                col.image(big(dealt.images[i]), caption=f"digit {i + 1}")
+                col.image(big(dealt.images[i]), caption=f"digit {i + 1}", width=96)
                 choices.append(col.radio(f"Digit {i + 1}", [MEMBER, OUTSIDER], index=None, key=f"g{dealt.seed}_{i}",
-                                         label_visibility="collapsed"))
+                                         horizontal=True, label_visibility="collapsed"))
         sent = st.form_submit_button("Show the attack's verdicts and the truth", type="primary", width="stretch")
     if not sent:
         return None
@@ -70,7 +70,8 @@ def show_outcome(dealt, guesses: list[bool], said, points) -> None:
     for start in range(0, len(dealt.index), 5):
         for col, i in zip(st.columns(5), range(start, min(start + 5, len(dealt.index)))):
             truth = bool(dealt.member[i])
-            col.image(big(dealt.images[i]), caption=f"digit {i + 1}: **{MEMBER if truth else OUTSIDER}**")
+            col.image(big(dealt.images[i]), width=96)
+            col.markdown(f"digit {i + 1}: **{MEMBER if truth else OUTSIDER}**")
             col.markdown(f"you: {MEMBER if guesses[i] else OUTSIDER}, {mark[guesses[i] == truth]}  \n"
                          f"attack: {'flagged' if said.flagged[i] else 'not flagged'}, "
                          f"{mark[bool(said.flagged[i]) == truth]}")
@@ -93,8 +94,11 @@ def play() -> None:
             return
         said = verdicts(target, digits(), dealt)
         points = score(dealt, guesses, said.flagged)
-        st.session_state["game_outcome"] = outcome = (dealt.seed, guesses, said, points)
-        keep_score(points)
+        st.session_state["game_outcome"] = (dealt.seed, guesses, said, points)
+        st.session_state["game_kept"] = keep_score(points)
+        st.rerun()  # the outcome in place of the form
+    if st.session_state.get("game_kept"):
+        st.info(st.session_state["game_kept"])
     _, guesses, said, points = outcome
     show_outcome(dealt, guesses, said, points)
     if st.button("Next round", type="primary"):
@@ -102,16 +106,16 @@ def play() -> None:
         st.rerun()
 
 
-def keep_score(points) -> None:
-    """Add the round to the leaderboard under this session's nickname (none chosen: this session only)."""
+def keep_score(points) -> str | None:
+    """Add the round to the leaderboard under this session's nickname; why not, if it was not added."""
     nickname = st.session_state.get("nickname", "").strip()
     if not nickname:
-        st.info("Choose a nickname above to put your rounds on the room's leaderboard.")
-        return
+        return "Choose a nickname above to put your next rounds on the room's leaderboard."
     try:
         room().record(player(), nickname, human=points.human, attack=points.attack, digits=points.total)
     except ValueError as err:
-        st.warning(f"Not on the leaderboard: {err}.")
+        return f"Not on the leaderboard: {err}."
+    return None
 
 
 @st.fragment(run_every=5)
@@ -124,9 +128,8 @@ def leaderboard() -> None:
     else:
         st.dataframe([{"nickname": r.nickname, "rounds": r.rounds, "you": f"{r.human}/{r.digits}",
                        "the attack": f"{r.attack}/{r.digits}"} for r in rows], hide_index=True, width="stretch")
-    if presenting() and st.button("Reset the leaderboard", key="reset_leaderboard"):
-        room().reset_leaderboard()
-        st.rerun(scope="fragment")
+    if presenting():
+        st.button("Reset the leaderboard", key="reset_leaderboard", on_click=room().reset_leaderboard)
 
 
 def nickname_box() -> None:
@@ -148,11 +151,10 @@ def room_question(place: Room | None = None) -> None:
         return
     with st.container(border=True, key="room_question"):
         st.markdown(f"**The presenter asks:** {question.text}")
-        mine = place.answer_of(player())
+        mine = place.answer_of(player())  # a press answers in its callback, before this redraw
         for col, option in zip(st.columns(len(question.options)), question.options):
-            if col.button(option, key=f"answer_{question.key}_{option}", width="stretch",
-                          type="primary" if option == mine else "secondary"):
-                place.answer(player(), question.key, option)
-                st.rerun(scope="fragment")
+            col.button(option, key=f"answer_{question.key}_{option}", width="stretch",
+                       type="primary" if option == mine else "secondary", on_click=place.answer,
+                       args=(player(), question.key, option))
         if mine:
             st.caption(f"Your answer: {mine}. You can change it until the presenter moves on.")

@@ -107,8 +107,8 @@ SCREENS = [
            "Half the digits we could show trained the model, half did not. Was this one in its training set?",
            Question("guess", "Was the digit on the big screen in the training set?", ("member", "not a member"))),
     Screen("Overfitted against defended",
-           "The same network, trained two ways. The overfitted one learnt its 200 digits by heart; the defended one "
-           "saw more digits, with dropout and weight decay. An attack asks both the same questions.",
+           "The same network, trained two ways. The overfitted one learnt a few digits by heart; the defended one "
+           "saw many more, with dropout and weight decay. An attack asks both the same questions.",
            Question("leaks", "Which model gives its training digits away more?", ("overfitted", "defended"))),
     Screen("A defence, and what it costs",
            "Dropout and weight decay (L2) make a model generalise: it answers its training digits and new ones "

@@ -22,7 +22,7 @@ BIG_TYPE = """<style>
   .stApp [data-testid='stMarkdownContainer'] p, .stApp [data-testid='stMarkdownContainer'] li { font-size: 1.55rem; }
   .stApp h1 { font-size: 3.2rem !important; } .stApp h2 { font-size: 2.4rem !important; }
   .stApp h3 { font-size: 1.9rem !important; }
-  .stApp [data-testid='stMetricValue'] { font-size: 3rem; }
+  .stApp [data-testid='stMetricValue'], .stApp [data-testid='stMetricValue'] * { font-size: 3rem !important; }
   .stApp [data-testid='stCaptionContainer'] { font-size: 1.15rem; }
   .stApp button p { font-size: 1.3rem; }
 </style>"""
