@@ -18,7 +18,6 @@ A store may sit over a read-only `shipped` store (the demo models in assets/mode
 listed and loaded like the others, and no save ever replaces one.
 """
 
-import copy
 import json
 import os
 import pickle

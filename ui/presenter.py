@@ -24,6 +24,7 @@ class Screen:
     title: str
     text: str
     question: Question | None = None
+    show: str | None = None  # what the screen shows below its text: a key of SHOWN
 
 
 def join_screen() -> None:
@@ -96,7 +97,7 @@ def defence_screen() -> None:
 
 
 SCREENS = [
-    Screen("Join the room", ""),
+    Screen("Join the room", "", show="join"),
     Screen("Was your record in the training data?",
            "A hospital trains a model on its patients' records. If anyone who can *ask the model questions* can tell "
            "that your record was among them, they learn that you were a patient: without ever seeing the data.\n\n"
@@ -105,14 +106,16 @@ SCREENS = [
            "inference**. Here the records are handwritten digits, and the model a small network that reads them."),
     Screen("Your turn: member or not?",
            "Half the digits we could show trained the model, half did not. Was this one in its training set?",
-           Question("guess", "Was the digit on the big screen in the training set?", ("member", "not a member"))),
+           Question("guess", "Was the digit on the big screen in the training set?", ("member", "not a member")),
+           show="guess"),
     Screen("Overfitted against defended",
            "The same network, trained two ways. The overfitted one learnt a few digits by heart; the defended one "
            "saw many more, with dropout and weight decay. An attack asks both the same questions.",
-           Question("leaks", "Which model gives its training digits away more?", ("overfitted", "defended"))),
+           Question("leaks", "Which model gives its training digits away more?", ("overfitted", "defended")),
+           show="compare"),
     Screen("A defence, and what it costs",
            "Dropout and weight decay (L2) make a model generalise: it answers its training digits and new ones "
-           "alike, and the attack has less to go on. Does it work, and what does it cost?"),
+           "alike, and the attack has less to go on. Does it work, and what does it cost?", show="defence"),
     Screen("Differential privacy, and checking its promise",
            "DP-SGD clips each digit's influence on training and adds noise: it *proves* that no attack can do much "
            "better than a coin flip, by a margin ε (smaller is more private).\n\nAn **audit** checks the promise from "
@@ -120,8 +123,10 @@ SCREENS = [
            "bound on ε; the accountant's ε is the upper one. Try both on the **Defences** page: DP-SGD on, then "
            "*Audit epsilon*."),
     Screen("Now beat the attack", "Open the link, choose a nickname, and guess which digits trained the model. "
-                                  "The attack plays the same digits."),
+                                  "The attack plays the same digits.", show="leaderboard"),
 ]
+SHOWN = {"join": join_screen, "guess": lambda: guess_screen(st.toggle("Reveal the answer", key="reveal_guess")),
+         "compare": compare_screen, "defence": defence_screen, "leaderboard": lambda: leaderboard()}
 
 
 @st.fragment(run_every=2)
@@ -158,18 +163,10 @@ def story() -> None:
         move(1)
     if screen.text:
         st.markdown(screen.text)
-    if step == 0:
-        join_screen()
-        return
-    join_card(size=160, container=st.sidebar)
-    if screen.question and screen.question.key == "guess":
-        guess_screen(st.toggle("Reveal the answer", key="reveal_guess"))
-    elif screen.question and screen.question.key == "leaks":
-        compare_screen()
-    elif step == 4:
-        defence_screen()
-    elif step == len(SCREENS) - 1:
-        leaderboard()
+    if screen.show != "join":
+        join_card(size=160, container=st.sidebar)
+    if screen.show:
+        SHOWN[screen.show]()
 
 
 def move(by: int) -> None:
