@@ -1,4 +1,5 @@
-"""The server's shared, read-only resources (the service, its data, loaded models), cached once per server."""
+"""The server's shared resources (the service, its data, loaded models), cached once per server, and each
+session's view of them."""
 
 from pathlib import Path
 
