@@ -20,6 +20,12 @@ def use_preset(name: str) -> None:
                             weight_decay=cfg.train.weight_decay, model_name=f"{name}-seed{cfg.seed}")
 
 
+def curves(history: list):
+    """The training curves with the legend below them: on a phone the two panels keep the screen's width."""
+    return charts.training_curves(history).update_layout(legend=dict(orientation="h", yanchor="top", y=-0.3),
+                                                         height=340)
+
+
 if "train_size" not in st.session_state:
     use_preset("overfit")
 
@@ -59,11 +65,11 @@ if submitted:
         if p.stage == "target" and "loss" in p.metrics and (not history or history[-1]["epoch"] < p.step):
             history.append({"epoch": p.step, "loss": p.metrics["loss"], "train_accuracy": p.metrics["train_acc"],
                             "test_accuracy": p.metrics.get("test_acc")})
-            chart.plotly_chart(charts.training_curves(history), width="stretch")
+            chart.plotly_chart(curves(history), width="stretch")
 
     done = wait_for(job, f"Training {name}", on_progress=live)
     if done:
-        chart.plotly_chart(charts.training_curves(service().history(name)), width="stretch")  # every epoch
+        chart.plotly_chart(curves(service().history(name)), width="stretch")  # every epoch
         st.success(f"{name}: train accuracy {done['train_accuracy']:.1%}, test {done['test_accuracy']:.1%} "
                    f"(gap {done['gap']:+.1%}), {done['seconds']:.1f} s")
         st.session_state["target"] = name
@@ -89,4 +95,4 @@ if st.button("Load", key="load"):
 if st.session_state.get("target") in names:
     shown = st.session_state["target"]
     st.write(f"Loaded target: **{shown}** (used by the Attack page).")
-    st.plotly_chart(charts.training_curves(service().history(shown)), width="stretch", key="saved-curves")
+    st.plotly_chart(curves(service().history(shown)), width="stretch", key="saved-curves")
