@@ -88,7 +88,7 @@ def test_the_game_as_a_fresh_servers_first_request_plays_a_round_to_a_score(tmp_
         you, attack = metrics.nth(0).inner_text(), metrics.nth(1).inner_text()
         assert "/ 10" in you and "/ 10" in attack and "Attack:" in attack
         assert page.locator("[data-testid='stException']").count() == 0
-        page.get_by_text("ada", exact=True).wait_for(state="attached")  # on the room's leaderboard
+        page.get_by_role("cell", name="ada", exact=True).wait_for()  # on the room's leaderboard
         page.screenshot(path=ARTIFACTS / "room-9-game-score.png", full_page=True)
         page.close()
 
