@@ -76,9 +76,10 @@ def show_outcome(dealt, guesses: list[bool], said, points) -> None:
             col.markdown(f"you: {MEMBER if guesses[i] else OUTSIDER}, {mark[guesses[i] == truth]}  \n"
                          f"attack: {'flagged' if said.flagged[i] else 'not flagged'}, "
                          f"{mark[bool(said.flagged[i]) == truth]}")
-    flagged = int(said.flagged.sum())
+    flagged, models = int(said.flagged.sum()), "shadow" if said.attack == "shadow" else "reference"
     st.caption(f"The attack calls a digit a member only past the threshold at which {said.fpr:.0%} of its own "
-               f"non-members (from its reference models) would be called so, never tuned on this model's answers. "
+               f"non-members (records its {models} models did not train on) would be called so, never tuned on "
+               "this model's answers. "
                f"It flagged {flagged} of {len(dealt.index)}: a flag is strong evidence, and the members it does not "
                "flag count against it here as wrong.")
 
