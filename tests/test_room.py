@@ -112,15 +112,18 @@ def texts(node) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_no_page_shows_a_server_path(tmp_path, monkeypatch, page):
-    """The model store's, the checkout's and the home folder's absolute paths appear in no page's text."""
+@pytest.mark.parametrize("page, role", [(p, "presenter") for p in PAGES]
+                         + [(p, "attendee") for p in PAGES if p != "pages/present.py"])  # not served to attendees
+def test_no_page_shows_a_server_path(tmp_path, monkeypatch, page, role):
+    """The model store's, the checkout's and the home folder's absolute paths appear in no page's text, for the
+    presenter (the story, every research page) and for an attendee (their own workspace)."""
     store = tmp_path / "store-for-path-test"
     monkeypatch.setenv("MIA_STORE_DIR", str(store))
     monkeypatch.setenv("MIA_EXECUTOR", "inline")
     st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=300)
-    at.query_params["present"] = "1"  # the presenter's pages show the most: the story, every research page
+    if role == "presenter":
+        at.query_params["present"] = "1"
     at.run()
     if page != "pages/present.py":
         at.switch_page(page).run()
