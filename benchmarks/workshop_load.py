@@ -1,6 +1,6 @@
 """A workshop on one server: attendees in headless Chromium against `streamlit run app.py` on a fresh store.
 
-    python -m benchmarks.workshop_load [--sessions 4]
+    python -m benchmarks.workshop_load [--sessions 4] [--port 8501]
 
 Prints, from one run:
 - one session pressing "Train and attack" on the Defences page alone: seconds;
@@ -28,6 +28,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import test_browser  # noqa: E402
 from test_browser import CHROMIUM, FLAGS, app_server, wait_ready  # noqa: E402  (one way to start and wait)
 
 from benchmarks.procfs import children, cpu_seconds  # noqa: E402
@@ -143,7 +144,10 @@ class MembershipProbe:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=4)
+    parser.add_argument("--port", type=int, default=None, help="the server's port (default: any free one)")
     args = parser.parse_args(argv)
+    if args.port:
+        test_browser.free_port = lambda: args.port
     if CHROMIUM is None:
         print("needs Debian's chromium (apt-get install chromium)", file=sys.stderr)
         return 2

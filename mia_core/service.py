@@ -8,6 +8,7 @@ full configuration: identical requests share one job and one kept result.
 """
 
 import base64
+import copy
 import hashlib
 import os
 from pathlib import Path
@@ -19,6 +20,8 @@ from .attacks import ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC
 from .audit import canaries
 from .config import PRESETS, ExperimentConfig, TrainConfig, preset
 from .data import DATA_DIR_ENV, load_digits
+from .attacks.base import VERDICT_FPR
+from .game import ROUND_SIZE, Round, Score, Verdicts, deal, playing_attack, score, verdicts
 from .html_report import build as build_report
 from .jobs import RAY_ADDRESS_ENV, Job, JobFailed, JobRunner, jobs_dir
 from .membership import membership_report, query
@@ -27,10 +30,11 @@ from .models import ARCHITECTURES
 from .pipeline import check_feasible, split_for
 from .planting import MAX_DRAWINGS, Drawings, DrawingsError, plant_config
 from .preprocess import EmptyDrawing, to_mnist
-from .progress import Progress
+from .progress import Progress, in_words
 from .report import most_exposed, record_arrays, result_rows, roc_curves, with_interval
+from .room import Question, Room, Standing, check_nickname
 from .reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
-from .store import StoreError, check_name, default_store
+from .store import StoreError, check_name, check_workspace, default_store, workspace_of
 from .sweep import describe, is_undefended, point_row, sweep_plan
 from .weights import WeightsError, members_from_text, read_members, read_weights, weights_from_bytes
 from .workflows import DEMO, SHADOW_ATTACKS, LoadedTarget, brought_config, load_with_attacks
@@ -43,6 +47,10 @@ __all__ = [  # what pages and ui/ may use
     "build_report", "chance_band", "charts", "check_name", "csv_text", "describe", "is_undefended", "markdown",
     "membership_report", "most_exposed", "point_row", "preset", "query", "read_csv", "record_arrays", "reproduce_rows",
     "result_rows", "roc_curves", "to_mnist", "with_interval"]
+
+__all__ += [  # the workshop room: the membership game and the room's shared state
+    "ROUND_SIZE", "VERDICT_FPR", "Question", "Room", "Round", "Score", "Standing", "Verdicts", "check_nickname", "deal",
+    "playing_attack", "score", "verdicts", "check_workspace", "workspace_of", "in_words"]
 
 EXECUTOR_ENV, WORKERS_ENV = "MIA_EXECUTOR", "MIA_WORKERS"  # the app server's runner settings
 
@@ -82,7 +90,8 @@ class Service:
         check_feasible(cfg, self.digits)
         if save:
             self.store.check_writable(save, overwrite=overwrite, hint=hint)
-            return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self.data, "save": save,
+            return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self.data,
+                                                     "save": self.store.stored(save),
                                                      "store": self.store_params}, cache=False)
         return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self.data})
 
@@ -112,7 +121,7 @@ class Service:
         check_feasible(cfg, self.digits, members=np.zeros(0, np.int64) if index is None else index)
         about = {"file": file, "sha256": hashlib.sha256(weights).hexdigest()}
         return self.runner.submit("keep_brought", {
-            "name": name, "weights": base64.b64encode(weights).decode(), "about": about, "config": cfg.to_dict(),
+            "name": self.store.stored(name), "weights": base64.b64encode(weights).decode(), "about": about, "config": cfg.to_dict(),
             "members": None if index is None else index.tolist(), "data": self.data, "store": self.store_params,
             "overwrite": overwrite}, cache=False)
 
@@ -128,7 +137,7 @@ class Service:
         """Train a target and keep it under `name`; a bad or taken name fails here, before any work."""
         self.store.check_writable(name, overwrite=overwrite, hint=hint)
         split_for(cfg, self.digits)
-        return self.runner.submit("train_target", {"name": name, "config": cfg.to_dict(), "data": self.data,
+        return self.runner.submit("train_target", {"name": self.store.stored(name), "config": cfg.to_dict(), "data": self.data,
                                                    "store": self.store_params, "overwrite": overwrite}, cache=False)
 
     def submit_attack(self, name: str, *, shadows: int, attacks: tuple[str, ...], references: int) -> Job:
@@ -139,7 +148,7 @@ class Service:
                              "measuring an attack needs to know which digits it trained on")
         identity = meta["created"] + f" {self.stamp(name)}"
         return self.runner.submit("attack_stored", {
-            "name": name, "model": identity, "shadows": shadows, "attacks": list(attacks), "references": references,
+            "name": self.store.stored(name), "model": identity, "shadows": shadows, "attacks": list(attacks), "references": references,
             "data": self.data, "store": self.store_params})
 
     def submit_demo_build(self, *, small: bool = False) -> Job:
@@ -156,7 +165,7 @@ class Service:
         params = {"config": cfg.to_dict(), "data": self.data, "drawings": drawings.to_params()}
         attacker = self.attacker_for(cfg)
         if attacker:
-            params["attacker"] = {"name": attacker, "store": self.store_params,
+            params["attacker"] = {"name": self.store.stored(attacker), "store": self.store_params,
                                   "model": self.store.meta(attacker)["created"] + f" {self.stamp(attacker)}"}
         return self.runner.submit("plant", params, cache=False)
 
@@ -186,6 +195,19 @@ class Service:
             canaries(self.digits, cfg, count)  # an impossible split, or too many canaries, fails before the job
         return self.runner.submit("audit", {"config": cfg.to_dict(), "data": self.data, "canaries": count,
                                             "confidence": confidence, **({"white_box": True} if white_box else {})})
+
+    def data_in_words(self) -> str:
+        """The data in use, for a page: its kind and size, never the folder it was read from."""
+        return self.digits.source if self.data_dir is None else f"MNIST from $MIA_DATA_DIR ({len(self.digits):,} digits)"
+
+    # --- one session's view
+
+    def for_session(self, workspace: str | None) -> "Service":
+        """This service as one session uses it: the same data and job runner, and the store as `workspace`
+        sees it (its own models and the shared ones; None: shared only, as the presenter, who publishes)."""
+        view = copy.copy(self)
+        view.store = self.store.view(workspace)
+        return view
 
     # --- stored models
 

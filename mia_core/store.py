@@ -49,6 +49,8 @@ STORE_ENV = "MIA_STORE_DIR"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "model_store"
 SHIPPED_ROOT = Path(__file__).resolve().parent.parent / "assets" / "models"  # built by scripts/build_demo_models.py
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+PRIVATE_MARK = "--by-"  # one session's model is stored as "<name>--by-<workspace>"; shared names never hold it
+WORKSPACE_RE = re.compile(r"^[a-z0-9]{3,12}$")
 FORMAT = 2  # 2: held-out non-members no longer match the member count, so splits differ from format 1
 
 
@@ -67,16 +69,21 @@ def _versions() -> dict:
             "numpy": np.__version__, "scikit-learn": sklearn.__version__}
 
 
+def _in_store(path: Path) -> str:
+    """A stored file as messages name it: its model's folder and its own name, never where the store lies."""
+    return f"{path.parent.name}/{path.name}"
+
+
 def _load_weights(path: Path) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise StoreError(f"{path}: file is missing") from None
+        raise StoreError(f"{_in_store(path)}: file is missing") from None
     except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, OSError,
             struct.error) as err:
-        raise StoreError(f"{path}: not a valid weights file ({type(err).__name__}: {str(err)[:120]})") from None
+        raise StoreError(f"{_in_store(path)}: not a valid weights file ({type(err).__name__}: {str(err)[:120]})") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise StoreError(f"{path}: not a valid weights file (expected a state_dict of tensors)")
+        raise StoreError(f"{_in_store(path)}: not a valid weights file (expected a state_dict of tensors)")
     return state
 
 
@@ -94,7 +101,7 @@ def _into_model(cfg: ExperimentConfig, state: dict, path: Path) -> torch.nn.Modu
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as err:
-        raise StoreError(f"{path}: weights do not fit a {cfg.train.arch} model ({str(err).splitlines()[0][:160]})") from None
+        raise StoreError(f"{_in_store(path)}: weights do not fit a {cfg.train.arch} model ({str(err).splitlines()[0][:160]})") from None
     return model.eval()
 
 
@@ -117,6 +124,26 @@ def check_name(name: str) -> str:
     return name
 
 
+def check_workspace(text: str) -> str:
+    """A workspace: the name under which one attendee's models are kept apart from everyone else's."""
+    workspace = str(text).strip().lower()
+    if not WORKSPACE_RE.match(workspace):
+        raise ValueError(f"a workspace is 3-12 lower-case letters or digits, not {text!r}")
+    return workspace
+
+
+def private_name(name: str, workspace: str) -> str:
+    """The stored name of `workspace`'s model `name`."""
+    if PRIVATE_MARK in check_name(name):
+        raise ValueError(f"model name {name!r} may not contain {PRIVATE_MARK!r}")
+    return check_name(f"{name}{PRIVATE_MARK}{check_workspace(workspace)}")
+
+
+def workspace_of(name: str) -> str | None:
+    """The workspace a stored model belongs to, or None for a shared one."""
+    return name.rsplit(PRIVATE_MARK, 1)[1] if PRIVATE_MARK in name else None
+
+
 def _names_in(root: Path | None) -> set[str]:
     if root is None or not root.is_dir():
         return set()
@@ -127,6 +154,14 @@ class ModelStore:
     def __init__(self, root: str | os.PathLike, *, shipped: str | os.PathLike | None = None):
         self.root = Path(root)
         self.shipped = Path(shipped) if shipped is not None else None
+
+    def view(self, workspace: str | None) -> "SessionStore":
+        """The store as one session sees it (see `SessionStore`)."""
+        return SessionStore(self, workspace)
+
+    def stored(self, name: str) -> str:
+        """The folder a listed name is kept in (a session's view maps its own names to theirs)."""
+        return check_name(name)
 
     def path(self, name: str) -> Path:
         """The folder `name` is read from: the shipped one, if a shipped model has that name."""
@@ -151,8 +186,8 @@ class ModelStore:
         if self.is_shipped(name):
             raise ValueError(f"{name!r} is a shipped demo model, which is never replaced: choose another name")
         if self.exists(name) and not overwrite:
-            raise ValueError(f"a model named {name!r} is already stored in {self.root}: choose another name, "
-                             f"or {hint}")
+            raise ValueError(f"a model named {name!r} is already stored in the model store: choose another name, or "
+                             f"{hint}")
 
     def save(self, name: str, target: TargetRun, shadows: ShadowRun | None = None, *, digits: Digits,
              metrics: dict | None = None, references: ReferenceSet | None = None, brought: dict | None = None) -> Path:
@@ -208,14 +243,15 @@ class ModelStore:
         try:
             meta = json.loads(path.read_text())
         except FileNotFoundError:
-            raise StoreError(f"no stored model named {name!r} in {self.root}") from None
+            raise StoreError(f"no stored model named {name!r}") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise StoreError(f"{path}: not valid JSON ({err})") from None
+            raise StoreError(f"{_in_store(path)}: not valid JSON ({err})") from None
         if isinstance(meta, dict) and isinstance(meta.get("format"), int) and meta["format"] < FORMAT:
             raise StoreError(f"{name!r} was saved by an earlier version of this project (store format "
-                             f"{meta['format']}, whose data splits differ): delete {path.parent} and build it again")
+                             f"{meta['format']}, whose data splits differ): delete its folder, {name}, in the model "
+                             "store and build it again")
         if not isinstance(meta, dict) or meta.get("format") != FORMAT or "config" not in meta:
-            raise StoreError(f"{path}: not a model-store metadata file (format {FORMAT})")
+            raise StoreError(f"{_in_store(path)}: not a model-store metadata file (format {FORMAT})")
         return meta
 
     def load(self, name: str, digits: Digits) -> tuple[TargetRun, ShadowRun | None]:
@@ -225,7 +261,7 @@ class ModelStore:
         try:
             cfg = ExperimentConfig.from_dict(meta["config"])
         except (TypeError, ValueError) as err:
-            raise StoreError(f"{folder / 'meta.json'}: invalid config ({err})") from None
+            raise StoreError(f"{name}/meta.json: invalid config ({err})") from None
         if meta["data"]["size"] != len(digits):
             raise StoreError(f"{name!r} was trained on {meta['data']['source']}, but the data in use is {digits.source}")
         t = meta["target"]
@@ -242,7 +278,7 @@ class ModelStore:
                 data = AttackData(f["logits"], f["labels"], f["member"].astype(bool),
                                   f["label_answers"] if "label_answers" in f.files else None)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
-            raise StoreError(f"{folder / 'shadow_data.npz'}: not a valid shadow-data file ({err})") from None
+            raise StoreError(f"{name}/shadow_data.npz: not a valid shadow-data file ({err})") from None
         return target, ShadowRun(models, data, meta["shadows"]["train_size"], meta["shadows"]["seconds"])
 
     @staticmethod
@@ -251,7 +287,7 @@ class ModelStore:
         try:
             return np.load(folder / "members.npy", allow_pickle=False).astype(np.int64)
         except (OSError, ValueError, EOFError) as err:
-            raise StoreError(f"{folder / 'members.npy'}: not a valid members file ({err})") from None
+            raise StoreError(f"{folder.name}/members.npy: not a valid members file ({err})") from None
 
     def load_references(self, name: str, digits: Digits) -> ReferenceSet | None:
         """The stored reference models (for LiRA and RMIA), or None if none were kept."""
@@ -267,4 +303,47 @@ class ModelStore:
                                      f["population_labels"])
                 return ReferenceSet(models, f["index"], f["population_index"], data, float(f["seconds"]))
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
-            raise StoreError(f"{folder / 'reference_data.npz'}: not a valid reference-data file ({err})") from None
+            raise StoreError(f"{name}/reference_data.npz: not a valid reference-data file ({err})") from None
+
+
+class SessionStore(ModelStore):
+    """One session's view of a store: the shared models and its workspace's own, each under the name it chose.
+
+    A workspace's model `name` is kept as "<name>--by-<workspace>", so two attendees who both train
+    "overfit-seed0" never meet; no one else lists it. A name that a shared model has stays the shared
+    model's, and a view may not write it unless it has no workspace (the presenter's, which publishes
+    shared models). Jobs get the stored name (`stored`), so identical work on a shared model is still shared.
+    """
+
+    def __init__(self, base: ModelStore, workspace: str | None):
+        super().__init__(base.root, shipped=base.shipped)
+        self.workspace = None if workspace is None else check_workspace(workspace)
+
+    def _kept(self, stored: str) -> bool:
+        return (ModelStore.path(self, stored) / "meta.json").is_file()
+
+    def stored(self, name: str) -> str:
+        if workspace_of(check_name(name)) is not None:
+            raise ValueError(f"model name {name!r} may not contain {PRIVATE_MARK!r}")
+        if self.workspace is None or self._kept(name):
+            return name
+        return private_name(name, self.workspace)
+
+    def path(self, name: str) -> Path:
+        return ModelStore.path(self, self.stored(name))
+
+    def names(self) -> list[str]:
+        names = set()
+        for stored in ModelStore.names(self):
+            owner = workspace_of(stored)
+            if owner is None:
+                names.add(stored)
+            elif owner == self.workspace:
+                names.add(stored.rsplit(PRIVATE_MARK, 1)[0])
+        return sorted(names)
+
+    def check_writable(self, name: str, *, overwrite: bool = False, hint: str = "allow replacing it") -> None:
+        stored = self.stored(name)
+        if self.workspace is not None and workspace_of(stored) is None:
+            raise ValueError(f"{name!r} is a shared model, which only the presenter replaces: choose another name")
+        super().check_writable(name, overwrite=overwrite, hint=hint)

@@ -29,6 +29,7 @@ st.graphviz_chart("""digraph {
 st.markdown("""
 | Page | What it does |
 |---|---|
+| **Beat the attack** | a game for the room: guess which digits trained the model, against the attack, with a leaderboard |
 | **Targets** | train an overfitted or a defended LeNet (train size, epochs, dropout, L2), watch its curves, keep it |
 | **Attack** | shadow models, threshold baselines, LiRA and RMIA on a target: table, log-log ROC, histograms |
 | **Membership test** | draw a digit or pick one, and see each attack's member probability on both targets |
@@ -38,8 +39,9 @@ st.markdown("""
 
 st.subheader("Data and models")
 svc = service()
-st.write(f"Data in use: **{svc.digits.source}**. Model store: `{svc.store.root}`"
-         + (f", over the demo models shipped in `{svc.store.shipped}`." if svc.store.shipped else "."))
+st.write(f"Data in use: **{svc.data_in_words()}**. "
+         + ("Models: the demo models shipped with the app, the ones the presenter shares, and your own."
+            if svc.store.shipped else "Models: the ones the presenter shares, and your own."))
 names = svc.store.names()
 st.write("Stored models: " + (", ".join(f"`{n}`" for n in names) if names else "none yet."))
 

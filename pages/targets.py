@@ -7,7 +7,7 @@ import streamlit as st
 from mia_core.service import ExperimentConfig, TrainConfig, charts, preset
 from ui.jobs import wait_for
 from ui.panels import upload_panel
-from ui.state import inside_the_app, service
+from ui.state import inside_the_app, service, workspace_box
 
 inside_the_app()
 
@@ -20,12 +20,19 @@ def use_preset(name: str) -> None:
                             weight_decay=cfg.train.weight_decay, model_name=f"{name}-seed{cfg.seed}")
 
 
+def curves(history: list):
+    """The training curves with the legend below them: on a phone the two panels keep the screen's width."""
+    return charts.training_curves(history).update_layout(legend=dict(orientation="h", yanchor="top", y=-0.3),
+                                                         height=340)
+
+
 if "train_size" not in st.session_state:
     use_preset("overfit")
 
 st.title("Targets")
 st.caption("Train a LeNet-5 target on part of the data. A small training set and long training overfit; "
            "dropout, L2 weight decay and more data make it generalise.")
+workspace_box()
 left, right, _ = st.columns([1, 1, 3])
 left.button("Overfitted preset", on_click=use_preset, args=("overfit",), width="stretch")
 right.button("Defended preset", on_click=use_preset, args=("defended",), width="stretch")
@@ -38,9 +45,9 @@ with st.form("train"):
     dropout = c2.slider("Dropout", 0.0, 0.9, step=0.05, key="dropout")
     weight_decay = c2.select_slider("L2 weight decay", WEIGHT_DECAYS, key="weight_decay")
     name = c2.text_input("Save as", key="model_name")
-    overwrite = c2.checkbox("Replace a stored model of this name", key="overwrite",
-                            help="Without this, a name already in the store is refused. Shipped demo models are "
-                                 "never replaced.")
+    overwrite = c2.checkbox("Replace my model of this name", key="overwrite",
+                            help="Without this, a name you used before is refused. Shared and shipped models are "
+                                 "never replaced from here.")
     submitted = st.form_submit_button("Train target", type="primary")
 
 if submitted:
@@ -48,7 +55,7 @@ if submitted:
         cfg = replace(ExperimentConfig(train_size=train_size, seed=int(seed)),
                       train=TrainConfig(epochs=epochs, dropout=dropout, weight_decay=weight_decay))
         job = service().submit_training(name, cfg, overwrite=overwrite,
-                                        hint="tick \"Replace a stored model of this name\" to replace it")  # a taken name fails here, before training
+                                        hint="tick \"Replace my model of this name\" to replace it")  # a taken name fails here, before training
     except ValueError as err:
         st.error(f"Cannot train this target: {err}")
         st.stop()
@@ -58,10 +65,11 @@ if submitted:
         if p.stage == "target" and "loss" in p.metrics and (not history or history[-1]["epoch"] < p.step):
             history.append({"epoch": p.step, "loss": p.metrics["loss"], "train_accuracy": p.metrics["train_acc"],
                             "test_accuracy": p.metrics.get("test_acc")})
-            chart.plotly_chart(charts.training_curves(history), width="stretch")
+            chart.plotly_chart(curves(history), width="stretch")
 
     done = wait_for(job, f"Training {name}", on_progress=live)
     if done:
+        chart.plotly_chart(curves(service().history(name)), width="stretch")  # every epoch
         st.success(f"{name}: train accuracy {done['train_accuracy']:.1%}, test {done['test_accuracy']:.1%} "
                    f"(gap {done['gap']:+.1%}), {done['seconds']:.1f} s")
         st.session_state["target"] = name
@@ -77,7 +85,8 @@ if not rows:
     st.stop()
 st.dataframe(rows, hide_index=True, width="stretch",
              column_config={"train acc": st.column_config.NumberColumn(format="percent"),
-                            "test acc": st.column_config.NumberColumn(format="percent")})
+                            "test acc": st.column_config.NumberColumn(format="percent"),
+                            "L2": st.column_config.NumberColumn(format="%g")})
 names = [r["name"] for r in rows]
 current = st.session_state.get("target")
 chosen = st.selectbox("Load a target", names, index=names.index(current) if current in names else 0)
@@ -86,4 +95,4 @@ if st.button("Load", key="load"):
 if st.session_state.get("target") in names:
     shown = st.session_state["target"]
     st.write(f"Loaded target: **{shown}** (used by the Attack page).")
-    st.plotly_chart(charts.training_curves(service().history(shown)), width="stretch", key="saved-curves")
+    st.plotly_chart(curves(service().history(shown)), width="stretch", key="saved-curves")

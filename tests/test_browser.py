@@ -198,7 +198,7 @@ def test_every_page_opens_without_an_exception(app_url, page, path, shot):
     page.screenshot(path=ARTIFACTS / f"{shot}.png", full_page=True)
 
 
-NAVIGATION = ["Overview", "Targets", "Attack", "Membership test", "Defences", "Experiments"]
+NAVIGATION = ["Overview", "Beat the attack", "Targets", "Attack", "Membership test", "Defences", "Experiments"]
 
 
 @pytest.mark.parametrize("path, title", [("", "Was this digit in the training set?"), ("targets", "Targets"),

@@ -5,17 +5,14 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from mia_core.service import Job, JobFailed, Progress
+from mia_core.service import Job, JobFailed, Progress, in_words
+
+REDRAW_S = 2.0  # the box's bar and words change at most this often within a stage: each redraw costs every browser
 
 
 STILL = ("[data-testid='stExpander'] *, [data-testid='stExpander'] *::before, [data-testid='stExpander'] *::after"
          " { animation: none !important; transition: none !important; }"
          " [data-testid='stStatusWidget'] { display: none !important; }")
-
-
-def describe(p: Progress) -> str:
-    details = ", ".join(f"{k} {v:.3f}" for k, v in p.metrics.items())
-    return f"{p.stage}: {p.step}/{p.total}  {details}"
 
 
 def wait_for(job: Job, label: str, *, on_progress: Callable[[Progress], None] | None = None,
@@ -35,7 +32,7 @@ def wait_for(job: Job, label: str, *, on_progress: Callable[[Progress], None] | 
         if time.time() - job.submitted > 1:
             st.caption("Someone asked for this same run a moment ago: you share their job.")
         line, bar = st.empty(), st.progress(0.0, text="starting…")
-        shown = {"place": None}
+        shown = {"place": None, "stage": None, "at": 0.0}
 
         def waiting(j: Job) -> None:  # redrawn only when the place changes: every redraw costs each browser
             place = j.place()
@@ -44,8 +41,11 @@ def wait_for(job: Job, label: str, *, on_progress: Callable[[Progress], None] | 
                 line.caption(f"In the queue: number {place}, behind jobs of other sessions (every worker is busy)."
                              if place else f"Running on the {j.runner.executor_name} executor.")
 
-        def progress(p: Progress) -> None:
-            bar.progress(min(p.step / p.total, 1.0), text=describe(p))
+        def progress(p: Progress) -> None:  # the stage in words and a bar; redrawn at once for a new stage only
+            now = time.monotonic()
+            if p.stage != shown["stage"] or p.step >= p.total or now - shown["at"] >= REDRAW_S:
+                bar.progress(min(p.step / p.total, 1.0), text=in_words(p))
+                shown["stage"], shown["at"] = p.stage, now
             if on_progress:
                 on_progress(p)
 

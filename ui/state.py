@@ -1,10 +1,12 @@
-"""The server's shared, read-only resources (the service, its data, loaded models), cached once per server."""
+"""The server's shared resources (the service, its data, loaded models), cached once per server, and each
+session's view of them."""
 
 from pathlib import Path
 
 import streamlit as st
 
-from mia_core.service import LoadedTarget, Service
+from mia_core.service import LoadedTarget, Service, check_workspace
+from ui.room import player, presenting
 
 SHIPPED_RESULTS = Path(__file__).resolve().parent.parent / "assets" / "results"
 
@@ -34,22 +36,58 @@ def shipped_results(name: str) -> Path | None:
 
 
 @st.cache_resource(show_spinner="Loading MNIST and starting the job runner…")
-def service() -> Service:
+def server() -> Service:
     """One per server: every session shares its data, its model store and its job runner (settings:
     $MIA_EXECUTOR, $MIA_WORKERS, $MIA_RAY_ADDRESS, $MIA_DATA_DIR, $MIA_STORE_DIR)."""
     return Service()
 
 
+def workspace() -> str:
+    """Where this session's own models are kept apart: a random name, or one the attendee chose (to find
+    their models again in a new session)."""
+    return st.session_state.setdefault("workspace", player()[:6])
+
+
+def use_workspace(text: str) -> None:
+    st.session_state["workspace"] = check_workspace(text)
+
+
+def service() -> Service:
+    """The server's service as this session sees it: the shared models and this session's own (the presenter
+    sees the shared ones only, and publishes them)."""
+    return server().for_session(None if presenting() else workspace())
+
+
 def digits():
-    return service().digits
+    return server().digits
 
 
 @st.cache_resource(show_spinner="Loading the model and fitting its attack models on the stored shadow outputs…",
                    max_entries=8)
-def _loaded(name: str, version: str) -> LoadedTarget:
-    return service().load(name)
+def _loaded(stored: str, version: str) -> LoadedTarget:
+    return server().load(stored)
 
 
 def loaded(name: str) -> LoadedTarget:
-    """A stored target with its fitted attacks, loaded again only when the stored model changes."""
-    return _loaded(name, service().stamp(name))
+    """A stored target (as this session names it) with its fitted attacks, loaded again only when the stored
+    model changes."""
+    view = service()
+    return _loaded(view.store.stored(name), view.stamp(name))
+
+
+def workspace_box() -> None:
+    """Whose models this session trains: the presenter's shared ones, or its own workspace's (which it may rename,
+    to find its models again in another session)."""
+    if presenting():
+        st.caption("Presenter: what you train here is shared with the room; attendees' own models stay theirs.")
+        return
+    with st.expander(f"Your models are yours: workspace **{workspace()}**"):
+        st.caption("What you train here is kept for your workspace only: no one else sees it, and your names never "
+                   "clash with theirs. Type the same workspace in a new session to find your models again.")
+        text = st.text_input("Workspace", workspace(), max_chars=12)
+        if text != workspace():
+            try:
+                use_workspace(text)
+                st.rerun()
+            except ValueError as err:
+                st.error(f"{err}.")

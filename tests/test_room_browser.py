@@ -1,0 +1,148 @@
+"""The room in a real browser: the presenter's join card, the game as a fresh server's first request and played to
+a score, two attendees training with default names, and the room's pages on a phone and a projector.
+
+Screenshots land in test-artifacts/room-*.png."""
+
+import socket
+from pathlib import Path
+
+import pytest
+
+import test_browser
+from test_browser import ARTIFACTS, app_server, browser, open_page, wait_ready  # noqa: F401  (browser: a fixture)
+
+ROOM_PORTS = range(8640, 8670)  # this suite's servers stay in their own range
+
+
+def room_port() -> int:
+    for port in ROOM_PORTS:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in the room's range")
+
+
+@pytest.fixture(autouse=True)
+def ports_in_range(monkeypatch):
+    monkeypatch.setattr(test_browser, "free_port", room_port)
+
+
+@pytest.fixture(scope="module")
+def room_url(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(test_browser, "free_port", room_port)
+        with app_server({"MIA_STORE_DIR": str(tmp_path_factory.mktemp("store"))}) as url:
+            yield url
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_presenter_mode_shows_the_join_card_with_a_qr_code_and_a_link(room_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    open_page(page, room_url, "?present=1")
+    card = page.locator(".st-key-join")
+    assert card.count() == 1
+    assert card.locator("img").count() == 1 and card.locator("img").bounding_box()["width"] >= 150  # the QR code
+    link = card.locator("a[href^='http://']").first.get_attribute("href")
+    assert link.endswith("/game") and ":" in link.split("//", 1)[1]
+    assert page.locator("h1").first.inner_text().strip() == "Join the room"
+    page.screenshot(path=ARTIFACTS / "room-1-present-join.png")
+    for shot in range(2, 8):  # Next through the story; every screen opens without an exception
+        page.get_by_role("button", name="Next").click()
+        page.wait_for_timeout(300)  # the rerun starts
+        wait_ready(page)
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.screenshot(path=ARTIFACTS / f"room-{shot}-present-step.png")
+    assert page.get_by_role("button", name="Next").is_disabled()
+    page.close()
+
+
+def play_a_round(page) -> None:
+    for radio in page.locator("[data-testid='stRadio']").all():
+        radio.get_by_text("member", exact=True).click()
+    page.get_by_role("button", name="Show the attack's verdicts and the truth").click()
+    page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
+    wait_ready(page)
+
+
+def test_the_game_as_a_fresh_servers_first_request_plays_a_round_to_a_score(tmp_path, browser):
+    with app_server({"MIA_STORE_DIR": str(tmp_path / "store")}) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(f"{url}/game")
+        page.locator("h1", has_text="Beat the attack").first.wait_for(timeout=60_000)
+        wait_ready(page)
+        assert page.locator("[data-testid='stSidebarNavLink']").count() >= 4  # inside the app's navigation
+        assert page.get_by_text("Salem et al. 2023").count() == 1
+        page.get_by_label("Your nickname").fill("ada")
+        page.get_by_label("Your nickname").press("Enter")
+        wait_ready(page)
+        assert page.locator("[data-testid='stRadio']").count() == 10
+        page.screenshot(path=ARTIFACTS / "room-8-game-round.png", full_page=True)
+        play_a_round(page)
+        metrics = page.locator("[data-testid='stMetric']")
+        you, attack = metrics.nth(0).inner_text(), metrics.nth(1).inner_text()
+        assert "/ 10" in you and "/ 10" in attack and "Attack:" in attack
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.get_by_role("cell", name="ada", exact=True).wait_for()  # on the room's leaderboard
+        page.screenshot(path=ARTIFACTS / "room-9-game-score.png", full_page=True)
+        page.close()
+
+
+@pytest.mark.parametrize("path", ["game", "", "targets", "?present=1"])
+def test_room_pages_fit_a_phone_in_one_column(room_url, browser, path):
+    context = browser.new_context(viewport={"width": 390, "height": 664}, has_touch=True, is_mobile=True,
+                                  device_scale_factor=2)  # an iPhone 13's viewport
+    page = context.new_page()
+    open_page(page, room_url, path)
+    assert no_sideways_scroll(page), path
+    page.screenshot(path=ARTIFACTS / f"room-phone-{path.strip('?=') or 'overview'}.png", full_page=True)
+    context.close()
+
+
+def test_two_attendees_train_with_the_default_name_and_neither_sees_a_server_path(tmp_path, browser):
+    store = tmp_path / "store"
+    with app_server({"MIA_STORE_DIR": str(store)}) as url:
+        pages = [browser.new_context(viewport={"width": 1280, "height": 1400}).new_page() for _ in range(2)]
+        for page in pages:
+            open_page(page, url, "targets")
+        for page in pages:  # both press at once, with the name the form offers
+            assert page.get_by_label("Save as").first.input_value() == "overfit-seed0"
+            page.get_by_role("button", name="Train target").click()
+        for i, page in enumerate(pages):
+            page.get_by_text("overfit-seed0: train accuracy").wait_for(timeout=300_000)
+            wait_ready(page)
+            text = page.locator("[data-testid='stMain']").inner_text()
+            assert "already stored" not in text and "Cannot train" not in text
+            for path in (str(store), str(test_browser.ROOT), str(Path.home())):
+                assert path not in text
+            page.screenshot(path=ARTIFACTS / f"room-10-attendee-{i + 1}-trained.png", full_page=True)
+        stored = sorted(p.name for p in store.iterdir() if not p.name.startswith("."))
+        assert len(stored) == 2 and all(name.startswith("overfit-seed0--by-") for name in stored)
+        for page in pages:
+            page.context.close()
+
+
+def nav_titles(page) -> list[str]:
+    links = page.locator("[data-testid='stSidebarNavLink']")
+    return [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())]
+
+
+def test_attendee_mode_hides_the_research_pages_and_the_presenter_keeps_them(tmp_path, browser):
+    with app_server({"MIA_STORE_DIR": str(tmp_path / "store"), "MIA_ATTENDEE_MODE": "1"}) as url:
+        attendee = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+        open_page(attendee, url, "game")
+        assert nav_titles(attendee) == ["Overview", "Beat the attack", "Membership test", "Defences"]
+        attendee.goto(f"{url}/targets")  # a research page's link: not served to an attendee
+        wait_ready(attendee)
+        assert attendee.locator("h1", has_text="Targets").count() == 0
+        presenter = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+        open_page(presenter, url, "?present=1")
+        assert nav_titles(presenter) == ["Presenter", "Overview", "Beat the attack", "Targets", "Attack",
+                                         "Membership test", "Defences", "Experiments"]
+        attendee.context.close()
+        presenter.context.close()

@@ -1,0 +1,67 @@
+"""Who is in the room: the presenter, attendees, and the server's one `Room` (leaderboard and tally).
+
+Presenter mode is a link flag, `?present=1` on any page, kept for the rest of the session (`?present=0` leaves
+it). With $MIA_PRESENTER_CODE set, only `?present=<that code>` opens it. Attendee mode hides the research
+pages (Targets, Attack, Experiments): for every session when the server runs with $MIA_ATTENDEE_MODE=1 or
+`streamlit run app.py -- --attendees`, for one session with `?attendee=1`; the presenter keeps every page.
+"""
+
+import os
+import secrets
+import sys
+
+import streamlit as st
+
+from mia_core.service import Room
+
+PRESENTER_CODE_ENV = "MIA_PRESENTER_CODE"
+ATTENDEE_ENV = "MIA_ATTENDEE_MODE"
+ATTENDEE_FLAG = "--attendees"
+ON = ("1", "true", "on", "yes")
+BIG_TYPE = """<style>
+  .stApp [data-testid='stMarkdownContainer'] p, .stApp [data-testid='stMarkdownContainer'] li { font-size: 1.55rem; }
+  .stApp h1 { font-size: 3.2rem !important; } .stApp h2 { font-size: 2.4rem !important; }
+  .stApp h3 { font-size: 1.9rem !important; }
+  .stApp [data-testid='stMetricValue'], .stApp [data-testid='stMetricValue'] * { font-size: 3rem !important; }
+  .stApp [data-testid='stCaptionContainer'] { font-size: 1.15rem; }
+  .stApp button p { font-size: 1.3rem; }
+</style>"""
+
+
+@st.cache_resource
+def room() -> Room:
+    """One per server: every session reads and writes the same leaderboard and tally."""
+    return Room()
+
+
+def player() -> str:
+    """This browser session's anonymous id (the room counts one answer per id)."""
+    return st.session_state.setdefault("player", secrets.token_hex(4))
+
+
+def presenting() -> bool:
+    """Whether this session is the presenter's (see the module's note)."""
+    text = st.query_params.get("present")
+    if text is not None:
+        code = os.environ.get(PRESENTER_CODE_ENV)
+        st.session_state["presenter"] = text == code if code else text.lower() in ON
+    return bool(st.session_state.get("presenter", False))
+
+
+def attendee_server() -> bool:
+    """The server setting: every session but the presenter's is an attendee's."""
+    return os.environ.get(ATTENDEE_ENV, "").lower() in ON or ATTENDEE_FLAG in sys.argv[1:]
+
+
+def research_hidden() -> bool:
+    """Whether this session sees the room's pages only (the presenter always sees every page)."""
+    if presenting():
+        return False
+    text = st.query_params.get("attendee")
+    if text is not None:
+        st.session_state["attendee"] = text.lower() in ON
+    return attendee_server() or bool(st.session_state.get("attendee", False))
+
+
+def big_type() -> None:
+    st.html(BIG_TYPE)
