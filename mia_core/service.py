@@ -21,7 +21,8 @@ from .config import PRESETS, ExperimentConfig, TrainConfig, preset
 from .data import DATA_DIR_ENV, load_digits
 from .html_report import build as build_report
 from .jobs import RAY_ADDRESS_ENV, Job, JobFailed, JobRunner, jobs_dir
-from .membership import membership_report, query
+from .attacks.base import VERDICT_FPR
+from .membership import LiraPicture, MembershipReport, Tally, Verdict, membership_report, query
 from .metrics import chance_band
 from .models import ARCHITECTURES
 from .pipeline import check_feasible, split_for
@@ -42,7 +43,8 @@ __all__ = [  # what pages and ui/ may use
     "Service", "StoreError", "TrainConfig", "WeightsError",
     "build_report", "chance_band", "charts", "check_name", "csv_text", "describe", "is_undefended", "markdown",
     "membership_report", "most_exposed", "point_row", "preset", "query", "read_csv", "record_arrays", "reproduce_rows",
-    "result_rows", "roc_curves", "to_mnist", "with_interval"]
+    "result_rows", "roc_curves", "to_mnist", "with_interval",
+    "VERDICT_FPR", "LiraPicture", "MembershipReport", "Tally", "Verdict"]
 
 EXECUTOR_ENV, WORKERS_ENV = "MIA_EXECUTOR", "MIA_WORKERS"  # the app server's runner settings
 
