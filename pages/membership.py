@@ -46,8 +46,9 @@ left, right = st.columns([1, 1])
 box = right.container(key="verdict")  # the answer: beside the canvas, or pinned to a phone's screen
 with left:
     if source == "Draw one":
-        canvas = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=280,
-                           width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")
+        with st.container(key="drawing"):  # room above the canvas for its toolbar
+            canvas = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=280,
+                               width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")
         label = st.selectbox("The digit you drew (optional: the attacks use the predicted class otherwise)",
                              [None, *range(10)], format_func=lambda v: "let the model decide" if v is None else str(v))
         try:

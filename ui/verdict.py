@@ -9,19 +9,48 @@ from mia_core.service import LABELS, VERDICT_FPR, MembershipReport, Tally, chart
 
 # On a phone the card stays in view at the bottom of the screen while the canvas is used; on wider screens it sits
 # beside the canvas. The page's own bottom padding keeps the last widgets reachable above it.
+# The canvas's toolbar floats above the canvas: the drawing's container leaves it room, and it stays visible.
 PHONE_CSS = """<style>
+.st-key-drawing { padding-top: 2.4rem; }
 @media (max-width: 640px) {
-  .st-key-verdict { position: fixed; left: 0; right: 0; bottom: 0; z-index: 999990; max-height: 34vh;
-    overflow-y: auto; background: var(--background-color, #fff); background-color: #ffffff;
-    border-top: 3px solid #444; padding: 0.4rem 0.8rem 0.5rem 0.8rem; box-shadow: 0 -4px 12px rgba(0,0,0,0.15); }
-  .st-key-verdict p { margin-bottom: 0.2rem; font-size: 0.95rem; }
-  [data-testid="stMainBlockContainer"] { padding-bottom: 40vh; }
+  .st-key-verdict { position: fixed; left: 0; right: 0; bottom: 0; z-index: 999990; max-height: 32vh;
+    overflow-y: auto; background-color: #ffffff; display: block;
+    border-top: 3px solid #444; padding: 0.3rem 0.7rem 0.4rem 0.7rem; box-shadow: 0 -4px 12px rgba(0,0,0,0.15); }
+  .st-key-verdict > * { margin-bottom: 0.15rem; }
+  .st-key-verdict p { font-size: 0.85rem; line-height: 1.3; }
+  .st-key-verdict [data-testid="stCaptionContainer"] p { font-size: 0.75rem; }
+  [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; padding-bottom: 36vh; }
+  h1 { font-size: 1.8rem !important; }
 }
 </style>"""
 
 
+# The canvas component keeps its styles in its own shadow root, where the page's CSS cannot reach: this pins its
+# toolbar (clear, undo) open there, as it is while one hovers over the canvas with a mouse.
+PIN_TOOLBAR_JS = """
+export default function () {
+  const pin = () => {
+    for (const host of document.querySelectorAll('*')) {
+      const root = host.shadowRoot;
+      if (root && root.querySelector('.dc-toolbar') && !root.querySelector('style[data-pin-toolbar]')) {
+        const style = document.createElement('style');
+        style.dataset.pinToolbar = '1';
+        style.textContent = '.dc-toolbar { opacity: 1 !important; top: -2.65rem !important; }';
+        root.appendChild(style);
+      }
+    }
+  };
+  pin();
+  const watch = new MutationObserver(() => requestAnimationFrame(pin));
+  watch.observe(document.body, { childList: true, subtree: true });
+  return () => watch.disconnect();
+}
+"""
+
+
 def phone_layout() -> None:
     st.html(PHONE_CSS)
+    st.components.v2.component("pin_canvas_toolbar", js=PIN_TOOLBAR_JS)(key="pin_canvas_toolbar")
 
 
 def _truth_words(member: bool | None) -> str:
