@@ -119,10 +119,9 @@ def member_probabilities(by_target: dict[str, dict[str, float]]) -> go.Figure:
     for attack in reversed(attacks):  # horizontal bars stack upwards: the first attack on top
         fig.add_bar(y=targets, x=[by_target[t].get(attack) for t in targets], name=LABELS.get(attack, attack),
                     orientation="h", marker_color=attack_colour(attack))
-    fig.add_vline(x=0.5, line_dash="dot", annotation_text="0.5", annotation_position="top",
-                  annotation_yshift=12)  # above the bars, not on the first one
+    fig.add_vline(x=0.5, line_dash="dot", line_color="grey")
     fig.update_xaxes(range=[0, 1], title="member probability")
-    fig.update_yaxes(automargin=True, autorange="reversed")
+    fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=targets[::-1])  # the first target on top
     fig.update_layout(barmode="group", height=120 + 22 * len(attacks) * len(targets), margin=dict(t=40, b=10, l=10),
                       legend=dict(orientation="h", y=-0.25, traceorder="reversed"))
     return fig
@@ -149,10 +148,10 @@ def lira_picture(picture, *, title: str = "") -> go.Figure:
                             legendgroup=name, showlegend=False, hovertemplate="%{x:.2f}")
     fig.add_vline(x=picture.target, line_color="black", line_width=3, annotation_text="the target",
                   annotation_position="top")
-    fig.update_xaxes(title="confidence on its class, logit-scaled: log(p / (1 - p))", automargin=True)
+    fig.update_xaxes(title="log(p / (1 − p)) on its class", automargin=True)
     fig.update_yaxes(showticklabels=False, title="", rangemode="tozero")
-    fig.update_layout(height=260, margin=dict(t=50 if title else 30, b=10, l=10, r=10), title=title or None,
-                      legend=dict(orientation="h", y=-0.35), hovermode=False)
+    fig.update_layout(height=320, margin=dict(t=50 if title else 30, b=10, l=10, r=10), title=title or None,
+                      legend=dict(orientation="h", y=-0.3, yanchor="top"))
     return fig
 
 

@@ -121,9 +121,14 @@ def test_phone_a_touch_drawn_digit_gets_its_verdict_in_view(url, chromium):
         assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= card_top, (name, box, card_top)
         assert button.evaluate("(b) => getComputedStyle(b.closest('.dc-toolbar')).opacity") == "1"
     assert no_sideways_scroll(page)
-    page.locator("[data-testid='stMain']").evaluate("(main) => { main.scrollTop = main.scrollHeight; }")
-    page.wait_for_timeout(300)
-    page.screenshot(path=tb.ARTIFACTS / "verdict-iphone13-bottom.png")
+    for title in ("Why this verdict", "Member probability"):  # the charts below, one column
+        page.get_by_text(title).first.click()
+        tb.wait_ready(page)
+    assert page.locator(".js-plotly-plot").count() >= 3  # LiRA's picture per target, every attack, the classes
+    widths = page.locator(".js-plotly-plot").evaluate_all("(plots) => plots.map(p => p.getBoundingClientRect().right)")
+    assert max(widths) <= page.viewport_size["width"]
+    for i, name in ((0, "lira"), (2, "attacks")):
+        page.locator(".js-plotly-plot").nth(i).screenshot(path=tb.ARTIFACTS / f"verdict-iphone13-{name}.png")
     assert no_sideways_scroll(page)
     context.close()
 
