@@ -1,0 +1,54 @@
+"""AppTest of the Membership page's verdict on the shipped demo models: a picked pool digit gets one verdict per
+target, right or wrong against its known membership, and the session's tally counts each record once."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch):
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("MIA_EXECUTOR", "inline")
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def membership(params: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params.update(params)
+    at.run()
+    return at.switch_page("pages/membership.py").run()
+
+
+def verdict_lines(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if "flagged" in m.value and "**" in m.value]
+
+
+def test_a_picked_digit_gets_a_verdict_per_target_that_says_right_or_wrong(shipped):
+    at = membership({"digit": "pick", "pool": "1", "which": "3"})  # a non-member of demo-overfit
+    assert not at.exception
+    lines = verdict_lines(at)
+    assert len(lines) == 2 and lines[0].startswith("**demo-overfit**") and lines[1].startswith("**demo-defended**")
+    assert "it is not a member" in lines[0] and ("**RIGHT**" in lines[0]) == ("not flagged" in lines[0])
+    assert all("**RIGHT**" in line or "**WRONG**" in line for line in lines)
+    tally = [c.value for c in at.caption if c.value.startswith("This session, demo-overfit")]
+    assert tally and "of 1 non-member; at 1% FPR a coin flip flags about 0.01 of 1" in tally[0]
+
+    at.run()  # a rerun of the same digit is not counted twice
+    assert "of 1 non-member;" in next(c.value for c in at.caption if c.value.startswith("This session, demo-overfit"))
+    at.slider[0].set_value(4).run()
+    assert "of 2 non-members;" in next(c.value for c in at.caption if c.value.startswith("This session, demo-overfit"))
+
+
+def test_every_attacks_figures_stay_in_the_page_below_the_verdict(shipped):
+    at = membership({"digit": "pick", "pool": "0", "which": "0"})
+    assert not at.exception
+    assert [e.label for e in at.expander] == ["Why this verdict: LiRA's picture of this digit", "Member probability"]
+    table = at.dataframe[0].value
+    assert table["attack"].tolist()[0] == "shadow" and "seed_in_sample" not in table["attack"].tolist()
