@@ -127,10 +127,14 @@ def member_probabilities(by_target: dict[str, dict[str, float]]) -> go.Figure:
     return fig
 
 
-def lira_picture(picture, *, title: str = "") -> go.Figure:
+def lira_picture(picture, *, title: str = "", target: str = "the target", also: dict[str, float] | None = None
+                 ) -> go.Figure:
     """LiRA's view of one record (a `LiraPicture`): its logit-scaled confidence under reference models that did not
-    train on it (and did), the two Gaussians LiRA fits, and the target's value as a line."""
-    values = [picture.target, picture.out_centre, picture.in_centre, *picture.out_values, *picture.in_values]
+    train on it (and did), the two Gaussians LiRA fits, and the target's value as a line (named `target`);
+    `also`: more models' values as dashed lines (name -> value)."""
+    also = also or {}
+    values = [picture.target, picture.out_centre, picture.in_centre, *picture.out_values, *picture.in_values,
+              *also.values()]
     low, high = min(values) - 2.5 * picture.spread, max(values) + 2.5 * picture.spread
     grid = np.linspace(low, high, 200)
     fig = go.Figure()
@@ -146,8 +150,11 @@ def lira_picture(picture, *, title: str = "") -> go.Figure:
             fig.add_scatter(x=values, y=np.zeros(len(values)), mode="markers", name=f"{name}: each model",
                             marker=dict(color=colour, symbol="line-ns-open", size=16, line_width=2),
                             legendgroup=name, showlegend=False, hovertemplate="%{x:.2f}")
-    fig.add_vline(x=picture.target, line_color="black", line_width=3, annotation_text="the target",
+    fig.add_vline(x=picture.target, line_color="black", line_width=3, annotation_text=target,
                   annotation_position="top")
+    for name, value in also.items():
+        fig.add_vline(x=value, line_color="grey", line_width=2, line_dash="dash", annotation_text=name,
+                      annotation_position="bottom")
     fig.update_xaxes(title="log(p / (1 − p)) on its class", automargin=True)
     fig.update_yaxes(showticklabels=False, title="", rangemode="tozero")
     fig.update_layout(height=320, margin=dict(t=50 if title else 30, b=10, l=10, r=10), title=title or None,

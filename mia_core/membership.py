@@ -55,6 +55,16 @@ class LiraPicture:
     in_centre: float  # the centre of its "in" Gaussian (the median of in_values, else out_centre + the learnt shift)
     spread: float  # the fixed standard deviation LiRA uses for both
 
+    def to_dict(self) -> dict:
+        return {"label": self.label, "target": self.target, "out_values": self.out_values.tolist(),
+                "in_values": self.in_values.tolist(), "out_centre": self.out_centre, "in_centre": self.in_centre,
+                "spread": self.spread}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LiraPicture":
+        return cls(int(d["label"]), float(d["target"]), np.asarray(d["out_values"], float),
+                   np.asarray(d["in_values"], float), float(d["out_centre"]), float(d["in_centre"]), float(d["spread"]))
+
 
 def lira_picture(attack: MembershipAttack, logits: np.ndarray, label: int, reference: ReferenceQuery) -> LiraPicture:
     """`attack`: a fitted LiRA; `logits` [C] the target's on the record; `reference` the reference models' view of
@@ -93,10 +103,15 @@ class MembershipReport:
     @property
     def verdict(self) -> Verdict | None:
         """The strongest attack's verdict, by `VERDICT_PREFERENCE`; None when no attack can set a threshold."""
-        for attack, least in VERDICT_PREFERENCE.items():
-            if self.references >= least and (found := self.verdict_of(attack)) is not None:
-                return found
-        return None
+        attack = verdict_attack(self.threshold, references=self.references)
+        return None if attack is None else self.verdict_of(attack)
+
+
+def verdict_attack(thresholds: dict[str, float | None], *, references: int) -> str | None:
+    """The attack whose verdict counts: the first in `VERDICT_PREFERENCE` with a threshold (attack name -> its
+    threshold at VERDICT_FPR, or None) and at least its number of reference models."""
+    return next((a for a, least in VERDICT_PREFERENCE.items()
+                 if references >= least and thresholds.get(a) is not None), None)
 
 
 def query(model: nn.Module, image: np.ndarray, attacks: dict[str, MembershipAttack], *,

@@ -29,7 +29,7 @@ from .pipeline import check_feasible, split_for
 from .planting import MAX_DRAWINGS, Drawings, DrawingsError, plant_config
 from .preprocess import EmptyDrawing, to_mnist
 from .progress import Progress
-from .report import most_exposed, record_arrays, result_rows, roc_curves, with_interval
+from .report import describe_plant, most_exposed, record_arrays, result_rows, roc_curves, with_interval
 from .reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
 from .store import StoreError, check_name, default_store
 from .sweep import describe, is_undefended, point_row, sweep_plan
@@ -44,7 +44,8 @@ __all__ = [  # what pages and ui/ may use
     "build_report", "chance_band", "charts", "check_name", "csv_text", "describe", "is_undefended", "markdown",
     "membership_report", "most_exposed", "point_row", "preset", "query", "read_csv", "record_arrays", "reproduce_rows",
     "result_rows", "roc_curves", "to_mnist", "with_interval",
-    "VERDICT_FPR", "LiraPicture", "MembershipReport", "Tally", "Verdict"]
+    "VERDICT_FPR", "LiraPicture", "MembershipReport", "Tally", "Verdict", "describe_plant"]
+SAMPLE_DRAWINGS = Path(__file__).resolve().parent.parent / "assets" / "drawings" / "sample.npz"
 
 EXECUTOR_ENV, WORKERS_ENV = "MIA_EXECUTOR", "MIA_WORKERS"  # the app server's runner settings
 
@@ -161,6 +162,10 @@ class Service:
             params["attacker"] = {"name": attacker, "store": self.store_params,
                                   "model": self.store.meta(attacker)["created"] + f" {self.stamp(attacker)}"}
         return self.runner.submit("plant", params, cache=False)
+
+    def sample_drawings(self) -> Drawings:
+        """The shipped sample drawings: digits 0-9 planted, and 0-9 again by other hands kept out."""
+        return Drawings.from_npz(SAMPLE_DRAWINGS)
 
     def attacker_for(self, cfg: ExperimentConfig) -> str | None:
         """A stored target (shipped first) trained, shadowed and referenced with exactly `cfg` on this data."""
