@@ -204,6 +204,18 @@ def exposed_digits(images: np.ndarray, scores: np.ndarray) -> go.Figure:
     return fig
 
 
+SHORT = {"dropout": "drop", "weight_decay": "L2", "label_smoothing": "smooth", "early_stopping": "stop",
+         "dp_epsilon": "ε", "dp_noise": "σ", "split_models": "split"}
+
+
+def short_label(row: dict) -> str:
+    """A point's defences in a few characters, to print beside it on a chart: "drop 0.5, L2 0.001"."""
+    parts = [f"{short} {row[key]:g}" if isinstance(row[key], (int, float)) else f"{short} {row[key]}"
+             for key, short in SHORT.items() if row.get(key) not in (None, "", 0, 0.0)]
+    parts += ["labels only"] if row.get("labels_only") in (True, "True", 1.0) else []
+    return ", ".join(parts) or "none"
+
+
 def privacy_utility(series: dict[str, list[dict]], *, labels: Callable[[dict], str],
                     baseline: dict | None = None, seed_accuracies: dict[str, float] | None = None,
                     chance_auc: tuple[float, float] | None = None) -> go.Figure:
@@ -218,8 +230,10 @@ def privacy_utility(series: dict[str, list[dict]], *, labels: Callable[[dict], s
     for col, key in enumerate(("best_auc", "best_tpr", "best_accuracy"), 1):
         for i, (name, points) in enumerate(series.items()):
             points = [p for p in points if p.get(key) not in ("", None)]  # an unresolved TPR has no place
-            fig.add_scatter(x=[p[key] for p in points], y=[p["test_accuracy"] for p in points], mode="markers",
-                            text=[labels(p) for p in points],
+            fig.add_scatter(x=[p[key] for p in points], y=[p["test_accuracy"] for p in points],
+                            mode="markers+text" if col == 1 else "markers", text=[labels(p) for p in points],
+                            texttemplate=[short_label(p) for p in points] if col == 1 else None,
+                            textposition="top center", textfont=dict(size=9),
                             error_x=error_bars(points, key) if key == "best_auc" else None,
                             hovertemplate="%{text}<br>attack %{x:.3f}<br>test accuracy %{y:.3f}",
                             marker=dict(size=10, color=colours[i % len(colours)]), name=name,

@@ -116,3 +116,35 @@ def test_every_attack_has_its_own_colour_and_the_seeds_fit_comes_last():
     fig = member_probabilities({"a": {"shadow": 0.2, "rmia": 0.9}, "b": {"shadow": 0.4, "rmia": 0.6}})
     assert {t.name: t.marker.color for t in fig.data} == {"RMIA (Zarifzadeh et al.)": ATTACK_COLOURS["rmia"],
                                                           "Shadow models (Shokri)": ATTACK_COLOURS["shadow"]}
+
+
+def defence_run(auc: float, low: float, high: float, accuracy: float, **settings) -> dict:
+    return {"dropout": 0.0, "weight_decay": 0.0, **settings, "best_attack": "rmia", "best_auc": auc,
+            "best_auc_low": low, "best_auc_high": high, "test_accuracy": accuracy}
+
+
+def test_a_defence_run_is_one_sentence_that_says_whether_the_change_is_outside_the_intervals():
+    from ui.defences import run_sentence
+
+    first = defence_run(0.642, 0.60, 0.68, 0.901)
+    inside = defence_run(0.649, 0.61, 0.69, 0.939, dropout=0.5, weight_decay=1e-3)
+    said = run_sentence(2, inside, first)
+    assert said.startswith("Run 2 (dropout=0.5, weight_decay=0.001) against run 1 (undefended)")
+    assert "from 0.642 [0.600, 0.680] to 0.649 [0.610, 0.690], up; each inside the other's interval" in said
+    assert "test accuracy 93.9% (+3.8%)" in said
+    assert "a clear change" in run_sentence(3, defence_run(0.52, 0.48, 0.56, 0.95, dropout=0.5), first)
+    edge = run_sentence(4, defence_run(0.59, 0.55, 0.63, 0.95, dropout=0.5), first)
+    assert "a change at the edge" in edge and "down" in edge
+    assert "useless" not in said
+    assert "**This model is useless**" in run_sentence(5, defence_run(0.5, 0.46, 0.54, 0.105, dp_epsilon=3.0), first)
+
+
+def test_the_trade_off_chart_prints_each_points_defences_beside_it():
+    from mia_core.charts import privacy_utility, short_label
+    from mia_core.sweep import describe
+
+    runs = [defence_run(0.642, 0.6, 0.68, 0.9), defence_run(0.6, 0.56, 0.64, 0.93, dropout=0.5, weight_decay=1e-3)]
+    runs = [{**r, "best_tpr": 0.02, "best_accuracy": 0.55} for r in runs]
+    assert [short_label(r) for r in runs] == ["none", "drop 0.5, L2 0.001"]
+    fig = privacy_utility({"this session's runs": runs}, labels=describe)
+    assert fig.data[0].mode == "markers+text" and list(fig.data[0].texttemplate) == ["none", "drop 0.5, L2 0.001"]
