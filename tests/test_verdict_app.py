@@ -52,3 +52,20 @@ def test_every_attacks_figures_stay_in_the_page_below_the_verdict(shipped):
     assert [e.label for e in at.expander] == ["Why this verdict: LiRA's picture of this digit", "Member probability"]
     table = at.dataframe[0].value
     assert table["attack"].tolist()[0] == "shadow" and "seed_in_sample" not in table["attack"].tolist()
+
+
+def test_planting_the_sample_drawings_shows_each_attacks_auc_beside_its_baseline(shipped):
+    at = membership({"mode": "plant"})
+    next(b for b in at.button if b.label == "Use the sample drawings").click().run()
+    drawings = at.session_state["plant_drawings"]
+    assert [d["label"] for d in drawings] == [*range(10), *range(10)]  # the same digits on both sides
+    assert [d["planted"] for d in drawings] == [True] * 10 + [False] * 10
+    next(b for b in at.button if b.label == "Train a target with my planted digits").click().run()
+    assert not at.exception
+    table = at.table[0].value
+    assert list(table.columns)[-2:] == ["AUC, planted vs kept out [95%]", "baseline AUC (target without them) [95%]"]
+    words = " ".join(m.value for m in at.markdown)
+    assert "At 1% FPR, LiRA online (Carlini et al.) flagged" in words and "the coin-flip band" in words
+    assert "corrected for picking the best of" in words
+    frame = at.dataframe[0].value
+    assert set(frame["verdict (LiRA online (Carlini et al.), 1% FPR)"]) <= {"flagged", "not flagged"}

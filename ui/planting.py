@@ -127,12 +127,12 @@ def show_result(result: dict, drawings: list[dict]) -> None:
                              format_func=lambda i: f"#{i + 1}: a {result['drawings'][i]['label']}, "
                                                    + ("planted" if result["drawings"][i]["planted"] else "kept out"))
             r = result["drawings"][i]
-            st.plotly_chart(charts.lira_picture(LiraPicture.from_dict(r["lira"]), target="your target",
+            st.plotly_chart(charts.lira_picture(LiraPicture.from_dict(r["lira"]), target="with your drawings",
                                                 also={"baseline": r["baseline_lira_target"]}),
                             width="stretch", config={"displayModeBar": False})
-            st.caption("Blue ticks: the attacker's reference models, none of which saw your drawing. Black line: your "
-                       "target's confidence on it; dashed: the baseline's, trained without it. A planted drawing "
-                       "the target memorised sits far right of the blue curve.")
+            st.caption("Blue ticks: the attacker's reference models, none of which saw your drawing. Black line: the "
+                       "confidence on it of the target trained with your planted drawings; dashed: the baseline's, "
+                       "trained without them. A planted drawing the target memorised sits far right of the blue curve.")
     with st.expander("Every attack's member probability per drawing"):
         st.plotly_chart(charts.planted_against_kept_out(result["drawings"]), width="stretch")
 
