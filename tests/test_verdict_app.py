@@ -62,8 +62,12 @@ def test_planting_the_sample_drawings_shows_each_attacks_auc_beside_its_baseline
     assert [d["planted"] for d in drawings] == [True] * 10 + [False] * 10
     next(b for b in at.button if b.label == "Train a target with my planted digits").click().run()
     assert not at.exception
-    table = at.table[0].value
-    assert list(table.columns)[-2:] == ["AUC, planted vs kept out [95%]", "baseline AUC (target without them) [95%]"]
+    assert list(at.table[0].value.columns)[1:] == ["planted: mean P(member)", "kept out: mean P(member)",
+                                                   "AUC, planted vs kept out [95%]"]
+    baseline = at.table[1].value
+    assert list(baseline.columns) == ["attack", "AUC with your drawings planted [95%]",
+                                      "baseline AUC (target without them) [95%]"]
+    assert "LiRA online (Carlini et al.)" in baseline["attack"].tolist()
     words = " ".join(m.value for m in at.markdown)
     assert "At 1% FPR, LiRA online (Carlini et al.) flagged" in words and "the coin-flip band" in words
     assert "corrected for picking the best of" in words
