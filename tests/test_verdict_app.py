@@ -73,3 +73,29 @@ def test_planting_the_sample_drawings_shows_each_attacks_auc_beside_its_baseline
     assert "corrected for picking the best of" in words
     frame = at.dataframe[0].value
     assert set(frame["verdict (LiRA online (Carlini et al.), 1% FPR)"]) <= {"flagged", "not flagged"}
+
+
+def test_the_defences_page_says_in_a_sentence_what_each_run_changed(shipped):
+    def row(auc, low, high, accuracy, **settings):
+        return {"dropout": 0.0, "weight_decay": 0.0, "label_smoothing": 0.0, "early_stopping": 0, "dp_epsilon": "",
+                "split_models": "", "labels_only": False, **settings, "best_attack": "rmia", "best_auc": auc,
+                "best_auc_low": low, "best_auc_high": high, "test_accuracy": accuracy, "gap": 0.1, "best_tpr": 0.02,
+                "best_accuracy": 0.6, "epsilon": ""}
+
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.session_state["defence_runs"] = [row(0.642, 0.60, 0.68, 0.901),
+                                        row(0.649, 0.61, 0.69, 0.939, dropout=0.5, weight_decay=1e-3),
+                                        row(0.50, 0.46, 0.54, 0.105, dp_epsilon=3.0)]
+    at.session_state["defence_last_result"] = {"not_run": {}}
+    at.switch_page("pages/defences.py").run()
+    assert not at.exception
+    said = [m.value for m in at.markdown if m.value.startswith("Run ")]
+    assert len(said) == 3
+    assert "each inside the other's interval: no measurable change" in said[1]
+    assert "**This model is useless**" in said[2]
+    from mia_core.attacks import LABELS
+    from mia_core.config import preset
+
+    ran = [LABELS[a] for a in preset("overfit").attacks if a != "seed_in_sample"]
+    assert ", ".join(ran) in at.caption[0].value and "dp preset's recipe" in at.caption[0].value  # what ran, named
