@@ -141,6 +141,14 @@ def test_a_picked_pool_digit_says_whether_the_attack_was_right(url, chromium):
     page.screenshot(path=tb.ARTIFACTS / "verdict-picked.png")
     assert text.count("RIGHT") + text.count("WRONG") == 2, text  # one per demo target
     assert on_first_screen(page, VERDICT)
+    tb.open_page(page, url, "membership?digit=pick&pool=0&which=0")  # a member of demo-overfit
+    wait_for_verdict(page)
+    page.get_by_text("Why this verdict").first.click()
+    tb.wait_ready(page)
+    picture = page.locator(".js-plotly-plot").first
+    picture.scroll_into_view_if_needed()
+    assert "reference models with it" in picture.inner_text()  # a pool digit: the models that trained on it too
+    picture.screenshot(path=tb.ARTIFACTS / "verdict-lira-picture.png")
     page.close()
 
 
