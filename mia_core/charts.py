@@ -127,7 +127,7 @@ def member_probabilities(by_target: dict[str, dict[str, float]]) -> go.Figure:
     return fig
 
 
-def lira_picture(picture, *, title: str = "", target: str = "the target", also: dict[str, float] | None = None
+def lira_figure(picture, *, title: str = "", target: str = "the target", also: dict[str, float] | None = None
                  ) -> go.Figure:
     """LiRA's view of one record (a `LiraPicture`): its logit-scaled confidence under reference models that did not
     train on it (and did), the two Gaussians LiRA fits, and the target's value as a line (named `target`);

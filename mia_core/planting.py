@@ -176,7 +176,7 @@ class PlantResult:
     seconds: dict[str, float]
 
     @property
-    def verdict_attack(self) -> str | None:
+    def deciding_attack(self) -> str | None:
         """The attack whose verdicts count, as on the Membership page."""
         thresholds = {a: attack.threshold_at(VERDICT_FPR) for a, attack in self.attacks.items()}
         return verdict_attack(thresholds, references=self.references)
@@ -184,7 +184,7 @@ class PlantResult:
     def to_json(self) -> dict:
         d, s, b = self.drawings, self.scores, self.baseline
         planted, kept_out = int(d.planted.sum()), int((~d.planted).sum())
-        chosen = self.verdict_attack
+        chosen = self.deciding_attack
         k = len(s.metrics)
 
         def flag(scores: DrawingScores, attack: str, i: int) -> bool | None:

@@ -163,7 +163,7 @@ class Service:
                                   "model": self.store.meta(attacker)["created"] + f" {self.stamp(attacker)}"}
         return self.runner.submit("plant", params, cache=False)
 
-    def sample_drawings(self) -> Drawings:
+    def shipped_drawings(self) -> Drawings:
         """The shipped sample drawings: digits 0-9 planted, and 0-9 again by other hands kept out."""
         return Drawings.from_npz(SAMPLE_DRAWINGS)
 

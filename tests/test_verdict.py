@@ -7,7 +7,7 @@ import pytest
 from mia_core.attacks import ATTACKS, ReferenceData, ReferenceQuery, make_attack
 from mia_core.attacks.base import VERDICT_FPR
 from mia_core.attacks.signals import scaled_true_class_confidence
-from mia_core.charts import ATTACK_COLOURS, attack_order, lira_picture as lira_chart, member_probabilities
+from mia_core.charts import ATTACK_COLOURS, attack_order, lira_figure, member_probabilities
 from mia_core.membership import MembershipReport, Tally, Verdict, lira_picture, query
 
 
@@ -104,7 +104,7 @@ def test_lira_picture_of_a_new_digit_estimates_the_member_curve_from_the_learnt_
     assert len(picture.in_values) == 0 and len(picture.out_values) == 8
     assert picture.in_centre - picture.out_centre == pytest.approx(lira.in_shift_)
     assert lira.in_shift_ > 2  # members are more confident by construction
-    fig = lira_chart(picture)
+    fig = lira_figure(picture)
     assert [t.name for t in fig.data if t.mode == "lines"] == ["reference models without it",
                                                                 "what a member would look like (LiRA's estimate)"]
 

@@ -66,7 +66,7 @@ def draw_and_label(drawings: list[dict]) -> None:
     if full:
         st.caption(f"{MAX_SHOWN} drawings: that is the most one target takes here.")
     if st.button("Use the sample drawings", help="digits 0-9 planted, and 0-9 again by other hands kept out"):
-        sample = service().sample_drawings()
+        sample = service().shipped_drawings()
         drawings[:] = [{"image": image, "label": int(label), "planted": bool(planted)}
                        for image, label, planted in zip(sample.images, sample.labels, sample.planted)]
         st.session_state.pop("plant_result", None)
@@ -131,7 +131,7 @@ def show_result(result: dict, drawings: list[dict]) -> None:
                              format_func=lambda i: f"#{i + 1}: a {result['drawings'][i]['label']}, "
                                                    + ("planted" if result["drawings"][i]["planted"] else "kept out"))
             r = result["drawings"][i]
-            st.plotly_chart(charts.lira_picture(LiraPicture.from_dict(r["lira"]), target="with your drawings",
+            st.plotly_chart(charts.lira_figure(LiraPicture.from_dict(r["lira"]), target="with your drawings",
                                                 also={"baseline": r["baseline_lira_target"]}),
                             width="stretch", config={"displayModeBar": False})
             st.caption("Blue ticks: the attacker's reference models, none of which saw your drawing. Black line: the "

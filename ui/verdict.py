@@ -113,7 +113,7 @@ def why_panel(reports: dict[str, MembershipReport]) -> None:
                    "ones trained on it. The curves are the Gaussians LiRA fits to them; the black line is the "
                    "target. Far to the right of the blue curve, and the digit looks like a member.")
         for target, picture in pictures.items():
-            st.plotly_chart(charts.lira_picture(picture, title=f"{target}: class {picture.label}"), width="stretch",
+            st.plotly_chart(charts.lira_figure(picture, title=f"{target}: class {picture.label}"), width="stretch",
                             config={"displayModeBar": False}, key=f"lira_{target}")
 
 
