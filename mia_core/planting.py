@@ -167,9 +167,9 @@ class PlantResult:
     config: ExperimentConfig
     drawings: Drawings
     scores: DrawingScores  # on the target trained with the planted drawings
-    baseline: DrawingScores  # on the same target trained without any drawing
+    baseline: DrawingScores | None  # on the same target trained without any drawing (None: not trained)
     accuracy: dict[str, float]  # the planted target on its members, the test set, the planted drawings
-    baseline_accuracy: dict[str, float]  # the target without drawings on its members and the test set
+    baseline_accuracy: dict[str, float] | None  # the target without drawings on the test set and the drawings
     attacker: str
     attacks: dict[str, MembershipAttack]  # the attacker's fitted attacks
     references: int  # how many reference models the attacker has
@@ -191,8 +191,8 @@ class PlantResult:
             f = scores.flagged.get(attack)
             return None if f is None else bool(f[i])
 
-        def counts(scores: DrawingScores) -> dict | None:
-            f = scores.flagged.get(chosen) if chosen else None
+        def counts(scores: DrawingScores | None) -> dict | None:
+            f = scores.flagged.get(chosen) if chosen and scores is not None else None
             return None if f is None else {"planted": int(f[d.planted].sum()), "kept_out": int(f[~d.planted].sum())}
 
         return {
@@ -203,14 +203,16 @@ class PlantResult:
             "drawings": [{"label": int(d.labels[i]), "planted": bool(d.planted[i]), "predicted": int(s.predicted[i]),
                           "member_probability": {a: float(p[i]) for a, p in s.probability.items()},
                           "flagged": {a: flag(s, a, i) for a in s.probability},
-                          "baseline_member_probability": {a: float(p[i]) for a, p in b.probability.items()},
-                          "baseline_flagged": {a: flag(b, a, i) for a in b.probability},
+                          "baseline_member_probability": None if b is None else {
+                              a: float(p[i]) for a, p in b.probability.items()},
+                          "baseline_flagged": None if b is None else {a: flag(b, a, i) for a in b.probability},
                           "lira": None if s.pictures is None else s.pictures[i].to_dict(),
-                          "baseline_lira_target": None if b.pictures is None else b.pictures[i].target}
+                          "baseline_lira_target": None if b is None or b.pictures is None else b.pictures[i].target}
                          for i in range(len(d.labels))],
             "attacks": {a: m.to_dict() for a, m in s.metrics.items()},
             # the same drawings on the same target trained without any of them: where a fair test sits
-            "baseline": {"target": self.baseline_accuracy, "attacks": {a: m.to_dict() for a, m in b.metrics.items()}},
+            "baseline": None if b is None else {"target": self.baseline_accuracy,
+                                                "attacks": {a: m.to_dict() for a, m in b.metrics.items()}},
             # the verdicts at VERDICT_FPR of the attack the Membership page uses, counted per side
             "verdict": {"attack": chosen, "fpr": VERDICT_FPR, "flagged": counts(s), "baseline_flagged": counts(b)},
             # AUCs a coin flip scores 95% of the time on this many planted and kept-out drawings
@@ -222,9 +224,9 @@ class PlantResult:
 
 
 def plant_digits(cfg: ExperimentConfig, digits: Digits, drawings: Drawings, *, attacker: Attacker | None = None,
-                 progress: ProgressFn = no_progress, trainer=None) -> PlantResult:
-    """Train `cfg`'s target on its members plus the planted drawings, and the same target without any drawing
-    (the baseline); score every drawing with every attack on both."""
+                 baseline: bool = True, progress: ProgressFn = no_progress, trainer=None) -> PlantResult:
+    """Train `cfg`'s target on its members plus the planted drawings, and (with `baseline`) the same target
+    without any drawing; score every drawing with every attack on both."""
     splits = check_feasible(cfg, digits)
     attacker = attacker or train_attacker(cfg, digits, progress=progress, trainer=trainer)
 
@@ -233,24 +235,26 @@ def plant_digits(cfg: ExperimentConfig, digits: Digits, drawings: Drawings, *, a
     planted = len(digits) + np.flatnonzero(drawings.planted)  # the planted drawings' indices in `both`
     spec = replace(target_spec(cfg, splits), index=np.concatenate([splits.members, planted]),
                    stage="target with your digits")
-    without = replace(target_spec(cfg, splits), stage="the same target without your digits")
+    unplanted = replace(target_spec(cfg, splits), stage="the same target without your digits")
     # here: a worker process has only the shared digits
-    trained, baseline = InProcess().train([spec, without], both, progress)
+    trained, *without = InProcess().train([spec, unplanted] if baseline else [spec], both, progress)
 
     start = time.perf_counter()
     scores = score_drawings(trained.model, attacker, digits, drawings, seed=cfg.seed)
-    base = score_drawings(baseline.model, attacker, digits, drawings, seed=cfg.seed)
+    base = score_drawings(without[0].model, attacker, digits, drawings, seed=cfg.seed) if without else None
     right = scores.predicted == drawings.labels
     accuracy_of = {"train_accuracy": accuracy(trained.model, *both.tensors(spec.index)),
                    "test_accuracy": accuracy(trained.model, *digits.tensors(splits.test)),
                    "planted_accuracy": float(right[drawings.planted].mean()),
                    "kept_out_accuracy": float(right[~drawings.planted].mean())}
-    base_right = base.predicted == drawings.labels
-    baseline_of = {"test_accuracy": accuracy(baseline.model, *digits.tensors(splits.test)),
-                   "planted_accuracy": float(base_right[drawings.planted].mean()),
-                   "kept_out_accuracy": float(base_right[~drawings.planted].mean())}
+    baseline_of = None
+    if without:
+        base_right = base.predicted == drawings.labels
+        baseline_of = {"test_accuracy": accuracy(without[0].model, *digits.tensors(splits.test)),
+                       "planted_accuracy": float(base_right[drawings.planted].mean()),
+                       "kept_out_accuracy": float(base_right[~drawings.planted].mean())}
     return PlantResult(cfg, drawings, scores, base, accuracy_of, baseline_of, attacker.source, attacker.attacks,
                        len(attacker.references.models),
-                       {"attacker": attacker.seconds, "targets": trained.seconds + baseline.seconds,
+                       {"attacker": attacker.seconds, "targets": trained.seconds + sum(w.seconds for w in without),
                         "scoring": time.perf_counter() - start})
 
