@@ -66,7 +66,8 @@ def defence_rows(config: dict) -> list[list]:
     """The target's training recipe and defences, one setting per row."""
     t = config["train"]
     dp = ("off" if t.get("dp_epsilon") is None and t.get("dp_noise") is None else
-          f"target epsilon {t['dp_epsilon']}" if t.get("dp_epsilon") is not None else f"noise multiplier {t['dp_noise']}")
+          f"target epsilon {t['dp_epsilon']}" if t.get("dp_epsilon") is not None else
+          f"noise multiplier {t['dp_noise']}")
     rows = [["training digits", config["train_size"]], ["epochs", t["epochs"]], ["dropout", t["dropout"]],
             ["L2 weight decay", t["weight_decay"]], ["label smoothing", t.get("label_smoothing", 0.0)],
             ["early stopping patience", t.get("early_stopping") or "off"], ["DP-SGD", dp]]

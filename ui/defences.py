@@ -36,8 +36,8 @@ def run_sentence(number: int, run: dict, first: dict) -> str:
                 f"[{run['best_auc_low']:.3f}, {run['best_auc_high']:.3f}].")
     else:
         moved = run["test_accuracy"] - first["test_accuracy"]
-        text = (f"Run {number} ({settings}) against run 1 ({settings_words(first)}): {auc_change(first, run)}; {accuracy} "
-                f"({moved:+.1%}).")
+        text = (f"Run {number} ({settings}) against run 1 ({settings_words(first)}): {auc_change(first, run)}; "
+                f"{accuracy} ({moved:+.1%}).")
     if run["test_accuracy"] < USELESS:
         text += (f" **This model is useless**: its test accuracy sits at chance ({CHANCE_ACCURACY:.0%} for ten "
                  "digits), so the privacy it shows is worth nothing.")
