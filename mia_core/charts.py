@@ -7,9 +7,24 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mia_core.attacks import LABELS
+from mia_core.attacks import ATTACKS, LABELS
 
 MEMBER, NON_MEMBER = "#d62728", "#1f77b4"
+# One colour per attack, the same on every page and in the report; the seed's in-sample fit, not an attack, is grey.
+ATTACK_COLOURS = dict(zip([a for a in ATTACKS if a != "seed_in_sample"],
+                          ["#1f77b4", "#ff7f0e", "#2ca02c", "#8c564b", "#e377c2", "#d62728", "#9467bd", "#17becf",
+                           "#bcbd22", "#393b79"])) | {"seed_in_sample": "#7f7f7f"}
+LOG_TICKS = dict(tickvals=[0.001, 0.01, 0.1, 1], ticktext=["0.001", "0.01", "0.1", "1"])
+
+
+def attack_colour(name: str) -> str:
+    return ATTACK_COLOURS.get(name, "#000000")
+
+
+def attack_order(names) -> list[str]:
+    """Attacks in the registry's order, the seed's in-sample fit last: it is never drawn first."""
+    rank = {a: i for i, a in enumerate(a for a in ATTACKS if a != "seed_in_sample")}
+    return sorted(names, key=lambda a: (a == "seed_in_sample", rank.get(a, len(rank)), a))
 
 
 def training_curves(history: list) -> go.Figure:
@@ -34,11 +49,13 @@ def roc_chart(curves: dict) -> go.Figure:
     floor = 1e-3
     grid = np.logspace(-3, 0, 50)
     fig.add_scatter(x=grid, y=grid, name="chance", line=dict(dash="dot", color="grey"))
-    for name, c in curves.items():
+    for name in attack_order(curves):
+        c = curves[name]
         fig.add_scatter(x=np.maximum(c.fpr, floor), y=np.maximum(c.tpr, floor), mode="lines",
+                        line=dict(color=attack_colour(name), dash="dash" if name == "seed_in_sample" else "solid"),
                         name=f"{LABELS.get(name, name)} (AUC {c.auc:.3f})")
-    fig.update_xaxes(type="log", title="false positive rate", range=[-3, 0])
-    fig.update_yaxes(type="log", title="true positive rate", range=[-3, 0])
+    fig.update_xaxes(type="log", title="false positive rate", range=[-3, 0], **LOG_TICKS)
+    fig.update_yaxes(type="log", title="true positive rate", range=[-3, 0], **LOG_TICKS)
     fig.update_layout(height=420, margin=dict(t=30, b=10), legend=dict(font=dict(size=10)))
     return fig
 
@@ -71,10 +88,10 @@ def error_bars(rows: list[dict], metric: str, scale: float = 1.0) -> dict:
 def metrics_per_run(rows: list[dict], metric: str) -> go.Figure:
     """One bar per attack and run, with its 95% interval."""
     fig = go.Figure()
-    for attack in dict.fromkeys(r["attack"] for r in rows):
+    for attack in attack_order(dict.fromkeys(r["attack"] for r in rows)):
         sub = [r for r in rows if r["attack"] == attack and r[metric] is not None]
         fig.add_bar(x=[r["run"] for r in sub], y=[r[metric] for r in sub], name=LABELS.get(attack, attack),
-                    error_y=error_bars(sub, metric))
+                    marker_color=attack_colour(attack), error_y=error_bars(sub, metric))
     fig.update_layout(barmode="group", title=f"{metric} per run (95% intervals)", xaxis_title="run",
                       xaxis=dict(dtick=1))
     if metric in ("accuracy", "auc"):
@@ -95,14 +112,53 @@ def class_probabilities(by_target: dict[str, np.ndarray]) -> go.Figure:
 
 
 def member_probabilities(by_target: dict[str, dict[str, float]]) -> go.Figure:
-    """by_target: target name -> {attack name -> P(member)}."""
+    """by_target: target name -> {attack name -> P(member)}: one group of bars per target, one colour per attack."""
     fig = go.Figure()
-    for target, probs in by_target.items():
-        fig.add_bar(y=[LABELS.get(a, a) for a in probs], x=list(probs.values()), name=target, orientation="h")
-    fig.add_vline(x=0.5, line_dash="dot", annotation_text="coin flip", annotation_position="top",
-                  annotation_yshift=12)  # above the bars, not on the first one
+    targets = list(by_target)
+    attacks = attack_order(dict.fromkeys(a for probs in by_target.values() for a in probs))
+    for attack in reversed(attacks):  # horizontal bars stack upwards: the first attack on top
+        fig.add_bar(y=targets, x=[by_target[t].get(attack) for t in targets], name=LABELS.get(attack, attack),
+                    orientation="h", marker_color=attack_colour(attack))
+    fig.add_vline(x=0.5, line_dash="dot", line_color="grey")
     fig.update_xaxes(range=[0, 1], title="member probability")
-    fig.update_layout(barmode="group", height=340, margin=dict(t=40, b=10))
+    fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=targets[::-1])  # the first target on top
+    fig.update_layout(barmode="group", height=120 + 22 * len(attacks) * len(targets), margin=dict(t=40, b=10, l=10),
+                      legend=dict(orientation="h", y=-0.25, traceorder="reversed"))
+    return fig
+
+
+def lira_figure(picture, *, title: str = "", target: str = "the target", also: dict[str, float] | None = None
+                 ) -> go.Figure:
+    """LiRA's view of one record (a `LiraPicture`): its logit-scaled confidence under reference models that did not
+    train on it (and did), the two Gaussians LiRA fits, and the target's value as a line (named `target`);
+    `also`: more models' values as dashed lines (name -> value)."""
+    also = also or {}
+    values = [picture.target, picture.out_centre, picture.in_centre, *picture.out_values, *picture.in_values,
+              *also.values()]
+    low, high = min(values) - 2.5 * picture.spread, max(values) + 2.5 * picture.spread
+    grid = np.linspace(low, high, 200)
+    fig = go.Figure()
+    for centre, name, colour, values, dash in (
+            (picture.out_centre, "reference models without it", NON_MEMBER, picture.out_values, "solid"),
+            (picture.in_centre, "reference models with it" if len(picture.in_values) else
+             "what a member would look like (LiRA's estimate)", MEMBER, picture.in_values,
+             "solid" if len(picture.in_values) else "dash")):
+        density = np.exp(-0.5 * ((grid - centre) / picture.spread) ** 2) / (picture.spread * np.sqrt(2 * np.pi))
+        fig.add_scatter(x=grid, y=density, mode="lines", name=name, line=dict(color=colour, dash=dash),
+                        legendgroup=name)
+        if len(values):
+            fig.add_scatter(x=values, y=np.zeros(len(values)), mode="markers", name=f"{name}: each model",
+                            marker=dict(color=colour, symbol="line-ns-open", size=16, line_width=2),
+                            legendgroup=name, showlegend=False, hovertemplate="%{x:.2f}")
+    fig.add_vline(x=picture.target, line_color="black", line_width=3, annotation_text=target,
+                  annotation_position="top")
+    for name, value in also.items():
+        fig.add_vline(x=value, line_color="grey", line_width=2, line_dash="dash", annotation_text=name,
+                      annotation_position="bottom")
+    fig.update_xaxes(title="log(p / (1 − p)) on its class", automargin=True)
+    fig.update_yaxes(showticklabels=False, title="", rangemode="tozero")
+    fig.update_layout(height=320, margin=dict(t=50 if title else 30, b=10, l=10, r=10), title=title or None,
+                      legend=dict(orientation="h", y=-0.3, yanchor="top"))
     return fig
 
 
@@ -148,6 +204,18 @@ def exposed_digits(images: np.ndarray, scores: np.ndarray) -> go.Figure:
     return fig
 
 
+SHORT = {"dropout": "drop", "weight_decay": "L2", "label_smoothing": "smooth", "early_stopping": "stop",
+         "dp_epsilon": "ε", "dp_noise": "σ", "split_models": "split"}
+
+
+def short_label(row: dict) -> str:
+    """A point's defences in a few characters, to print beside it on a chart: "drop 0.5, L2 0.001"."""
+    parts = [f"{short} {row[key]:g}" if isinstance(row[key], (int, float)) else f"{short} {row[key]}"
+             for key, short in SHORT.items() if row.get(key) not in (None, "", 0, 0.0)]
+    parts += ["labels only"] if row.get("labels_only") in (True, "True", 1.0) else []
+    return ", ".join(parts) or "none"
+
+
 def privacy_utility(series: dict[str, list[dict]], *, labels: Callable[[dict], str],
                     baseline: dict | None = None, seed_accuracies: dict[str, float] | None = None,
                     chance_auc: tuple[float, float] | None = None) -> go.Figure:
@@ -162,8 +230,10 @@ def privacy_utility(series: dict[str, list[dict]], *, labels: Callable[[dict], s
     for col, key in enumerate(("best_auc", "best_tpr", "best_accuracy"), 1):
         for i, (name, points) in enumerate(series.items()):
             points = [p for p in points if p.get(key) not in ("", None)]  # an unresolved TPR has no place
-            fig.add_scatter(x=[p[key] for p in points], y=[p["test_accuracy"] for p in points], mode="markers",
-                            text=[labels(p) for p in points],
+            fig.add_scatter(x=[p[key] for p in points], y=[p["test_accuracy"] for p in points],
+                            mode="markers+text" if col == 1 else "markers", text=[labels(p) for p in points],
+                            texttemplate=[short_label(p) for p in points] if col == 1 else None,
+                            textposition="top center", textfont=dict(size=9),
                             error_x=error_bars(points, key) if key == "best_auc" else None,
                             hovertemplate="%{text}<br>attack %{x:.3f}<br>test accuracy %{y:.3f}",
                             marker=dict(size=10, color=colours[i % len(colours)]), name=name,

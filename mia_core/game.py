@@ -14,11 +14,11 @@ import numpy as np
 from .attacks import LABELS, MembershipAttack
 from .attacks.base import VERDICT_FPR
 from .data import Digits, to_model_input
+from .membership import verdict_attack
 from .training import predict_logits
 from .workflows import LoadedTarget
 
 ROUND_SIZE = 10
-PREFERENCE = ("lira_online", "rmia", "lira_offline", "shadow")  # the attack that plays, strongest first
 
 
 @dataclass(frozen=True)
@@ -63,14 +63,15 @@ def deal(target: LoadedTarget, digits: Digits, seed: int, *, size: int = ROUND_S
     return Round(seed, index, member, digits.images[index], digits.labels[index].astype(np.int64))
 
 
-def playing_attack(attacks: dict[str, MembershipAttack], *, fpr: float = VERDICT_FPR) -> str | None:
-    """The first attack of PREFERENCE that the target's attacker has and that can set a threshold at `fpr`."""
-    return next((a for a in PREFERENCE if a in attacks and attacks[a].threshold_at(fpr) is not None), None)
+def playing_attack(target: LoadedTarget, *, fpr: float = VERDICT_FPR) -> str | None:
+    """The attack that plays: the one whose verdict the Membership page shows (`membership.verdict_attack`)."""
+    references = 0 if target.references is None else len(target.references.data.keep)
+    return verdict_attack({name: a.threshold_at(fpr) for name, a in target.attacks.items()}, references=references)
 
 
 def verdicts(target: LoadedTarget, digits: Digits, dealt: Round, *, fpr: float = VERDICT_FPR) -> Verdicts:
     """The playing attack's member verdicts at `fpr` on the round's digits (labels: their true classes)."""
-    name = playing_attack(target.attacks, fpr=fpr)
+    name = playing_attack(target, fpr=fpr)
     if name is None:
         raise ValueError(f"no attack on {target.name} can set a threshold at {fpr:.1%} false positives")
     attack = target.attacks[name]

@@ -15,8 +15,9 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from .attacks import IN_SAMPLE_NOTE, LABELS, REALISTIC
-from .charts import exposed_digits, privacy_utility, roc_chart
+from .charts import attack_order, exposed_digits, privacy_utility, roc_chart
 from .data import Digits
+from .metrics import chance_band
 from .report import roc_curves, with_interval
 from .sweep import describe, is_undefended
 
@@ -27,25 +28,56 @@ th{background:#f0f2f6}td:first-child,th:first-child{text-align:left}pre{backgrou
 
 
 def plain_words(result: dict) -> str:
-    """What the strongest realistic attack means for the members, in one or two sentences."""
+    """What the strongest realistic attack means for the members, in words that match the intervals. The strongest
+    is the best of several, so its AUC is held against the coin-flip band corrected for that many attacks."""
     realistic = {n: m for n, m in result["attacks"].items() if n in REALISTIC}
     if not realistic:
         return "No realistic attack was run."
     best = max(realistic, key=lambda n: realistic[n]["auc"])
     m = realistic[best]
-    low, high = result["chance_band"]
+    k = len(realistic)
+    low, high = chance_band(m["members"], m["non_members"], level=1 - 0.05 / k) if k > 1 else result["chance_band"]
+    band = (f"a coin flip scores {low:.3f} to {high:.3f} on this many records" + (
+        f", a band corrected (Bonferroni) for picking the best of {k} attacks" if k > 1 else ""))
     tpr = m["tpr_at_fpr"]["0.01"]
     if tpr is None:
         found = (f"How many members an attacker finds at 1 false alarm in 100 cannot be told from "
                  f"{m['non_members']:,} non-members: {m['tpr_at_fpr_note']['0.01']}.")
     else:
         lo, hi = m["tpr_at_fpr_ci"]["0.01"]
+        chance_part = ("its interval includes the 1% a coin flip finds" if lo <= 0.01 else
+                       "above the 1% a coin flip finds, its whole interval too")
         found = (f"An attacker who accepts 1 false alarm in 100 finds {tpr:.0%} of the members "
-                 f"(95% interval {lo:.0%} to {hi:.0%}) with the strongest attack, {LABELS.get(best, best)}.")
-    verdict = ("indistinguishable from a coin flip" if low <= m["auc"] <= high else
-               "clearly better than a coin flip" if m["auc_ci"][0] > high else "a little better than a coin flip")
-    return (f"{found} Its AUC is {with_interval(m['auc'], m['auc_ci'])}: {verdict} "
-            f"(a coin flip scores {low:.3f} to {high:.3f} on this many records).")
+                 f"(95% interval {lo:.0%} to {hi:.0%}; {chance_part}) with the strongest attack, "
+                 f"{LABELS.get(best, best)}.")
+    auc_low = m["auc_ci"][0]
+    if low <= m["auc"] <= high:
+        verdict = "inside the coin-flip band: indistinguishable from guessing"
+    elif m["auc"] < low:
+        verdict = "below the coin-flip band"
+    elif auc_low > high:
+        verdict = "above the coin-flip band, its whole 95% interval too: clearly better than guessing"
+    else:
+        verdict = "above the coin-flip band, though its 95% interval reaches into it"
+    return f"{found} Its AUC is {with_interval(m['auc'], m['auc_ci'])}, {verdict} ({band})."
+
+
+def defence_rows(config: dict) -> list[list]:
+    """The target's training recipe and defences, one setting per row."""
+    t = config["train"]
+    dp = ("off" if t.get("dp_epsilon") is None and t.get("dp_noise") is None else
+          f"target epsilon {t['dp_epsilon']}" if t.get("dp_epsilon") is not None else
+          f"noise multiplier {t['dp_noise']}")
+    rows = [["training digits", config["train_size"]], ["epochs", t["epochs"]], ["dropout", t["dropout"]],
+            ["L2 weight decay", t["weight_decay"]], ["label smoothing", t.get("label_smoothing", 0.0)],
+            ["early stopping patience", t.get("early_stopping") or "off"], ["DP-SGD", dp]]
+    if t.get("dp_epsilon") is not None or t.get("dp_noise") is not None:
+        rows += [["DP delta", t["dp_delta"]], ["DP clipping norm", t["dp_max_grad_norm"]]]
+    if t.get("split_models"):
+        rows.append(["Split-AI sub-models", f"{t['split_models']} ({t['split_held_out']} never see each member)"])
+    if config.get("labels_only"):
+        rows.append(["the API answers", "labels only"])
+    return rows
 
 
 def reproduce_commands(result: dict) -> list[str]:
@@ -80,7 +112,7 @@ def build(result: dict, *, digits: Digits | None = None, sweep: list[dict] | Non
           with_interval(m["tpr_at_fpr"]["0.01"], m["tpr_at_fpr_ci"]["0.01"]),
           with_interval(m["tpr_at_fpr"]["0.001"], m["tpr_at_fpr_ci"]["0.001"]),
           with_interval(m["advantage"], m["advantage_ci"]), with_interval(m["accuracy"], m["accuracy_ci"]),
-          f"{m['precision']:.3f}", f"{m['recall']:.3f}"] for n, m in attacks.items()])]
+          f"{m['precision']:.3f}", f"{m['recall']:.3f}"] for n, m in ((n, attacks[n]) for n in attack_order(attacks))])]
     notes = sorted({note for m in attacks.values() for note in m["tpr_at_fpr_note"].values()})
     notes += [f"{LABELS.get(n, n)} was not run: it {why}." for n, why in result.get("not_run", {}).items()]
     notes += [IN_SAMPLE_NOTE] if "seed_in_sample" in attacks else []
@@ -109,20 +141,29 @@ def build(result: dict, *, digits: Digits | None = None, sweep: list[dict] | Non
 
     if audit:
         promised = audit["accountant_epsilon"]
-        parts += ["<h2>Epsilon audit</h2>", _table(
-            ["canaries", "inserted", "guesses", "correct", "empirical epsilon (lower bound)", "accountant's epsilon"],
-            [[audit["canaries"], audit["inserted"], audit["guesses"], audit["correct"],
-              f"{audit['epsilon_lower_bound']:.2f} ({audit['confidence']:.0%} confidence)",
-              "none (no DP)" if promised is None else f"{promised:.2f}"]]),
-            "<p class=note>The lower bound is what one training run with canaries proves (Steinke, Nasr, "
-            "Jagielski 2023); the accountant's epsilon is what DP-SGD promises at most. A bound far below the "
-            "promise does not mean the promise is loose: a one-run black-box audit is a weak attacker.</p>"]
+        head = ["canaries", "inserted", "guesses", "correct", "empirical epsilon (lower bound)"]
+        row = [audit["canaries"], audit["inserted"], audit["guesses"], audit["correct"],
+               f"{audit['epsilon_lower_bound']:.2f} ({audit['confidence']:.0%} confidence)"]
+        if audit.get("epsilon_lower_bound_fdp") is not None:
+            head.append("lower bound, f-DP analysis")
+            row.append(f"{audit['epsilon_lower_bound_fdp']:.2f}")
+        if audit.get("epsilon_ceiling") is not None:
+            head.append("the most these guesses could prove")
+            row.append(f"{audit['epsilon_ceiling']:.2f}")
+        head.append("accountant's epsilon (upper bound)")
+        row.append("none (no DP)" if promised is None else f"{promised:.2f}")
+        parts += ["<h2>Epsilon audit</h2>", _table(head, [row]),
+                  "<p class=note>The lower bound is what one training run with canaries proves (Steinke, Nasr, "
+                  "Jagielski 2023). The accountant's epsilon is an upper bound on what any attack can achieve, if the "
+                  "implementation matches its analysis. A lower bound far below it does not make that bound loose: "
+                  "a one-run black-box audit is a weak attacker.</p>"]
 
     parts += ["<h2>Data</h2>", _table(["split", "digits"], [
         ["target members", d["members"]], ["held-out non-members", d["non_members"]],
         ["scored members / non-members", f"{d['eval_members']} / {d['eval_non_members']}"],
         ["attacker's shadow pool", d["shadow_pool"]], ["test set", d["test"]],
         ["each shadow model trains on", d["shadow_train_size"]], ["reference models", d["references"]]])]
+    parts += ["<h2>Target's recipe and defences</h2>", _table(["setting", "value"], defence_rows(result["config"]))]
     parts += ["<h2>Target</h2>", _table(["train accuracy", "test accuracy", "epochs run", "DP epsilon"], [[
         f"{t['train_accuracy']:.4f}", f"{t['test_accuracy']:.4f}", t["epochs_run"],
         "none" if t["epsilon"] is None else f"{t['epsilon']:.2f} (delta {t['delta']:g})"]])]

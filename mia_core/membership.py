@@ -1,15 +1,82 @@
-"""One digit in, the target's prediction and every attack's member probability out."""
+"""One digit in: the target's prediction, every attack's member probability, the strongest attack's verdict at a
+fixed false-positive rate, and LiRA's picture of the digit under its reference models.
 
-from dataclasses import dataclass
+A verdict flags a record as a member when the attack's statistic exceeds the threshold at which `VERDICT_FPR`
+of the attacker's own non-members (shadow or reference models' records they did not train on) would be
+flagged. The target's membership labels never set it.
+"""
+
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import softmax
 from torch import nn
 
 from .attacks import MembershipAttack, ReferenceQuery
+from .attacks.base import VERDICT_FPR
+from .attacks.signals import scaled_true_class_confidence
 from .data import to_model_input
 from .preprocess import to_mnist
 from .training import predict_logits
+
+# Which attack gives the verdict: the first of these that the target's attacker has, with at least this many
+# reference models, and can set a threshold for. A fixed order from the literature (Carlini et al. 2022,
+# Zarifzadeh et al. 2024), never chosen with the target's labels. Online LiRA's threshold comes from each reference
+# model in turn scored against the others: with 2 or 3 models that leaves too few "in" and "out" models per record
+# for the threshold to hold on a target scored against all of them; RMIA is built to work with 1 to 4.
+VERDICT_PREFERENCE = {"lira_online": 4, "rmia": 2, "lira_offline": 2, "shadow": 0, "loss": 0}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One attack's decision on one record at a fixed false-positive rate."""
+
+    attack: str
+    flagged: bool  # the statistic exceeds the threshold
+    statistic: float
+    threshold: float
+    fpr: float = VERDICT_FPR
+
+    def right(self, member: bool) -> bool:
+        """Whether the verdict matches the truth (known for pool digits; a drawing is a non-member)."""
+        return self.flagged == bool(member)
+
+
+@dataclass(frozen=True)
+class LiraPicture:
+    """LiRA's view of one record: its logit-scaled confidence log(p / (1 - p)) on its class under reference models
+    that did not train on it ("out") and, for pool records, under those that did ("in"); the target's value."""
+
+    label: int
+    target: float  # the target model's value
+    out_values: np.ndarray  # [k] one per reference model that did not train on the record
+    in_values: np.ndarray  # [m] one per reference model that did (empty for a new digit)
+    out_centre: float  # the centre of LiRA's "out" Gaussian (the median of out_values)
+    in_centre: float  # the centre of its "in" Gaussian (the median of in_values, else out_centre + the learnt shift)
+    spread: float  # the fixed standard deviation LiRA uses for both
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "target": self.target, "out_values": self.out_values.tolist(),
+                "in_values": self.in_values.tolist(), "out_centre": self.out_centre, "in_centre": self.in_centre,
+                "spread": self.spread}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LiraPicture":
+        return cls(int(d["label"]), float(d["target"]), np.asarray(d["out_values"], float),
+                   np.asarray(d["in_values"], float), float(d["out_centre"]), float(d["in_centre"]), float(d["spread"]))
+
+
+def lira_picture(attack: MembershipAttack, logits: np.ndarray, label: int, reference: ReferenceQuery) -> LiraPicture:
+    """`attack`: a fitted LiRA; `logits` [C] the target's on the record; `reference` the reference models' view of
+    this one record (logits [R, 1, C], keep [R, 1])."""
+    labels = np.array([label])
+    target = float(scaled_true_class_confidence(logits[None], labels)[0])
+    values = np.array([scaled_true_class_confidence(lg, labels)[0] for lg in reference.logits])  # -> [R]
+    keep = reference.keep[:, 0]
+    out_values, in_values = values[~keep], values[keep]
+    out_centre = float(np.median(out_values)) if len(out_values) else float(np.median(in_values)) - attack.in_shift_
+    in_centre = float(np.median(in_values)) if len(in_values) else out_centre + attack.in_shift_
+    return LiraPicture(int(label), target, out_values, in_values, out_centre, in_centre, float(attack.in_std_))
 
 
 @dataclass(frozen=True)
@@ -18,10 +85,33 @@ class MembershipReport:
     probabilities: np.ndarray  # [10] softmax of the target's logits
     label: int  # the class the attacks condition on (given, else the prediction)
     member_probability: dict[str, float]  # attack name -> P(member)
+    statistic: dict[str, float] = field(default_factory=dict)  # attack name -> its statistic (higher = member)
+    threshold: dict[str, float | None] = field(default_factory=dict)  # attack name -> its threshold at VERDICT_FPR
+    lira: LiraPicture | None = None  # when the target has LiRA and reference models
+    references: int = 0  # how many reference models scored the record
 
     @property
     def predicted(self) -> int:
         return int(self.probabilities.argmax())
+
+    def verdict_of(self, attack: str) -> Verdict | None:
+        threshold = self.threshold.get(attack)
+        if threshold is None or attack not in self.statistic:
+            return None
+        return Verdict(attack, self.statistic[attack] > threshold, self.statistic[attack], threshold)
+
+    @property
+    def verdict(self) -> Verdict | None:
+        """The strongest attack's verdict, by `VERDICT_PREFERENCE`; None when no attack can set a threshold."""
+        attack = verdict_attack(self.threshold, references=self.references)
+        return None if attack is None else self.verdict_of(attack)
+
+
+def verdict_attack(thresholds: dict[str, float | None], *, references: int) -> str | None:
+    """The attack whose verdict counts: the first in `VERDICT_PREFERENCE` with a threshold (attack name -> its
+    threshold at VERDICT_FPR, or None) and at least its number of reference models."""
+    return next((a for a, least in VERDICT_PREFERENCE.items()
+                 if references >= least and thresholds.get(a) is not None), None)
 
 
 def query(model: nn.Module, image: np.ndarray, attacks: dict[str, MembershipAttack], *,
@@ -31,9 +121,14 @@ def query(model: nn.Module, image: np.ndarray, attacks: dict[str, MembershipAtta
     logits = predict_logits(model, to_model_input(image[None]))  # -> [1, 10]
     label = int(logits.argmax()) if label is None else int(label)
     labels = np.array([label])
-    probs = {name: float(a.score(logits, labels, reference)[0]) for name, a in attacks.items()
-             if a.needs != "references" or reference is not None}
-    return MembershipReport(image, softmax(logits[0]), label, probs)
+    usable = {name: a for name, a in attacks.items() if a.needs != "references" or reference is not None}
+    statistic = {name: float(a.statistic(logits, labels, reference)[0]) for name, a in usable.items()}
+    probs = {name: float(a.score(logits, labels, reference)[0]) for name, a in usable.items()}
+    threshold = {name: a.threshold_at(VERDICT_FPR) for name, a in usable.items()}
+    lira = next((usable[n] for n in ("lira_online", "lira_offline") if n in usable), None)
+    picture = lira_picture(lira, logits[0], label, reference) if lira is not None else None
+    return MembershipReport(image, softmax(logits[0]), label, probs, statistic, threshold, picture,
+                            0 if reference is None else len(reference.logits))
 
 
 def membership_report(canvas: np.ndarray | None, model: nn.Module, attacks: dict[str, MembershipAttack], *,
@@ -42,3 +137,31 @@ def membership_report(canvas: np.ndarray | None, model: nn.Module, attacks: dict
     `reference_of(image)` gives the reference models' view of the 28x28 image, for LiRA and RMIA."""
     image = to_mnist(canvas)
     return query(model, image, attacks, label=label, reference=reference_of(image) if reference_of else None)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A session's verdicts on records whose truth is known: how many members and non-members were flagged."""
+
+    members: int = 0
+    flagged_members: int = 0
+    non_members: int = 0
+    flagged_non_members: int = 0
+
+    def add(self, *, member: bool, flagged: bool) -> "Tally":
+        if member:
+            return Tally(self.members + 1, self.flagged_members + flagged, self.non_members, self.flagged_non_members)
+        return Tally(self.members, self.flagged_members, self.non_members + 1, self.flagged_non_members + flagged)
+
+    def sentence(self, fpr: float = VERDICT_FPR) -> str:
+        """E.g. "flagged 9 of 20 members and 0 of 20 non-members; at 1% FPR a coin flip flags about 0.2 of 20"."""
+        if not self.members + self.non_members:
+            return "no verdicts yet"
+        parts = []
+        if self.members:
+            parts.append(f"{self.flagged_members} of {self.members} member{'s' * (self.members != 1)}")
+        if self.non_members:
+            parts.append(f"{self.flagged_non_members} of {self.non_members} non-member{'s' * (self.non_members != 1)}")
+        guesses = [n for n in (self.members, self.non_members) if n]
+        chance = " and ".join(f"{fpr * n:.2g} of {n}" for n in dict.fromkeys(guesses))
+        return f"flagged {' and '.join(parts)}; at {fpr:.0%} FPR a coin flip flags about {chance}"

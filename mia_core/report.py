@@ -88,6 +88,42 @@ def chance_lines(result: dict, members: int, non_members: int) -> str:
     return "\n".join(lines)
 
 
+def describe_plant(result: dict, labels: dict[str, str] | None = None) -> list[str]:
+    """A `plant` result (its JSON) in plain sentences: the verdicts at 1% FPR, the verdict attack's AUC against its
+    baseline and the coin-flip band, and the best attack's AUC against the band corrected for trying them all."""
+    labels = labels or {}
+    baseline = (result.get("baseline") or {}).get("attacks", {})
+    planted, kept_out = result["data"]["planted"], result["data"]["kept_out"]
+    low, high = result["chance_band"]
+    lines = []
+    verdict = result["verdict"]
+    name = verdict["attack"]
+    if name is not None and verdict["flagged"] is not None:
+        f, b = verdict["flagged"], verdict["baseline_flagged"]
+        lines.append(f"At {verdict['fpr']:.0%} FPR, {labels.get(name, name)} flagged {f['planted']} of {planted} "
+                     f"planted and {f['kept_out']} of {kept_out} kept-out drawings as members (a coin flip flags "
+                     f"about {verdict['fpr'] * planted:.2g} of {planted})" + (
+                         f"; on the same target trained without any drawing, {b['planted']} and {b['kept_out']}."
+                         if b else "."))
+        m = result["attacks"][name]
+        where = ("inside the coin-flip band" if low <= m["auc"] <= high else "below the coin-flip band"
+                 if m["auc"] < low else "above the coin-flip band, its whole interval too" if m["auc_ci"][0] > high
+                 else "above the coin-flip band, though its interval reaches into it")
+        lines.append(f"{labels.get(name, name)} tells planted from kept-out drawings with AUC {m['auc']:.2f} "
+                     f"[{m['auc_ci'][0]:.2f}, {m['auc_ci'][1]:.2f}], {where} ({low:.2f} to {high:.2f} for "
+                     f"{planted} + {kept_out} drawings)" + (
+                         f"; the baseline, the same drawings on the target trained without them, scores "
+                         f"{baseline[name]['auc']:.2f}." if name in baseline else "."))
+    best = max(result["attacks"], key=lambda a: result["attacks"][a]["auc"])
+    k, (low_k, high_k) = result["chance_band_best_of"]["attacks"], result["chance_band_best_of"]["band"]
+    beyond = "beyond" if result["attacks"][best]["auc"] > high_k else "not beyond"
+    lines.append(f"The best of the {k} attacks, {labels.get(best, best)}, reaches AUC "
+                 f"{result['attacks'][best]['auc']:.2f}"
+                 + (f" (baseline {baseline[best]['auc']:.2f})" if best in baseline else "") + ": "
+                 f"{beyond} {high_k:.2f}, the coin-flip band's top corrected for picking the best of {k} attacks.")
+    return lines
+
+
 def plant_summary(result: dict) -> str:
     """A `plant` run in words: the target, each drawing's member probabilities, each attack's AUC."""
     t, d = result["target"], result["data"]
@@ -104,9 +140,14 @@ def plant_summary(result: dict) -> str:
         lines.append(" ".join(f"{v:>9}" for v in (i, row["label"], "planted" if row["planted"] else "kept out",
                                                     *(f"{row['member_probability'][a]:.3f}" for a in names))))
     lines += ["", f"telling {d['planted']} planted from {d['kept_out']} kept-out drawings (95% bootstrap intervals):"]
-    lines += [f"  {LABELS.get(a, a):<34} AUC {with_interval(m['auc'], m['auc_ci'])}" for a, m in result["attacks"].items()]
+    baseline = (result.get("baseline") or {}).get("attacks", {})
+    lines += [f"  {LABELS.get(a, a):<34} AUC {with_interval(m['auc'], m['auc_ci'])}"
+              + (f"   baseline (target without them) {with_interval(baseline[a]['auc'], baseline[a]['auc_ci'])}"
+                 if a in baseline else "") for a, m in result["attacks"].items()]
     low, high = result["chance_band"]
     lines.append(f"AUCs from {low:.3f} to {high:.3f} are what a coin flip scores 95% of the time on so few drawings.")
+    if result.get("baseline"):
+        lines += ["", *describe_plant(result, LABELS)]
     return "\n".join(lines)
 
 

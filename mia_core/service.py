@@ -20,18 +20,18 @@ from .attacks import ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC
 from .audit import canaries
 from .config import PRESETS, ExperimentConfig, TrainConfig, preset
 from .data import DATA_DIR_ENV, load_digits
-from .attacks.base import VERDICT_FPR
 from .game import ROUND_SIZE, Round, Score, Verdicts, deal, playing_attack, score, verdicts
 from .html_report import build as build_report
 from .jobs import RAY_ADDRESS_ENV, Job, JobFailed, JobRunner, jobs_dir
-from .membership import membership_report, query
+from .attacks.base import VERDICT_FPR
+from .membership import LiraPicture, MembershipReport, Tally, Verdict, membership_report, query
 from .metrics import chance_band
 from .models import ARCHITECTURES
 from .pipeline import check_feasible, split_for
 from .planting import MAX_DRAWINGS, Drawings, DrawingsError, plant_config
 from .preprocess import EmptyDrawing, to_mnist
 from .progress import Progress, in_words
-from .report import most_exposed, record_arrays, result_rows, roc_curves, with_interval
+from .report import describe_plant, most_exposed, record_arrays, result_rows, roc_curves, with_interval
 from .room import Question, Room, Standing, check_nickname
 from .reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
 from .store import StoreError, check_name, check_workspace, default_store, workspace_of
@@ -46,10 +46,12 @@ __all__ = [  # what pages and ui/ may use
     "Service", "StoreError", "TrainConfig", "WeightsError",
     "build_report", "chance_band", "charts", "check_name", "csv_text", "describe", "is_undefended", "markdown",
     "membership_report", "most_exposed", "point_row", "preset", "query", "read_csv", "record_arrays", "reproduce_rows",
-    "result_rows", "roc_curves", "to_mnist", "with_interval"]
+    "result_rows", "roc_curves", "to_mnist", "with_interval",
+    "VERDICT_FPR", "LiraPicture", "MembershipReport", "Tally", "Verdict", "describe_plant"]
+SAMPLE_DRAWINGS = Path(__file__).resolve().parent.parent / "assets" / "drawings" / "sample.npz"
 
 __all__ += [  # the workshop room: the membership game and the room's shared state
-    "ROUND_SIZE", "VERDICT_FPR", "Question", "Room", "Round", "Score", "Standing", "Verdicts", "check_nickname", "deal",
+    "ROUND_SIZE", "Question", "Room", "Round", "Score", "Standing", "Verdicts", "check_nickname", "deal",
     "playing_attack", "score", "verdicts", "check_workspace", "workspace_of", "in_words"]
 
 EXECUTOR_ENV, WORKERS_ENV = "MIA_EXECUTOR", "MIA_WORKERS"  # the app server's runner settings
@@ -168,6 +170,10 @@ class Service:
             params["attacker"] = {"name": self.store.stored(attacker), "store": self.store_params,
                                   "model": self.store.meta(attacker)["created"] + f" {self.stamp(attacker)}"}
         return self.runner.submit("plant", params, cache=False)
+
+    def shipped_drawings(self) -> Drawings:
+        """The shipped sample drawings: digits 0-9 planted, and 0-9 again by other hands kept out."""
+        return Drawings.from_npz(SAMPLE_DRAWINGS)
 
     def attacker_for(self, cfg: ExperimentConfig) -> str | None:
         """A stored target (shipped first) trained, shadowed and referenced with exactly `cfg` on this data."""

@@ -23,8 +23,9 @@ with st.form("attack"):
     shadows = c1.slider("Shadow models", 1, 16, 4)
     references = c2.slider("Reference models (LiRA, RMIA)", 2, 32, 8, step=2,
                            help="Trained once per target and count, then kept in the model store.")
-    attacks = st.multiselect("Attacks", list(ATTACKS), default=[*SHADOW_ATTACKS, "seed_in_sample"],
-                             format_func=lambda a: LABELS[a])
+    attacks = st.multiselect("Attacks", charts.attack_order(ATTACKS), default=list(SHADOW_ATTACKS),
+                             format_func=lambda a: LABELS[a], help="The seed's in-sample fit, last, is not an attack: "
+                             "add it to compare with the seed project's figures.")
     submitted = st.form_submit_button("Run the attack", type="primary")
 
 runs = st.session_state.setdefault("attack_runs", [])  # this browser session's runs only
@@ -50,7 +51,8 @@ if not runs:
     st.info("Run an attack to see its results here. Each run adds rows to the table.")
     st.stop()
 
-table = [row for run in runs for row in run["rows"]]
+order = {a: i for i, a in enumerate(charts.attack_order(ATTACKS))}  # the seed's in-sample fit last
+table = [row for run in runs for row in sorted(run["rows"], key=lambda r: order.get(r["attack"], len(order)))]
 st.subheader("Results")
 st.caption("Scored on held-out members and non-members that no attack saw; `_low` and `_high` bound each figure's "
            "95% bootstrap interval. Accuracy, precision, recall and F1 at each attack's own decision rule and a 50% "
@@ -63,7 +65,9 @@ c2.download_button("Download per-record scores of the last run (CSV)", runs[-1][
                    "text/csv", help="One row per scored record: dataset index, true membership (1 member, 0 "
                                     "non-member), and each attack's statistic and member probability.")
 last_json = runs[-1]["json"]
-c3.download_button("Download a report of the last run (HTML)", lambda: build_report(last_json, digits=digits()),
+audit = st.session_state.get("epsilon_audit")  # from the Defences page, when this session ran one
+c3.download_button("Download a report of the last run (HTML)", lambda: build_report(last_json, digits=digits(),
+                                                                                    audit=audit),
                    "membership_report.html", "text/html", help="One file that opens offline: figures, intervals, "
                    "ROC, the most exposed digits and the command that reproduces the run.")
 
@@ -75,7 +79,8 @@ last = runs[-1]
 st.subheader(f"Run {len(runs)}: {last['target']} (train-test gap {last['gap']:+.1%})")
 st.plotly_chart(charts.roc_chart(last["curves"]), width="stretch")
 cols = st.columns(3)
-for i, (attack, (scores, is_member)) in enumerate(last["scores"].items()):
+for i, attack in enumerate(charts.attack_order(last["scores"])):
+    scores, is_member = last["scores"][attack]
     cols[i % 3].plotly_chart(charts.score_histogram(scores, is_member, LABELS[attack]), width="stretch")
 
 st.subheader("Most exposed training digits")

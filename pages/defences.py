@@ -4,8 +4,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from mia_core.service import (ExperimentConfig, build_report, chance_band, charts, describe, is_undefended,
+from mia_core.service import (LABELS, ExperimentConfig, build_report, chance_band, charts, describe, is_undefended,
                               point_row, preset, read_csv)
+from ui.defences import run_sentence
 from ui.jobs import wait_for
 from ui.links import to_url, url_choice, url_flag, url_number
 from ui.panels import audit_panel
@@ -19,13 +20,17 @@ LABEL_ONLY = ("label_only", "label_only_noise")
 L2_VALUES = [0.0, 1e-4, 1e-3, 5e-3, 1e-2, 5e-2]
 BASE = preset("overfit")  # every defence is measured at the overfitted target's training-set size
 SPLIT = preset("split")  # the same 200 members; 20 sub-models of 40 epochs and 4 shadows keep a run near a minute
+DP = preset("dp")  # DP-SGD's own recipe: on the overfit preset's 200 digits it ends at chance
 CHANCE = chance_band(BASE.eval_members, BASE.non_members)
 SHOWN_METRICS = (("Test accuracy", "test_accuracy", ".1%", "normal"), ("Train-test gap", "gap", "+.1%", "inverse"),
                  ("Best attack AUC", "best_auc", ".3f", "inverse"), ("Best TPR @ 1% FPR", "best_tpr", ".3f", "inverse"))
 
 st.title("Defences")
 st.caption(f"Each run trains a target like the overfitted preset ({BASE.train_size} digits, {BASE.train.epochs} epochs) "
-           "with the defences below, trains its shadows the same way, and attacks it with every attack.")
+           "with the defences below, trains its shadows the same way, and attacks it with "
+           f"{', '.join(LABELS[a] for a in BASE.attacks if a != 'seed_in_sample')}. DP-SGD trains with the dp preset's "
+           f"recipe instead ({DP.train_size} digits, {DP.train.epochs} epochs, {DP.train.arch}), which gives a usable "
+           "model under DP.")
 with st.form("defend"):
     c1, c2, c3 = st.columns(3)
     dropout = c1.slider("Dropout", 0.0, 0.8, url_number("dropout", 0.0, 0.8, 0.0, step=0.05), 0.05)
@@ -50,7 +55,7 @@ def configuration() -> tuple[dict, ExperimentConfig]:
     """The form's settings as a sweep point (for the chart) and as the configuration to train."""
     settings = {"dropout": dropout, "weight_decay": weight_decay, "label_smoothing": smoothing,
                 "early_stopping": patience, "dp_epsilon": epsilon if use_dp else None}
-    base = SPLIT if use_split else BASE
+    base = SPLIT if use_split else DP if use_dp else BASE
     cfg = replace(base.with_train(**settings), seed=int(seed), labels_only=labels_only,
                   attacks=base.attacks + (LABEL_ONLY if labels_only else ()))
     return {**settings, "split_models": SPLIT.train.split_models if use_split else None,
@@ -85,6 +90,8 @@ if runs:
                f"Last run's best attack: {last['best_attack']}, AUC {last['best_auc']:.3f} "
                f"[{last['best_auc_low']:.3f}, {last['best_auc_high']:.3f}] (95% interval). " +
                (f"DP-SGD spent epsilon {last['epsilon']:.2f} (delta 1e-5)." if last["epsilon"] not in ("", None) else ""))
+    for number, run in enumerate(runs, 1):
+        st.markdown(run_sentence(number, run, first))
     for name, why in st.session_state["defence_last_result"]["not_run"].items():
         st.caption(f"Not run on the last target: {name}, which {why}.")
     st.dataframe([{"run": i + 1, "settings": describe(r), "test acc": r["test_accuracy"], "gap": r["gap"],

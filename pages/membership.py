@@ -1,17 +1,19 @@
-"""Draw a digit (or pick one) and see every attack's member probability on up to three stored targets; or plant
-your own drawn digits in a target of this session's own and see which the attacks find."""
+"""Draw a digit (or pick one) and see, first, whether the strongest attack flags it as a member of each stored target
+at 1% false-positive rate; then why (LiRA's picture) and every attack's figures. Or plant your own drawn digits in a
+target of this session's own and see which the attacks find."""
 
 import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from mia_core.service import DEMO, EmptyDrawing, StoreError, charts, membership_report, query
+from mia_core.service import DEMO, EmptyDrawing, StoreError, membership_report, query
 from ui.links import to_url, url_choice, url_names, url_number
 from ui.planting import plant_panel
 from ui.state import digits, inside_the_app, loaded, service
+from ui.verdict import all_attacks, phone_layout, record_key, verdict_card, why_panel
 
 inside_the_app()
-
+phone_layout()
 st.title("Membership test")
 MODES = {"test": "Test a digit on the stored targets", "plant": "Plant your own digits in a target"}  # URL word -> option
 mode = st.radio("What to do", list(MODES.values()), horizontal=True, label_visibility="collapsed",
@@ -40,11 +42,13 @@ SOURCES = {"draw": "Draw one", "pick": "Pick an MNIST digit"}  # URL word -> rad
 source = st.radio("Digit", list(SOURCES.values()), horizontal=True, key="digit_source",
                   index=list(SOURCES).index(url_choice("digit", list(SOURCES), "draw")))
 to_url(targets=targets, digit=next(k for k, v in SOURCES.items() if v == source))
-left, right = st.columns([1, 2])
+left, right = st.columns([1, 1])
+box = right.container(key="verdict")  # the answer: beside the canvas, or pinned to a phone's screen
 with left:
     if source == "Draw one":
-        canvas = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=280,
-                           width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")
+        with st.container(key="drawing"):  # room above the canvas for its toolbar
+            canvas = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=280,
+                               width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")
         label = st.selectbox("The digit you drew (optional: the attacks use the predicted class otherwise)",
                              [None, *range(10)], format_func=lambda v: "let the model decide" if v is None else str(v))
         try:
@@ -52,11 +56,11 @@ with left:
                                             reference_of=lambda img, m=m: m.reference_query(digits(), image=img))
                        for n, m in models.items()}
         except EmptyDrawing:
-            st.info("Draw a digit in the black square: white strokes, as in MNIST.")
+            box.info("Draw a digit in the black square: white strokes, as in MNIST. The verdict appears here.")
             st.stop()
+        truth = {n: False for n in models}  # a drawing is in no model's training set
         st.caption("A digit you draw now was in no model's training set, the target's or the reference models': "
-                   "a high member probability is a false positive. LiRA and RMIA compare the target with reference "
-                   "models that never saw this digit either, so they judge it as an outsider should be judged.")
+                   "a flag on it is a false positive, which at 1% FPR happens about once in a hundred drawings.")
     else:
         first = models[targets[0]].target.splits
         pools = {f"members of {targets[0]}": first.members, f"non-members of {targets[0]}": first.non_members,
@@ -67,18 +71,14 @@ with left:
         i = st.slider("Which one", 0, len(pools[pool]) - 1, url_number("which", 0, len(pools[pool]) - 1, 0))
         to_url(pool=names.index(pool), which=i)
         index = int(pools[pool][i])
-        image, truth = digits().images[index], int(digits().labels[index])
-        reports = {n: query(m.target.model, image, m.attacks, label=truth,
+        image, digit = digits().images[index], int(digits().labels[index])
+        reports = {n: query(m.target.model, image, m.attacks, label=digit,
                             reference=m.reference_query(digits(), index=index)) for n, m in models.items()}
-        st.markdown(f"**Ground truth:** digit {truth}; " + "; ".join(
+        truth = {n: m.target.role(index) == "member" if m.target.members_known else None for n, m in models.items()}
+        st.markdown(f"**Ground truth:** digit {digit}; " + "; ".join(
             f"{n}: **{m.target.role(index)}**" for n, m in models.items()))
     some = next(iter(reports.values()))
-    st.image(Image.fromarray(some.image).resize((140, 140), Image.NEAREST), caption="what the model sees (28x28)")
-
-with right:
-    st.plotly_chart(charts.class_probabilities({n: r.probabilities for n, r in reports.items()}), width="stretch")
-    st.markdown("**Member probability** (the attacks condition on " +
-                ", ".join(f"class {r.label} for {n}" for n, r in reports.items()) + ")")
-    st.plotly_chart(charts.member_probabilities({n: r.member_probability for n, r in reports.items()}), width="stretch")
-    st.dataframe([{"attack": a, **{n: round(r.member_probability[a], 3) for n, r in reports.items()}}
-                  for a in some.member_probability], hide_index=True)
+    st.image(Image.fromarray(some.image).resize((112, 112), Image.NEAREST), caption="what the model sees (28x28)")
+verdict_card(box, reports, truth, record_key(some.image), drawn=source == "Draw one")
+why_panel(reports)
+all_attacks(reports)

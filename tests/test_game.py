@@ -1,11 +1,14 @@
 """The membership game on the shipped overfit demo: rounds are seeded, half members, and the attack's verdicts
 are its flags at 1% FPR, from a threshold set on its own non-members."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from mia_core.attacks.base import VERDICT_FPR
-from mia_core.game import PREFERENCE, deal, playing_attack, score, verdicts
+from mia_core.game import deal, playing_attack, score, verdicts
+from mia_core.membership import VERDICT_PREFERENCE
 from mia_core.store import default_store
 from mia_core.workflows import load_with_attacks
 
@@ -28,9 +31,10 @@ def test_a_round_is_half_members_drawn_afresh_from_its_seed(demo, digits):
 
 
 def test_the_strongest_attack_the_attacker_has_plays_at_its_own_threshold(demo, digits):
-    name = playing_attack(demo.attacks)
-    assert name == next(a for a in PREFERENCE if a in demo.attacks)
-    assert playing_attack({k: v for k, v in demo.attacks.items() if k != name}) != name
+    name = playing_attack(demo)
+    assert name == next(a for a in VERDICT_PREFERENCE if a in demo.attacks)  # the Membership page's verdict attack
+    without = dataclasses.replace(demo, attacks={k: v for k, v in demo.attacks.items() if k != name})
+    assert playing_attack(without) != name
     dealt = deal(demo, digits, 11)
     said = verdicts(demo, digits, dealt)
     attack = demo.attacks[said.attack]

@@ -37,12 +37,47 @@ def test_the_report_says_in_plain_words_what_an_attacker_finds(report):
 
 
 def test_a_tpr_the_data_cannot_resolve_is_said_so_in_the_summary():
-    result = {"attacks": {"loss": {"auc": 0.6, "auc_ci": [0.55, 0.65], "non_members": 200,
+    result = {"attacks": {"loss": {"auc": 0.6, "auc_ci": [0.55, 0.65], "members": 200, "non_members": 200,
                                    "tpr_at_fpr": {"0.01": None}, "tpr_at_fpr_ci": {"0.01": None},
                                    "tpr_at_fpr_note": {"0.01": "TPR at 1.0% FPR needs at least 1,000 non-members"}}},
               "chance_band": [0.44, 0.56]}
     words = plain_words(result)
-    assert "cannot be told from 200 non-members" in words and "a little better than a coin flip" in words
+    assert "cannot be told from 200 non-members" in words
+    assert "above the coin-flip band, though its 95% interval reaches into it" in words  # 0.55 lies in [0.44, 0.56]
+
+
+def one_attack(auc: float, low: float, tpr: float, tpr_low: float) -> dict:
+    return {"auc": auc, "auc_ci": [low, auc + 0.05], "members": 200, "non_members": 200,
+            "tpr_at_fpr": {"0.01": tpr}, "tpr_at_fpr_ci": {"0.01": [tpr_low, tpr + 0.05]}, "tpr_at_fpr_note": {}}
+
+
+def test_the_best_of_several_attacks_is_held_against_a_band_corrected_for_how_many_there_were():
+    # 200 + 200 records: one attack's band is 0.443-0.557; the best of 3 attacks' (Bonferroni) 0.431-0.569
+    result = {"attacks": {"loss": one_attack(0.565, 0.51, 0.02, 0.0), "shadow": one_attack(0.52, 0.46, 0.01, 0.0),
+                          "rmia": one_attack(0.50, 0.44, 0.01, 0.0),
+                          "seed_in_sample": one_attack(0.95, 0.93, 0.5, 0.4)},  # not an attack: never the best
+              "chance_band": [0.443, 0.557]}
+    words = plain_words(result)
+    assert "Loss threshold" in words and "inside the coin-flip band: indistinguishable from guessing" in words
+    assert "0.431 to 0.569" in words and "corrected (Bonferroni) for picking the best of 3 attacks" in words
+    assert "its interval includes the 1% a coin flip finds" in words
+    result["attacks"]["loss"] = one_attack(0.70, 0.64, 0.2, 0.12)
+    words = plain_words(result)
+    assert "clearly better than guessing" in words and "above the 1% a coin flip finds, its whole interval too" in words
+
+
+def test_the_report_colours_each_attack_labels_its_log_axes_and_puts_the_seeds_fit_last(report):
+    from mia_core.charts import ATTACK_COLOURS
+
+    text = report.read_text()
+    for name in ("shadow", "loss", "seed_in_sample"):
+        assert f'"color":"{ATTACK_COLOURS[name]}"' in text, name
+    assert '"ticktext":["0.001","0.01","0.1","1"]' in text
+    table = text[text.index("<h2>Attacks</h2>"):text.index("<h2>ROC")]
+    assert table.index("Shadow models") < table.index("Loss threshold")  # the registry's order
+    assert table.rindex("<tr>") < table.index("Seed&#x27;s in-sample fit (not an attack)")  # the last row
+    assert "Target's recipe and defences" in text and "<td>dropout</td>" in text
+    assert "an upper bound on what any attack can achieve, if the implementation matches its analysis" in text
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")

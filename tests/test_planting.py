@@ -9,7 +9,7 @@ import pytest
 
 from mia_core.cli import main
 from mia_core.config import ExperimentConfig
-from mia_core.handwriting import drawn_digit, even_odd_drawings, sample_drawings
+from mia_core.handwriting import drawn_digit, sample_drawings
 from mia_core.planting import Attacker, Drawings, DrawingsError, plant_config, plant_digits, train_attacker
 from mia_core.report import with_interval
 from mia_core.service import Service
@@ -55,18 +55,29 @@ def test_drawings_travel_through_a_jobs_parameters_unchanged():
     assert back.planted.tolist() == [True, True, True, False, False]
 
 
-def test_the_attacks_find_planted_drawings_on_the_shipped_overfit_demo(digits):
-    """The shipped demo-overfit's own attacker; only the target with the drawings is trained (seconds)."""
+def test_planted_drawings_stand_out_where_the_same_drawings_on_the_target_without_them_do_not(digits):
+    """The shipped demo-overfit's own attacker; the target with the drawings and the baseline without them are
+    trained. The same digits on both sides (0-9 planted, 0-9 kept out), so the baseline sits near 0.5."""
     stored = load_with_attacks(ModelStore(SHIPPED_ROOT, shipped=SHIPPED_ROOT), "demo-overfit", digits)
-    drawings = Drawings.of(**even_odd_drawings())
+    drawings = Drawings.of(**sample_drawings(planted=10, kept_out=10))
     out = plant_digits(plant_config(), digits, drawings, attacker=Attacker(stored.attacks, stored.references, "shipped"))
     result = out.to_json()
     assert result["target"]["planted_accuracy"] == 1.0  # it learnt every planted drawing
-    for attack in ("rmia", "lira_offline"):  # beats chance: the 95% interval lies above a coin flip
-        assert result["attacks"][attack]["auc_ci"][0] > 0.5, (attack, result["attacks"][attack])
-    for attack in ("loss", "lira_online"):
-        p = out.probability[attack]
+    low, high = result["chance_band"]
+    for attack in ("lira_online", "rmia"):
+        p = out.scores.probability[attack]
         assert p[drawings.planted].mean() > p[~drawings.planted].mean(), attack
+        assert result["attacks"][attack]["auc"] > result["baseline"]["attacks"][attack]["auc"], attack
+        assert low <= result["baseline"]["attacks"][attack]["auc"] <= high, attack  # no plant, no signal
+    # every drawing has its verdict at 1% FPR from the attack the Membership page uses, and LiRA's picture
+    assert result["verdict"]["attack"] == "lira_online" and result["verdict"]["fpr"] == 0.01
+    row = result["drawings"][0]
+    assert isinstance(row["flagged"]["lira_online"], bool) and isinstance(row["baseline_flagged"]["rmia"], bool)
+    assert len(row["lira"]["out_values"]) == len(stored.references.models) and row["lira"]["in_values"] == []
+    assert sum(result["verdict"]["flagged"].values()) == sum(d["flagged"]["lira_online"] for d in result["drawings"])
+    k = len(result["attacks"])
+    wider = result["chance_band_best_of"]
+    assert wider["attacks"] == k and wider["band"][0] < low and wider["band"][1] > high
 
 
 def test_a_stored_attacker_is_the_one_training_would_give(tmp_path, digits, small_plant):
@@ -78,11 +89,14 @@ def test_a_stored_attacker_is_the_one_training_would_give(tmp_path, digits, smal
                   references=small_plant.references)
     stored = load_with_attacks(store, "same", digits)
     drawings = Drawings.of(**sample_drawings(planted=4, kept_out=4))
-    reused = plant_digits(small_plant, digits, drawings, attacker=Attacker(stored.attacks, stored.references, "stored"))
-    fresh = plant_digits(small_plant, digits, drawings, attacker=train_attacker(small_plant, digits))
-    assert reused.probability.keys() == fresh.probability.keys()
-    for name in fresh.probability:
-        np.testing.assert_allclose(reused.probability[name], fresh.probability[name], atol=1e-6, err_msg=name)
+    reused = plant_digits(small_plant, digits, drawings, attacker=Attacker(stored.attacks, stored.references, "stored"),
+                          baseline=False)
+    fresh = plant_digits(small_plant, digits, drawings, attacker=train_attacker(small_plant, digits), baseline=False)
+    assert reused.baseline is None and reused.to_json()["baseline"] is None
+    assert reused.scores.probability.keys() == fresh.scores.probability.keys()
+    for name in fresh.scores.probability:
+        np.testing.assert_allclose(reused.scores.probability[name], fresh.scores.probability[name], atol=1e-6,
+                                   err_msg=name)
 
 
 def test_the_service_reuses_the_shipped_attacker_and_keeps_nothing(tmp_path, monkeypatch):

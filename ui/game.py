@@ -31,7 +31,7 @@ def game_target():
     except StoreError as err:
         st.error(f"The game needs the overfitted demo target, which cannot be loaded: {err}.")
         return None
-    if playing_attack(target.attacks, fpr=VERDICT_FPR) is None:
+    if playing_attack(target, fpr=VERDICT_FPR) is None:
         st.error("The demo target's attacker cannot set a threshold at 1% false positives.")
         return None
     return target

@@ -1,5 +1,6 @@
-"""Plant your digits, the Membership page's second half: draw and label a handful of digits, choose which go
-into a target's training set, train it, and see every attack's member probability for each drawing."""
+"""Plant your digits, the Membership page's second half: draw and label digits, choose which go into a target's
+training set, train it (and the same target without them, the baseline), and see for each drawing whether the
+attack flags it at 1% FPR, LiRA's picture of it, and every attack's member probability."""
 
 import base64
 import io
@@ -9,11 +10,12 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from mia_core.service import LABELS, MAX_DRAWINGS, Drawings, EmptyDrawing, charts, to_mnist, with_interval
+from mia_core.service import (LABELS, MAX_DRAWINGS, Drawings, EmptyDrawing, LiraPicture, charts, describe_plant,
+                              to_mnist, with_interval)
 from ui.jobs import wait_for
 from ui.state import service
 
-MAX_SHOWN = min(10, MAX_DRAWINGS)  # what fits a live demo's screen
+MAX_SHOWN = MAX_DRAWINGS  # 20 planted and 20 kept out give a coin-flip band about half as wide as 5 and 5
 PRIVATE = ("Your drawings and the target trained on them belong to this browser session only: they are not "
            "written to the model store, to the shared data or to any file, and no other session can see them. "
            "**Forget my drawings** deletes them, as does closing this tab.")
@@ -63,6 +65,12 @@ def draw_and_label(drawings: list[dict]) -> None:
         add_drawing(drawings, image, label, False)
     if full:
         st.caption(f"{MAX_SHOWN} drawings: that is the most one target takes here.")
+    if st.button("Use the sample drawings", help="digits 0-9 planted, and 0-9 again by other hands kept out"):
+        sample = service().shipped_drawings()
+        drawings[:] = [{"image": image, "label": int(label), "planted": bool(planted)}
+                       for image, label, planted in zip(sample.images, sample.labels, sample.planted)]
+        st.session_state.pop("plant_result", None)
+        st.rerun()
 
 
 def show_drawings(drawings: list[dict]) -> None:
@@ -74,12 +82,15 @@ def show_drawings(drawings: list[dict]) -> None:
 
 
 def show_result(result: dict, drawings: list[dict]) -> None:
-    t = result["target"]
+    t, b = result["target"], result["baseline"]["target"]
     st.markdown(f"**Your target** trained on the overfit demo's {result['config']['train_size']} members and your "
                 f"{result['data']['planted']} planted drawings: test accuracy {t['test_accuracy']:.1%}; it names "
                 f"{t['planted_accuracy']:.0%} of your planted and {t['kept_out_accuracy']:.0%} of your kept-out "
-                f"drawings right. Trained in {result['seconds']['target']:.1f} s; the attacker's models: "
-                f"{result['attacker']}.")
+                f"drawings right. **The baseline**, the same target trained without any of your drawings: test "
+                f"accuracy {b['test_accuracy']:.1%}. Both trained in {result['seconds']['targets']:.0f} s; the "
+                f"attacker's models: {result['attacker']}.")
+    for line in describe_plant(result, LABELS):
+        st.markdown(line)
     names = list(result["attacks"])
 
     def mean(attack: str, planted: bool) -> str:
@@ -90,22 +101,52 @@ def show_result(result: dict, drawings: list[dict]) -> None:
                "kept out: mean P(member)": mean(a, False),
                "AUC, planted vs kept out [95%]": with_interval(m["auc"], m["auc_ci"])}
               for a, m in result["attacks"].items()])
+    st.markdown("**The baseline**: the same drawings scored on the same target trained without any of them. A fair "
+                "test sits in the coin-flip band here; planted drawings that stand out above do so by membership.")
+    st.table([{"attack": LABELS.get(a, a), "AUC with your drawings planted [95%]": with_interval(m["auc"], m["auc_ci"]),
+               "baseline AUC (target without them) [95%]": with_interval(result["baseline"]["attacks"][a]["auc"],
+                                                                        result["baseline"]["attacks"][a]["auc_ci"])}
+              for a, m in result["attacks"].items()])
     low, high = result["chance_band"]
     st.caption(f"With {result['data']['planted']} planted and {result['data']['kept_out']} kept-out drawings, a coin "
-               f"flip's AUC falls between {low:.2f} and {high:.2f} 95% of the time: few drawings make wide intervals.")
-    st.plotly_chart(charts.planted_against_kept_out(result["drawings"]), width="stretch")
+               f"flip's AUC falls between {low:.2f} and {high:.2f} 95% of the time for one attack chosen beforehand; "
+               f"for the best of {result['chance_band_best_of']['attacks']} attacks, up to "
+               f"{result['chance_band_best_of']['band'][1]:.2f}. More drawings narrow it.")
+    verdict = result["verdict"]["attack"]
+
+    def said(flag: bool | None) -> str:
+        return "—" if flag is None else ("flagged" if flag else "not flagged")
+
     st.dataframe([{"drawing": png(d["image"]), "digit": r["label"], "role": "planted" if r["planted"] else "kept out",
                    "predicted": r["predicted"],
+                   f"verdict ({LABELS.get(verdict, verdict)}, 1% FPR)": said(r["flagged"].get(verdict)),
+                   "verdict on the baseline": said(r["baseline_flagged"].get(verdict)),
                    **{LABELS.get(a, a): round(r["member_probability"][a], 3) for a in names}}
                   for d, r in zip(drawings, result["drawings"])],
                  column_config={"drawing": st.column_config.ImageColumn("drawing")}, hide_index=True)
+    pictured = [i for i, r in enumerate(result["drawings"]) if r["lira"] is not None]
+    if pictured:
+        with st.expander("LiRA's picture of each drawing"):
+            i = st.selectbox("Drawing", pictured, key="plant_picture",
+                             format_func=lambda i: f"#{i + 1}: a {result['drawings'][i]['label']}, "
+                                                   + ("planted" if result["drawings"][i]["planted"] else "kept out"))
+            r = result["drawings"][i]
+            st.plotly_chart(charts.lira_figure(LiraPicture.from_dict(r["lira"]), target="with your drawings",
+                                                also={"baseline": r["baseline_lira_target"]}),
+                            width="stretch", config={"displayModeBar": False})
+            st.caption("Blue ticks: the attacker's reference models, none of which saw your drawing. Black line: the "
+                       "confidence on it of the target trained with your planted drawings; dashed: the baseline's, "
+                       "trained without them. A planted drawing the target memorised sits far right of the blue curve.")
+    with st.expander("Every attack's member probability per drawing"):
+        st.plotly_chart(charts.planted_against_kept_out(result["drawings"]), width="stretch")
 
 
 def plant_panel() -> None:
     st.caption("Draw a digit, say which it is, and plant it in a target's training set or keep it out. Then train: "
                "the target learns the overfit demo's digits and your planted ones, and every attack tries to tell "
-               "which of your drawings it trained on. Plant some digits and keep *other* digits out: a kept-out 3 "
-               "drawn like a planted 3 looks like a member to a model that learnt the planted one. " + PRIVATE)
+               "which of your drawings it trained on. Keep out the **same digits** you plant (a 3 planted, another "
+               "3 kept out): with different digits on each side an attack partly tells digits apart, not members. "
+               "The baseline, the same target trained without any drawing, shows where a fair test sits. " + PRIVATE)
     drawings = st.session_state.setdefault("plant_drawings", [])  # this session's: image, label, planted
     left, right = st.columns([1, 2])
     with left:

@@ -1,0 +1,101 @@
+"""AppTest of the Membership page's verdict on the shipped demo models: a picked pool digit gets one verdict per
+target, right or wrong against its known membership, and the session's tally counts each record once."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch):
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("MIA_EXECUTOR", "inline")
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def membership(params: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params.update(params)
+    at.run()
+    return at.switch_page("pages/membership.py").run()
+
+
+def verdict_lines(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if "flagged" in m.value and "**" in m.value]
+
+
+def test_a_picked_digit_gets_a_verdict_per_target_that_says_right_or_wrong(shipped):
+    at = membership({"digit": "pick", "pool": "1", "which": "3"})  # a non-member of demo-overfit
+    assert not at.exception
+    lines = verdict_lines(at)
+    assert len(lines) == 2 and lines[0].startswith("**demo-overfit**") and lines[1].startswith("**demo-defended**")
+    assert "it is not a member" in lines[0] and ("**RIGHT**" in lines[0]) == ("not flagged" in lines[0])
+    assert all("**RIGHT**" in line or "**WRONG**" in line for line in lines)
+    tally = [c.value for c in at.caption if c.value.startswith("This session, demo-overfit")]
+    assert tally and "of 1 non-member; at 1% FPR a coin flip flags about 0.01 of 1" in tally[0]
+
+    at.run()  # a rerun of the same digit is not counted twice
+    assert "of 1 non-member;" in next(c.value for c in at.caption if c.value.startswith("This session, demo-overfit"))
+    at.slider[0].set_value(4).run()
+    assert "of 2 non-members;" in next(c.value for c in at.caption if c.value.startswith("This session, demo-overfit"))
+
+
+def test_every_attacks_figures_stay_in_the_page_below_the_verdict(shipped):
+    at = membership({"digit": "pick", "pool": "0", "which": "0"})
+    assert not at.exception
+    assert [e.label for e in at.expander] == ["Why this verdict: LiRA's picture of this digit", "Member probability"]
+    table = at.dataframe[0].value
+    assert table["attack"].tolist()[0] == "shadow" and "seed_in_sample" not in table["attack"].tolist()
+
+
+def test_planting_the_sample_drawings_shows_each_attacks_auc_beside_its_baseline(shipped):
+    at = membership({"mode": "plant"})
+    next(b for b in at.button if b.label == "Use the sample drawings").click().run()
+    drawings = at.session_state["plant_drawings"]
+    assert [d["label"] for d in drawings] == [*range(10), *range(10)]  # the same digits on both sides
+    assert [d["planted"] for d in drawings] == [True] * 10 + [False] * 10
+    next(b for b in at.button if b.label == "Train a target with my planted digits").click().run()
+    assert not at.exception
+    assert list(at.table[0].value.columns)[1:] == ["planted: mean P(member)", "kept out: mean P(member)",
+                                                   "AUC, planted vs kept out [95%]"]
+    baseline = at.table[1].value
+    assert list(baseline.columns) == ["attack", "AUC with your drawings planted [95%]",
+                                      "baseline AUC (target without them) [95%]"]
+    assert "LiRA online (Carlini et al.)" in baseline["attack"].tolist()
+    words = " ".join(m.value for m in at.markdown)
+    assert "At 1% FPR, LiRA online (Carlini et al.) flagged" in words and "the coin-flip band" in words
+    assert "corrected for picking the best of" in words
+    frame = at.dataframe[0].value
+    assert set(frame["verdict (LiRA online (Carlini et al.), 1% FPR)"]) <= {"flagged", "not flagged"}
+
+
+def test_the_defences_page_says_in_a_sentence_what_each_run_changed(shipped):
+    def row(auc, low, high, accuracy, **settings):
+        return {"dropout": 0.0, "weight_decay": 0.0, "label_smoothing": 0.0, "early_stopping": 0, "dp_epsilon": "",
+                "split_models": "", "labels_only": False, **settings, "best_attack": "rmia", "best_auc": auc,
+                "best_auc_low": low, "best_auc_high": high, "test_accuracy": accuracy, "gap": 0.1, "best_tpr": 0.02,
+                "best_accuracy": 0.6, "epsilon": ""}
+
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.session_state["defence_runs"] = [row(0.642, 0.60, 0.68, 0.901),
+                                        row(0.649, 0.61, 0.69, 0.939, dropout=0.5, weight_decay=1e-3),
+                                        row(0.50, 0.46, 0.54, 0.105, dp_epsilon=3.0)]
+    at.session_state["defence_last_result"] = {"not_run": {}}
+    at.switch_page("pages/defences.py").run()
+    assert not at.exception
+    said = [m.value for m in at.markdown if m.value.startswith("Run ")]
+    assert len(said) == 3
+    assert "each inside the other's interval: no measurable change" in said[1]
+    assert "**This model is useless**" in said[2]
+    from mia_core.attacks import LABELS
+    from mia_core.config import preset
+
+    ran = [LABELS[a] for a in preset("overfit").attacks if a != "seed_in_sample"]
+    assert ", ".join(ran) in at.caption[0].value and "dp preset's recipe" in at.caption[0].value  # what ran, named

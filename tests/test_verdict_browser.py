@@ -1,0 +1,173 @@
+"""The verdict as a room sees it: on a 1280x720 projector and on an iPhone 13 with touch, a drawn digit's verdict card
+appears within 20 s on the first screen, with no sideways scroll; a picked pool digit's verdict says right or wrong.
+
+Screenshots (the visible screen, not the whole page) land in test-artifacts/."""
+
+import socket
+
+import pytest
+
+import test_browser as tb
+from mia_core.handwriting import pen_path
+
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(tb.CHROMIUM is None, reason="Debian's chromium is not installed")
+PORTS = range(8620, 8640)  # this test's own ports
+VERDICT = ".st-key-verdict"
+SAID = ("flagged as a member", "not flagged")
+
+
+def port_in_range() -> int:
+    for port in PORTS:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORTS}")
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    free, tb.free_port = tb.free_port, port_in_range
+    try:
+        with tb.app_server({"MIA_STORE_DIR": str(tmp_path_factory.mktemp("store"))}) as served:
+            yield served
+    finally:
+        tb.free_port = free
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    tb.ARTIFACTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=tb.CHROMIUM, args=tb.FLAGS)
+        yield p, browser
+        browser.close()
+
+
+def wait_for_verdict(page, timeout_s: float = 20) -> str:
+    """The card's text once it holds a verdict for every target."""
+    page.wait_for_function(
+        """(said) => {
+            const card = document.querySelector('.st-key-verdict');
+            return card && said.some(s => card.innerText.includes(s))
+                && !card.innerText.includes('Draw a digit');
+        }""", arg=list(SAID), timeout=timeout_s * 1000, polling=100)
+    return page.locator(VERDICT).inner_text()
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def on_first_screen(page, selector: str) -> bool:
+    box = page.locator(selector).first.bounding_box()
+    height = page.viewport_size["height"]
+    return box is not None and 0 <= box["y"] and box["y"] + min(box["height"], 60) <= height
+
+
+def scroll_to_the_canvas(page) -> None:
+    top = page.get_by_role("button", name="Undo").first.bounding_box()["y"]
+    page.locator("[data-testid='stMain']").evaluate("(main, top) => { main.scrollTop += top - 110; }", top)
+    page.wait_for_timeout(300)
+
+
+def touch_stroke(context, page, path: list[tuple[float, float]]) -> None:
+    """One finger stroke along `path` (unit-square points) on the canvas, through the DevTools protocol."""
+    box = page.locator("canvas.upper-canvas").first.bounding_box()
+    at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in path]
+    cdp = context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": at[0][0], "y": at[0][1]}]})
+    for x, y in at[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_projector_a_drawn_digit_gets_its_verdict_above_the_fold(url, chromium):
+    _, browser = chromium
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    tb.open_page(page, url, "membership")
+    assert "Draw a digit" in page.locator(VERDICT).inner_text()  # the card is there before any drawing
+    tb.draw(page, pen_path(3, seed=0))
+    text = wait_for_verdict(page)
+    tb.wait_ready(page)
+    page.screenshot(path=tb.ARTIFACTS / "verdict-1280x720.png")
+    assert all(target in text for target in ("demo-overfit", "demo-defended")), text
+    assert "RIGHT" in text or "WRONG" in text  # a drawing is a non-member of every model: the truth is known
+    assert on_first_screen(page, VERDICT)
+    assert no_sideways_scroll(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.close()
+
+
+def test_phone_a_touch_drawn_digit_gets_its_verdict_in_view(url, chromium):
+    p, browser = chromium
+    context = browser.new_context(**p.devices["iPhone 13"])
+    page = context.new_page()
+    tb.open_page(page, url, "membership")
+    scroll_to_the_canvas(page)  # as a thumb would: its toolbar just below the app's header
+    touch_stroke(context, page, pen_path(7, seed=1))
+    text = wait_for_verdict(page)
+    tb.wait_ready(page)
+    page.screenshot(path=tb.ARTIFACTS / "verdict-iphone13.png")
+    assert "demo-overfit" in text, text
+    assert on_first_screen(page, VERDICT)  # right after drawing, without scrolling
+    card_top = page.locator(VERDICT).bounding_box()["y"]
+    for name in ("Undo", "Reset canvas & history"):  # clear and undo visible, above the card, without a hover
+        button = page.get_by_role("button", name=name).first
+        box = button.bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= card_top, (name, box, card_top)
+        assert button.evaluate("(b) => getComputedStyle(b.closest('.dc-toolbar')).opacity") == "1"
+    assert no_sideways_scroll(page)
+    for title in ("Why this verdict", "Member probability"):  # the charts below, one column
+        page.get_by_text(title).first.click()
+        tb.wait_ready(page)
+    assert page.locator(".js-plotly-plot").count() >= 3  # LiRA's picture per target, every attack, the classes
+    widths = page.locator(".js-plotly-plot").evaluate_all("(plots) => plots.map(p => p.getBoundingClientRect().right)")
+    assert max(widths) <= page.viewport_size["width"]
+    for i, name in ((0, "lira"), (2, "attacks")):
+        page.locator(".js-plotly-plot").nth(i).screenshot(path=tb.ARTIFACTS / f"verdict-iphone13-{name}.png")
+    assert no_sideways_scroll(page)
+    context.close()
+
+
+def test_a_picked_pool_digit_says_whether_the_attack_was_right(url, chromium):
+    _, browser = chromium
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    tb.open_page(page, url, "membership?digit=pick&pool=1&which=3")
+    text = wait_for_verdict(page)
+    page.screenshot(path=tb.ARTIFACTS / "verdict-picked.png")
+    assert text.count("RIGHT") + text.count("WRONG") == 2, text  # one per demo target
+    assert on_first_screen(page, VERDICT)
+    tb.open_page(page, url, "membership?digit=pick&pool=0&which=0")  # a member of demo-overfit
+    wait_for_verdict(page)
+    page.get_by_text("Why this verdict").first.click()
+    tb.wait_ready(page)
+    picture = page.locator(".js-plotly-plot").first
+    picture.scroll_into_view_if_needed()
+    assert "reference models with it" in picture.inner_text()  # a pool digit: the models that trained on it too
+    picture.screenshot(path=tb.ARTIFACTS / "verdict-lira-picture.png")
+    page.close()
+
+
+def test_planting_the_same_digits_planted_and_kept_out_shows_the_baseline(url, chromium):
+    _, browser = chromium
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    tb.open_page(page, url, "membership?mode=plant")
+    page.get_by_role("button", name="Use the sample drawings").click()
+    page.get_by_text("#20: a 9").wait_for(timeout=30_000)  # 0-9 planted, 0-9 kept out
+    tb.wait_ready(page)
+    page.get_by_role("button", name="Train a target with my planted digits").click()
+    page.get_by_text("Your target", exact=True).wait_for(timeout=300_000)
+    tb.wait_ready(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_text("Your target").count() == 1  # as the other browser test's wait needs
+    assert page.get_by_text("baseline AUC (target without them) [95%]").count() == 1
+    assert page.get_by_text("flagged", exact=False).count() >= 1
+    page.get_by_text("LiRA's picture of each drawing").click()
+    tb.wait_ready(page)
+    page.screenshot(path=tb.ARTIFACTS / "verdict-plant.png", full_page=True)
+    assert no_sideways_scroll(page)
+    page.close()
