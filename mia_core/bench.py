@@ -204,7 +204,7 @@ def pool_speed(data_dir=None, *, count: int = SHADOWS) -> tuple[float, float, fl
     (the first time, the start of the server they fork from too), the same on the same workers running (a
     server's, or a sweep's), and the preset's reference models on them."""
     from .jobs.executors import available_cores
-    from .training.pool import ProcessPool
+    from .jobs.model_pool import ProcessPool
 
     specs, digits = _shadow_specs(data_dir, count)
     references = _reference_specs(data_dir)

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from mia_core.data import load_embedded
 from mia_core.jobs.executors import available_cores
+from mia_core.jobs.model_pool import ProcessPool
 from mia_core.jobs.tasks import one_thread
 from mia_core.progress import TqdmProgress
 from mia_core.store import SHIPPED_ROOT, ModelStore
-from mia_core.training.pool import InProcess, ProcessPool
+from mia_core.training.pool import InProcess
 from mia_core.workflows import build_demo, demo_configs
 
 LIMIT_MB = 15  # what the repository carries

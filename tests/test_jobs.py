@@ -131,7 +131,7 @@ def thread_pools(_) -> tuple[list[tuple[str, int]], int]:
 def test_a_model_worker_runs_every_thread_pool_on_one_thread(digits):
     """torch's and the BLAS and OpenMP libraries under numpy, SciPy and scikit-learn: one thread each, set before
     they loaded, so no pool was started either (OpenBLAS's would spin beside the training)."""
-    from mia_core.training.pool import ProcessPool
+    from mia_core.jobs.model_pool import ProcessPool
 
     pool = ProcessPool(2, {"dir": None, "fingerprint": digits.fingerprint})
     reports = list(pool.imap_unordered(thread_pools, [0, 1]))

@@ -60,7 +60,7 @@ def test_worker_processes_give_the_same_numbers_and_start_the_in_sample_fit_once
     them. The attacks run in the workers too: the one that needs nothing but the target is asked for as soon as
     the target's stack is back (its worker is then free), the others once every shadow is."""
     from mia_core.jobs.tasks import one_thread
-    from mia_core.training.pool import ProcessPool
+    from mia_core.jobs.model_pool import ProcessPool
 
     cfg = replace(tiny_overfit, shadows=4)
     events = []

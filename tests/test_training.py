@@ -100,8 +100,9 @@ def test_many_models_in_worker_processes_are_the_models_trained_here(digits):
     curve and answers. Three tasks: a model trained alone (another record count), then two stacks, the first with a
     test curve. Two models answer records as they are trained, one its labels for altered copies too."""
     from mia_core.jobs.tasks import one_thread
-    from mia_core.queries import label_answers
-    from mia_core.training.pool import InProcess, ModelSpec, ProcessPool, tasks
+    from mia_core.training.altered_copies import label_answers
+    from mia_core.jobs.model_pool import ProcessPool
+    from mia_core.training.pool import InProcess, ModelSpec, tasks
 
     cfg = TrainConfig(epochs=3, device="cpu", dropout=0.2)
     asked = np.arange(500, 600)

@@ -74,7 +74,7 @@ MODEL_WORKER_IMPORTS = ["mia_core.jobs.model_server"]
 
 
 def model_worker_context():
-    """Processes that train models for one job (`training.pool.ProcessPool`) fork from a server process that
+    """Processes that train models for one job (`model_pool.ProcessPool`) fork from a server process that
     imported torch and the training code once and trained one tiny model, rather than each doing so anew (most of
     a spawned process's start, and its first model's). The server runs torch on one thread only, so that its
     children start with no thread pool to inherit."""

@@ -29,9 +29,9 @@ import torch  # noqa: E402
 from ..attacks import AttackData  # noqa: E402
 from ..config import TrainConfig  # noqa: E402
 from ..pipeline import HeldOut, attack_run  # noqa: E402
-from ..training import pool  # noqa: E402, F401  (what a worker runs)
+from . import model_pool  # noqa: E402, F401  (what a model worker runs)
 from ..training.inference import predict_logits  # noqa: E402
-from ..training.loop import train_model  # noqa: E402
+from ..training.train import train_model  # noqa: E402
 from ..training.stacked import train_stacked  # noqa: E402
 from . import tasks  # noqa: E402, F401  (what a job's worker runs)
 

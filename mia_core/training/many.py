@@ -16,7 +16,7 @@ from torch.nn import functional as F
 from ..config import TrainConfig
 from ..models import build_model
 from ..progress import Progress, ProgressFn, no_progress
-from .loop import train_model
+from .train import train_model
 
 
 def balanced_keep(n_models: int, n_examples: int, *, per_model: int | None = None, seed: int) -> np.ndarray:

@@ -24,7 +24,7 @@ from ..config import TrainConfig
 from ..models import build_model
 from ..progress import Progress, ProgressFn, no_progress
 from .inference import accuracy
-from .loop import LAYOUT, EpochStats, Pair, _shown, on_curve
+from .loop import LAYOUT, EpochStats, Pair, on_curve, shown
 from .optimizer import FusedStep
 
 
@@ -113,9 +113,9 @@ def train_stacked(cfg: TrainConfig, data: list[Pair], seeds: list[int], *, tests
                 unstack(net, models, only=m)  # its weights so far, into its own model, to ask it
             history.append(EpochStats(epoch, float(total_loss[m]) / n, int(correct[m]) / n,
                                       accuracy(models[m], *test) if tested else None))
-        shown = {k: sum(_shown(h[-1])[k] for h in histories) / n_models for k in ("loss", "train_acc")}
-        shown.update({"test_acc": h[-1].test_accuracy for h in histories if h[-1].test_accuracy is not None})
-        progress(Progress(stage, epoch, cfg.epochs, shown))  # the models' mean; a tested model's test accuracy
+        figures = {k: sum(shown(h[-1])[k] for h in histories) / n_models for k in ("loss", "train_acc")}
+        figures.update({"test_acc": h[-1].test_accuracy for h in histories if h[-1].test_accuracy is not None})
+        progress(Progress(stage, epoch, cfg.epochs, figures))  # the models' mean; a tested model's test accuracy
     unstack(net, models)
     return [(model.eval(), history) for model, history in zip(models, histories)]
 
