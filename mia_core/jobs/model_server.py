@@ -2,7 +2,7 @@
 alone. Importing it loads torch and the training code, then trains one tiny LeNet-5 on one thread, alone and in a
 pair (`training/stacked.py`), so that oneDNN compiles its convolution and pooling kernels once, there, and every
 worker forked afterwards starts with them. In a fresh process the first model otherwise trains about a second slower
-than the next (on the 2-vCPU machine the README's figures come from). It also fits and measures one tiny attack, as
+than the next. It also fits and measures one tiny attack, as
 a worker does a run's attacks (`pipeline.attack_run`): that loads scikit-learn and SciPy (about 0.8 s), beside the
 command's own imports rather than after its models.
 

@@ -24,7 +24,7 @@ from .optimizer import FusedStep
 Pair = tuple[torch.Tensor, torch.Tensor]
 CURVE_POINTS = 10  # test-set evaluations per training run: enough for the curve, and each costs as much as an epoch
 # Channels-last activations and a fused optimiser step train LeNet-5 faster on a CPU thread, mostly because
-# max-pooling is slow in the plain layout (the README's Benchmarks give the figures). Both change the weights'
+# max-pooling is slow in the plain layout (`python -m benchmarks.bench` gives the figures). Both change the weights'
 # last bits, not what a model learns.
 LAYOUT = torch.channels_last
 

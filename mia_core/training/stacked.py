@@ -36,8 +36,8 @@ STACK = 5  # the most models trained side by side: with freed memory kept (`jobs
 def stacks(keys: list[Hashable | None]) -> list[list[int]]:
     """Which of len(keys) models train together, as lists of their indices. Models with the same key (None: a model
     that cannot be stacked) train side by side, in the order they come, in as few stacks of at most STACK as there
-    can be, but in two from four models up, so that two workers (what the 2-core machine these defaults are for
-    has) both get some. The stacks are as even as they can be, the smaller first: a target, asked for first, then
+    can be, but in two from four models up, so that two workers (one per
+    core on a 2-core machine) both get some. The stacks are as even as they can be, the smaller first: a target, asked for first, then
     comes back first, and what needs only it runs while the rest train. None holds one model unless it is the only
     one. Any other model trains alone. The lists come in the order of their first index. They depend on the keys
     alone, never on the machine: the overfit preset's target and 8 shadows train as 4 + 5, and 8 shadows alone as
