@@ -27,7 +27,7 @@ test: setup-dev browser
 
 bench: setup
 	$(BIN)/pip install -q -r requirements-bench.txt
-	$(BIN)/python -m mia_core bench
+	$(BIN)/python -m benchmarks.bench
 
 reproduce: setup
 	$(BIN)/python -m mia_core reproduce --out results

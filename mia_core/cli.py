@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import shlex
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -391,10 +392,11 @@ def prepare_export(args):
 
 
 def prepare_bench(args):
-    from .bench import bench
-
+    """The benchmarks live beside the package (benchmarks/bench.py): run there, as `python -m benchmarks.bench`."""
     load_digits(args.data_dir)
-    return lambda: bench(args.presets, data_dir=args.data_dir, device=args.device)
+    cmd = [sys.executable, "-m", "benchmarks.bench", "--presets", *args.presets, "--device", args.device]
+    cmd += ["--data-dir", args.data_dir] if args.data_dir else []
+    return lambda: subprocess.call(cmd, cwd=Path(__file__).resolve().parents[1])
 
 
 def main(argv: list[str] | None = None) -> int:

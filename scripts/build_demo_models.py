@@ -2,7 +2,7 @@
 shadow and reference models, from the embedded digits, with fixed seeds and one torch thread per model (as
 every job trains), so the same code gives the same weights. The app reads them and never writes to them.
 
-    python -m scripts.build_demo_models            # into assets/models (`python -m mia_core bench` times it)
+    python -m scripts.build_demo_models            # into assets/models (`python -m benchmarks.bench` times it)
     python -m scripts.build_demo_models --small --out /tmp/demo   # the seconds-long test configuration
 """
 

@@ -3,7 +3,7 @@ grouped convolution, their linear layers one batched matrix product.
 
 Why: LeNet-5's convolutions have 6 and 16 channels, which fill less than half of a CPU's vector registers, and
 every training step of so small a model pays the same fixed costs in Python and PyTorch's dispatcher. Side by side,
-models share both (`python -m mia_core bench` gives the models/s).
+models share both (`python -m benchmarks.bench` gives the models/s).
 
 Each model keeps what it would have alone: its initial weights, its batches in its own order, its dropout masks
 (from its own generator, drawn as `train_model` draws them) and its optimiser state (Adam, SGD and weight decay act
@@ -30,7 +30,7 @@ from .optimizer import FusedStep
 
 STACK = 5  # the most models trained side by side: with freed memory kept (`jobs.executors.keep_freed_memory`) a
 # model's share of a stack's time stays about the same from 2 to 8 models, and 5 lets the overfit preset's target
-# and 8 shadows train as 4 + 5 on two workers; `python -m mia_core bench` measures 4 + 4 against each alone
+# and 8 shadows train as 4 + 5 on two workers; `python -m benchmarks.bench` measures 4 + 4 against each alone
 
 
 def stacks(keys: list[Hashable | None]) -> list[list[int]]:
