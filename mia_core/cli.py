@@ -13,7 +13,7 @@ from .attacks import ATTACKS
 from .config import PRESETS, ExperimentConfig, preset
 from .data import DATA_DIR_ENV, load_digits
 from .jobs import EXECUTORS, RAY_ADDRESS_ENV, Job, JobFailed
-from .jobs.executors import available_cores
+from .jobs.executors import RayClusterError, available_cores
 from .models import ARCHITECTURES
 from .pipeline import check_feasible
 from .progress import TqdmProgress
@@ -409,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
                "bench": prepare_bench}[args.command]
     try:  # everything a user can get wrong is checked here, before the long work starts
         job = prepare(args)
+    except RayClusterError as err:  # what to set for the cluster, in one line
+        print(f"{parser.prog} {args.command}: {err}", file=sys.stderr)
+        return 2
     except (ValueError, FileNotFoundError, StoreError) as err:
         parser.error(str(err))
     try:
