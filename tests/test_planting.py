@@ -21,7 +21,7 @@ from mia_core.workflows import attack_stored, load_with_attacks, train_and_store
 def small_plant() -> ExperimentConfig:
     """The demo's configuration, with fewer and shorter models."""
     cfg = plant_config()
-    return replace(cfg.with_train(epochs=30), shadows=2, references=2)
+    return replace(cfg.with_train(epochs=10), shadows=2, references=2)
 
 
 def test_drawings_that_cannot_be_planted_say_why(tmp_path):
@@ -55,6 +55,7 @@ def test_drawings_travel_through_a_jobs_parameters_unchanged():
     assert back.planted.tolist() == [True, True, True, False, False]
 
 
+@pytest.mark.slow
 def test_the_attacks_find_planted_drawings_on_the_shipped_overfit_demo(digits):
     """The shipped demo-overfit's own attacker; only the target with the drawings is trained (seconds)."""
     stored = load_with_attacks(ModelStore(SHIPPED_ROOT, shipped=SHIPPED_ROOT), "demo-overfit", digits)
@@ -69,12 +70,13 @@ def test_the_attacks_find_planted_drawings_on_the_shipped_overfit_demo(digits):
         assert p[drawings.planted].mean() > p[~drawings.planted].mean(), attack
 
 
+@pytest.mark.slow
 def test_a_stored_attacker_is_the_one_training_would_give(tmp_path, digits, small_plant):
     """What the service reuses (a stored target's shadows and references for the same configuration) scores
     every drawing exactly as the attacker's models trained afresh do."""
     store = ModelStore(tmp_path)
     train_and_store(store, "same", small_plant, digits)
-    attack_stored(store, "same", digits, shadows=small_plant.shadows, attacks=small_plant.attacks,
+    attack_stored(store, "same", digits, shadows=small_plant.shadows, attacks=("loss", "rmia"),  # stores both kinds
                   references=small_plant.references)
     stored = load_with_attacks(store, "same", digits)
     drawings = Drawings.of(**sample_drawings(planted=4, kept_out=4))
@@ -85,6 +87,7 @@ def test_a_stored_attacker_is_the_one_training_would_give(tmp_path, digits, smal
         np.testing.assert_allclose(reused.probability[name], fresh.probability[name], atol=1e-6, err_msg=name)
 
 
+@pytest.mark.slow
 def test_the_service_reuses_the_shipped_attacker_and_keeps_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
     service = Service(executor="inline")
@@ -100,6 +103,7 @@ def test_the_service_reuses_the_shipped_attacker_and_keeps_nothing(tmp_path, mon
     assert [p for p in (tmp_path / "store").rglob("*") if p.is_file()] == []
 
 
+@pytest.mark.slow
 def test_the_command_line_plants_and_reports_each_attacks_auc(tmp_path, capsys):
     digits_file, out = tmp_path / "mine.npz", tmp_path / "plant.json"
     np.savez(digits_file, **sample_drawings(planted=3, kept_out=3))

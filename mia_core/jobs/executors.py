@@ -11,6 +11,7 @@
 
 import ctypes
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import socket
 import sys
@@ -90,8 +91,6 @@ def model_worker_context():
 
 def start_model_worker_server() -> None:
     """Start that server now, so that its imports run beside the caller's own (the command line's first step)."""
-    import multiprocessing.forkserver
-
     model_worker_context()
     multiprocessing.forkserver.ensure_running()
 
