@@ -2,6 +2,7 @@
 to run one: a client with the token runs a job there; one without it gets one line saying what to set, exit code 2,
 within seconds. Loopback only; the cluster is this test's own (its own port, temporary folder and token)."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -50,10 +51,12 @@ def cluster():
                 time.sleep(0.5)
         yield f"127.0.0.1:{port}", token
     finally:
-        os.killpg(head.pid, signal.SIGTERM)  # `ray start --block` stops its node's processes as it ends
+        os.killpg(head.pid, signal.SIGTERM)  # the head node's processes: `ray start` and what it started
         try:
-            head.wait(timeout=30)
+            head.wait(timeout=10)
         except subprocess.TimeoutExpired:
+            pass
+        with contextlib.suppress(ProcessLookupError):  # any that outlive the signal (Ray's agents ignore it)
             os.killpg(head.pid, signal.SIGKILL)
         shutil.rmtree(temp, ignore_errors=True)
 
@@ -95,4 +98,4 @@ def test_a_client_with_the_token_runs_its_job_on_the_cluster(cluster, tmp_path):
     done = run_there(address, {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}, "--json", str(tmp_path / "r.json"))
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads((tmp_path / "r.json").read_text())
-    assert result["target"]["train_accuracy"] > 0.5 and "shadow" in result["attacks"]
+    assert result["config"]["train"]["epochs"] == 3 and {"shadow", "loss"} <= set(result["attacks"])
