@@ -1,11 +1,12 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11):
 #   make app    create .venv, install, start the app on the embedded MNIST subset
 #   make test   create .venv, install (with Debian's chromium for the browser test), run every test
+#   make test-fast   the same without the browser and slow tests (pytest.ini's markers), for the edit-run loop
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: app test setup setup-dev browser bench reproduce
+.PHONY: app test test-fast setup setup-dev browser bench reproduce
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,9 +26,12 @@ app: setup
 test: setup-dev browser
 	$(BIN)/python -m pytest -q tests
 
+test-fast: setup-dev
+	$(BIN)/python -m pytest -q tests -m "not browser and not slow"
+
 bench: setup
 	$(BIN)/pip install -q -r requirements-bench.txt
-	$(BIN)/python -m mia_core bench
+	$(BIN)/python -m benchmarks.bench
 
 reproduce: setup
 	$(BIN)/python -m mia_core reproduce --out results

@@ -30,7 +30,8 @@ from mia_core.pipeline import shadow_draw, train_shadows, train_target
 from mia_core.report import with_interval
 from mia_core.jobs.executors import available_cores
 from mia_core.training import predict_logits
-from mia_core.training.pool import InProcess, ProcessPool
+from mia_core.jobs.model_pool import ProcessPool
+from mia_core.training.pool import InProcess
 
 
 def art_pipeline(cfg, digits, target, eval_index, is_member):

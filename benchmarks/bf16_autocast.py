@@ -4,7 +4,7 @@ in interleaved rounds. Prints each run's seconds and test accuracy, and which bf
 
     python -m benchmarks.bf16_autocast [--rounds 3]
 
-The project trains in float32 (README, "Benchmarks"): this is the measurement behind that choice.
+The project trains in float32 (benchmarks/README.md): this is the measurement behind that choice.
 """
 
 import argparse

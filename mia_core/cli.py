@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import shlex
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from .attacks import ATTACKS
 from .config import PRESETS, ExperimentConfig, preset
 from .data import DATA_DIR_ENV, load_digits
 from .jobs import EXECUTORS, RAY_ADDRESS_ENV, Job, JobFailed
-from .jobs.executors import available_cores
+from .jobs.executors import RayClusterError, available_cores
 from .models import ARCHITECTURES
 from .pipeline import check_feasible
 from .progress import TqdmProgress
@@ -398,10 +399,11 @@ def prepare_export(args):
 
 
 def prepare_bench(args):
-    from .bench import bench
-
+    """The benchmarks live beside the package (benchmarks/bench.py): run there, as `python -m benchmarks.bench`."""
     load_digits(args.data_dir)
-    return lambda: bench(args.presets, data_dir=args.data_dir, device=args.device)
+    cmd = [sys.executable, "-m", "benchmarks.bench", "--presets", *args.presets, "--device", args.device]
+    cmd += ["--data-dir", args.data_dir] if args.data_dir else []
+    return lambda: subprocess.call(cmd, cwd=Path(__file__).resolve().parents[1])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -414,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
                "bench": prepare_bench}[args.command]
     try:  # everything a user can get wrong is checked here, before the long work starts
         job = prepare(args)
+    except RayClusterError as err:  # what to set for the cluster, in one line
+        print(f"{parser.prog} {args.command}: {err}", file=sys.stderr)
+        return 2
     except (ValueError, FileNotFoundError, StoreError) as err:
         parser.error(str(err))
     try:

@@ -17,7 +17,7 @@ from .config import ExperimentConfig
 from .data import Digits, Splits, make_splits, splits_around
 from .metrics import AttackMetrics, RocCurve, advantage_chance_band, chance_band, evaluate
 from .progress import Progress, ProgressFn, no_progress
-from .queries import label_answers
+from .training.altered_copies import label_answers
 from .references import ReferenceSet, reference_plan, reference_set, reference_specs, train_references
 from .report import most_exposed
 from .training import EpochStats, accuracy, predict_logits

@@ -1,5 +1,9 @@
-"""What the app's pages (and scripts) do in one call: train-and-store, attack a stored
-target, build the demo models, load a target with its fitted attacks."""
+"""Work on the model store, each a call to the pipeline plus what it keeps: train and store a target, attack a
+stored target, keep a brought model, build the demo models, load a target with its fitted attacks.
+
+The orchestration runs one way: the service submits jobs, a job's task (`jobs.tasks`, the `*_job` functions)
+reads its parameters and calls one function here or in `pipeline`, and the pipeline runs the stages (training,
+attacks, metrics). Pages never call this module: they go through the service."""
 
 from dataclasses import dataclass, replace
 
@@ -18,7 +22,7 @@ from .training import predict_logits
 DEMO = {"demo-overfit": "overfit", "demo-defended": "defended"}  # store name -> preset
 SHADOW_ATTACKS = ("shadow", "loss", "confidence", "entropy", "modified_entropy")
 REFERENCE_ATTACKS = ("lira_online", "lira_offline", "rmia")
-DEMO_REFERENCES = {"demo-overfit": 8, "demo-defended": 2}  # fewer for the larger target: the build stays ~90 s
+DEMO_REFERENCES = {"demo-overfit": 8, "demo-defended": 2}  # fewer for the defended target, which trains on more digits
 
 
 def demo_configs(*, small: bool = False) -> dict[str, ExperimentConfig]:

@@ -2,7 +2,7 @@
 shadow and reference models, from the embedded digits, with fixed seeds and one torch thread per model (as
 every job trains), so the same code gives the same weights. The app reads them and never writes to them.
 
-    python -m scripts.build_demo_models            # into assets/models (`python -m mia_core bench` times it)
+    python -m scripts.build_demo_models            # into assets/models (`python -m benchmarks.bench` times it)
     python -m scripts.build_demo_models --small --out /tmp/demo   # the seconds-long test configuration
 """
 
@@ -15,10 +15,11 @@ from pathlib import Path
 
 from mia_core.data import load_embedded
 from mia_core.jobs.executors import available_cores
+from mia_core.jobs.model_pool import ProcessPool
 from mia_core.jobs.tasks import one_thread
 from mia_core.progress import TqdmProgress
 from mia_core.store import SHIPPED_ROOT, ModelStore
-from mia_core.training.pool import InProcess, ProcessPool
+from mia_core.training.pool import InProcess
 from mia_core.workflows import build_demo, demo_configs
 
 LIMIT_MB = 15  # what the repository carries

@@ -72,6 +72,7 @@ def test_the_shipped_demo_models_answer_at_once(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
+@pytest.mark.slow
 def test_plant_mode_trains_this_sessions_target_and_forgets_it(tmp_path, monkeypatch):
     """The Membership page's second half on the shipped demo: drawings (as the canvas would give them) in this
     session's state, one press, every attack's view of each drawing; nothing written to the store."""
@@ -104,6 +105,7 @@ def test_plant_mode_trains_this_sessions_target_and_forgets_it(tmp_path, monkeyp
     st.cache_resource.clear()
 
 
+@pytest.mark.slow
 def test_build_demo_then_membership_and_attack(app_env):
     at = open_app()
     at.button[0].click().run()
@@ -143,6 +145,7 @@ def test_build_demo_then_membership_and_attack(app_env):
     assert set(at.dataframe[0].value["run"]) == {1, 2}
 
 
+@pytest.mark.slow
 def test_target_trained_in_the_app_matches_the_command_line(app_env):
     at = open_app()
     at.switch_page("pages/targets.py").run()
@@ -190,6 +193,7 @@ def demo_with_a_corrupt_file(app_env, model: str, file: str) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_corrupt_model_is_an_error_message_not_a_trace(app_env):
     at = demo_with_a_corrupt_file(app_env, "demo-overfit", "target.pt")
     at.switch_page("pages/attack.py").run()
@@ -199,6 +203,7 @@ def test_corrupt_model_is_an_error_message_not_a_trace(app_env):
     assert "target.pt: not a valid weights file" in at.error[0].value
 
 
+@pytest.mark.slow
 def test_experiments_page_runs_a_small_reproduction(app_env):
     at = open_app()
     at.switch_page("pages/experiments.py").run()
@@ -285,6 +290,7 @@ def test_a_sweep_run_on_the_defences_page_is_charted_at_once(app_env, monkeypatc
     assert not any(app_env.rglob("sweep.csv"))  # a session's sweep is its own: no shared file written
 
 
+@pytest.mark.slow
 def test_a_defences_link_opens_its_settings_and_a_run_writes_them_back(app_env, monkeypatch):
     import mia_core.config as config
 
@@ -305,6 +311,7 @@ def test_a_defences_link_opens_its_settings_and_a_run_writes_them_back(app_env, 
     assert at.query_params["labels_only"] == "1" and at.query_params["dp"] == "0"
 
 
+@pytest.mark.slow
 def test_corrupt_weights_on_the_membership_page_are_a_message(app_env):
     at = demo_with_a_corrupt_file(app_env, "demo-defended", "shadows.pt")
     at.switch_page("pages/membership.py").run()

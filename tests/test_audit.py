@@ -36,6 +36,7 @@ def test_delta_only_loosens_the_bound():
     assert 0 < loose <= tight
 
 
+@pytest.mark.slow
 def test_an_audit_of_a_tiny_dp_run_never_exceeds_the_accountant(digits):
     cfg = ExperimentConfig(train_size=300, seed=0, train=TrainConfig(epochs=2, batch_size=64, dp_epsilon=1.0, device="cpu"))
     result = run_audit(cfg, digits, count=60)
@@ -43,6 +44,7 @@ def test_an_audit_of_a_tiny_dp_run_never_exceeds_the_accountant(digits):
     assert result.epsilon_lower_bound <= result.accountant_epsilon
 
 
+@pytest.mark.slow
 def test_an_audit_of_a_memorising_model_refutes_epsilon_one(digits):
     cfg = ExperimentConfig(train_size=100, seed=0, train=TrainConfig(epochs=40, batch_size=32, device="cpu"))
     result = run_audit(cfg, digits, count=120)

@@ -28,7 +28,7 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--
 if CHROMIUM is None and os.environ.get("CI"):
     pytest.fail("chromium is not installed: the browser test must run in CI (make test installs it)",
                 pytrace=False)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
 
 
 def free_port() -> int:
@@ -199,21 +199,32 @@ def test_every_page_opens_without_an_exception(app_url, page, path, shot):
 
 
 NAVIGATION = ["Overview", "Beat the attack", "Targets", "Attack", "Membership test", "Defences", "Experiments"]
+LINKS = {"": "Was this digit in the training set?", "game": "Beat the attack", "targets": "Targets", "attack": "Attack",
+         "membership": "Membership test", "defences": "Defences", "experiments": "Experiments"}
 
 
-@pytest.mark.parametrize("path, title", [("", "Was this digit in the training set?"), ("targets", "Targets"),
-                                         ("attack", "Attack"), ("membership", "Membership test"),
-                                         ("defences", "Defences"), ("experiments", "Experiments")])
-def test_a_page_link_as_a_fresh_servers_first_request_opens_inside_the_app(tmp_path, browser, path, title):
-    """A presenter hands out http://HOST:8501/membership before anyone opened the app."""
+def opens_inside_the_app(browser, url: str, path: str, screenshot: str | None = None) -> None:
+    """A new browser session opens `url/path`: the page's title, inside the app's navigation."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/{path}")
+    page.locator("h1", has_text=LINKS[path]).first.wait_for(timeout=60_000)  # after the page's rerun into the app
+    wait_ready(page)
+    links = page.locator("[data-testid='stSidebarNavLink']")
+    assert [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())] == NAVIGATION
+    assert page.locator("h1").first.inner_text().strip() == LINKS[path]
+    if screenshot:
+        page.screenshot(path=ARTIFACTS / screenshot, full_page=True)
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["membership", "defences"])
+def test_a_page_link_as_a_fresh_servers_first_request_opens_inside_the_app(tmp_path, browser, path):
+    """A presenter hands out http://HOST:8501/membership (or a Defences link) before anyone opened the app."""
     with app_server({"MIA_STORE_DIR": str(tmp_path / "store")}) as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/{path}")
-        page.locator("h1", has_text=title).first.wait_for(timeout=60_000)  # after the page's rerun into the app
-        wait_ready(page)
-        links = page.locator("[data-testid='stSidebarNavLink']")
-        assert [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())] == NAVIGATION
-        assert page.locator("h1").first.inner_text().strip() == title
-        if path == "membership":
-            page.screenshot(path=ARTIFACTS / "8-first-request-membership.png", full_page=True)
-        page.close()
+        opens_inside_the_app(browser, url, path, "8-first-request-membership.png" if path == "membership" else None)
+
+
+def test_every_page_link_opens_inside_the_app_in_a_new_session(app_url, browser):
+    """Each page's link, as a new attendee's first request to a running server."""
+    for path in LINKS:
+        opens_inside_the_app(browser, app_url, path)

@@ -1,6 +1,7 @@
 """scripts/build_demo_models.py: the same code builds the same shipped models."""
 
 import numpy as np
+import pytest
 import torch
 
 from scripts.build_demo_models import build, size_mb
@@ -18,6 +19,7 @@ def contents(folder):
     return out
 
 
+@pytest.mark.slow
 def test_the_build_is_deterministic(tmp_path):
     """Twice, once one model after another and once in two worker processes: the same weights."""
     first, second = build(tmp_path / "a", small=True), build(tmp_path / "b", small=True, workers=2)

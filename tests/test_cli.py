@@ -11,6 +11,7 @@ from mia_core.reproduce import read_csv
 SMALL = ["--train-size", "60", "--epochs", "4", "--shadows", "1", "--quiet"]
 
 
+@pytest.mark.slow
 def test_run_writes_the_documented_json(tmp_path, capsys):
     out = tmp_path / "r.json"
     assert main(["run", "--preset", "overfit", *SMALL, "--attacks", "shadow,loss,seed_in_sample", "--json", str(out)]) == 0
@@ -96,11 +97,13 @@ def test_bad_input_exits_2_with_one_line(args, message, capsys):
     assert message in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_bad_input_has_no_traceback_in_a_real_process():
     p = subprocess.run([sys.executable, "-m", "mia_core", "run", "--dropout", "2"], capture_output=True, text=True)
     assert p.returncode == 2 and "Traceback" not in p.stderr and "dropout" in p.stderr
 
 
+@pytest.mark.slow
 def test_reproduce_writes_csv_and_markdown(tmp_path, digits):
     from mia_core.config import ExperimentConfig, TrainConfig
     from mia_core.reproduce import markdown, read_csv, reproduce, write_csv
@@ -187,6 +190,7 @@ def test_save_never_replaces_a_stored_model_unless_asked(tmp_path, monkeypatch, 
     assert json.loads((tmp_path / "mine" / "meta.json").read_text())["config"]["seed"] == 1
 
 
+@pytest.mark.slow
 def test_progress_in_a_log_file_is_one_line_per_stage(tmp_path):
     log = tmp_path / "log.txt"
     with log.open("w") as err:
@@ -196,6 +200,7 @@ def test_progress_in_a_log_file_is_one_line_per_stage(tmp_path):
     assert "\r" not in text and "target: done" in text and "shadow 1/1: done" in text
 
 
+@pytest.mark.slow
 def test_a_sweep_on_ray_matches_the_local_workers(tmp_path):
     """The same points on a local Ray instance and on the worker processes: the same rows."""
     pytest.importorskip("ray")

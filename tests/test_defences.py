@@ -36,6 +36,7 @@ def undefended(small):
     {"early_stopping": 2},
     {"dp_noise": 1.0, "lr": 3e-3},
 ])
+@pytest.mark.slow
 def test_each_defence_narrows_the_gap_the_attacks_feed_on(small, undefended, defence):
     train, test, validation = small
     cfg = TrainConfig(epochs=40, batch_size=32, device="cpu", **{"lr": 1e-3, **defence})
@@ -47,6 +48,7 @@ def test_each_defence_narrows_the_gap_the_attacks_feed_on(small, undefended, def
         assert len(history) < 40  # it did stop early
 
 
+@pytest.mark.slow
 def test_epsilon_grows_as_noise_falls(small):
     train, *_ = small
     spent = []
@@ -57,12 +59,14 @@ def test_epsilon_grows_as_noise_falls(small):
     assert spent[0] < spent[1] < spent[2]
 
 
+@pytest.mark.slow
 def test_target_epsilon_is_met(small):
     train, *_ = small
     _, history = train_model(TrainConfig(epochs=3, batch_size=32, device="cpu", dp_epsilon=2.0), *train, seed=0)
     assert history[-1].epsilon == pytest.approx(2.0, abs=0.05)
 
 
+@pytest.mark.slow
 def test_dp_training_is_deterministic_under_a_fixed_seed(small):
     # Opacus is seeded through torch's global generator (noise) and the data loader's (Poisson sampling);
     # with secure_mode=True it would draw from the OS instead and could not be repeated.

@@ -13,6 +13,7 @@ def pool(digits):
     return digits.tensors(index)
 
 
+@pytest.mark.slow
 def test_vmap_ensemble_trains_each_model_on_its_own_half_like_sequential_training(pool):
     x, y = pool
     keep = balanced_keep(4, len(y), seed=0)
@@ -31,6 +32,7 @@ def test_vmap_ensemble_trains_each_model_on_its_own_half_like_sequential_trainin
     assert not all(torch.equal(a, b) for a, b in zip(first, second))
 
 
+@pytest.mark.slow
 def test_train_many_is_deterministic_on_the_cpu(pool):
     x, y = pool
     keep = balanced_keep(2, len(y), seed=1)

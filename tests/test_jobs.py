@@ -66,6 +66,7 @@ def test_a_failing_job_keeps_nothing_and_says_why(tmp_path, digits):
         runner.submit("train_everything", params)
 
 
+@pytest.mark.slow
 def test_a_killed_worker_leaves_nothing_and_the_next_job_runs(tmp_path, digits):
     runner = JobRunner(tmp_path, executor="local", workers=1)
     doomed = runner.submit("experiment", experiment(digits, epochs=400))
@@ -81,6 +82,7 @@ def test_a_killed_worker_leaves_nothing_and_the_next_job_runs(tmp_path, digits):
     runner.shutdown()
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_numbers_on_every_executor(tmp_path, digits):
     results = {}
     for executor in ("inline", "local"):
@@ -101,6 +103,7 @@ def test_the_same_seed_gives_the_same_numbers_on_every_executor(tmp_path, digits
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="page faults are counted from Linux's /proc")
+@pytest.mark.slow
 def test_a_worker_keeps_the_memory_a_training_step_frees(digits):
     """Worker processes train with freed memory kept in the heap: training the same stack again then needs no
     fresh pages from the kernel (by default glibc may hand each ~5 MB activation back and fault it in anew:
@@ -131,7 +134,7 @@ def thread_pools(_) -> tuple[list[tuple[str, int]], int]:
 def test_a_model_worker_runs_every_thread_pool_on_one_thread(digits):
     """torch's and the BLAS and OpenMP libraries under numpy, SciPy and scikit-learn: one thread each, set before
     they loaded, so no pool was started either (OpenBLAS's would spin beside the training)."""
-    from mia_core.training.pool import ProcessPool
+    from mia_core.jobs.model_pool import ProcessPool
 
     pool = ProcessPool(2, {"dir": None, "fingerprint": digits.fingerprint})
     reports = list(pool.imap_unordered(thread_pools, [0, 1]))

@@ -36,6 +36,7 @@ def test_shadows_train_like_the_target_and_keep_early_stopping_apart_from_their_
     assert not np.array_equal(inside, shadow_draw(cfg, pool, 1)[0])  # each shadow its own draw
 
 
+@pytest.mark.slow
 def test_defended_target_sits_near_chance(digits):
     cfg = ExperimentConfig(train_size=2000, shadows=2, seed=0, attacks=("shadow", "loss", "modified_entropy"),
                            train=TrainConfig(epochs=3, dropout=0.5, weight_decay=1e-3, device="cpu"))
@@ -45,6 +46,7 @@ def test_defended_target_sits_near_chance(digits):
         assert run.metrics.auc == pytest.approx(0.5, abs=0.05), name
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers(tiny_overfit, digits, tiny_overfit_run):
     again = run_experiment(tiny_overfit, digits).to_json()
     first = tiny_overfit_run.to_json()
@@ -54,13 +56,14 @@ def test_same_seed_same_numbers(tiny_overfit, digits, tiny_overfit_run):
     assert again["target"]["test_accuracy"] == first["target"]["test_accuracy"]
 
 
+@pytest.mark.slow
 def test_worker_processes_give_the_same_numbers_and_start_the_in_sample_fit_once_the_target_is_back(tiny_overfit,
                                                                                                    digits):
     """The target and 4 shadows on 2 workers: the target and the first shadow side by side, the other three beside
     them. The attacks run in the workers too: the one that needs nothing but the target is asked for as soon as
     the target's stack is back (its worker is then free), the others once every shadow is."""
     from mia_core.jobs.tasks import one_thread
-    from mia_core.training.pool import ProcessPool
+    from mia_core.jobs.model_pool import ProcessPool
 
     cfg = replace(tiny_overfit, shadows=4)
     events = []
@@ -90,6 +93,7 @@ def test_worker_processes_give_the_same_numbers_and_start_the_in_sample_fit_once
 
 
 @pytest.mark.parametrize("references", [2, 3])
+@pytest.mark.slow
 def test_reference_attacks_beat_chance_with_two_or_three_references(references, digits):
     """With 2 references the only other model in the calibration is the pretend target's complement: the
     missing "out" (or "in") side is estimated, and the ranking must still find the members."""
@@ -124,6 +128,7 @@ def test_reference_models_train_like_the_target_on_a_pool_holding_every_scored_r
         reference_plan(dp, eval_records(dp, split_for(dp, digits))[0], split_for(dp, digits).shadow_pool[:1200])
 
 
+@pytest.mark.slow
 def test_reference_attacks_end_to_end_and_store_round_trip(digits, tmp_path):
     from dataclasses import replace
 
@@ -151,6 +156,7 @@ def test_reference_attacks_end_to_end_and_store_round_trip(digits, tmp_path):
         replace(cfg, references=1)
 
 
+@pytest.mark.slow
 def test_label_only_attack_finds_members_of_a_tiny_overfit_target_through_labels_alone(digits):
     cfg = ExperimentConfig(train_size=100, shadows=2, seed=0, test_size=500, labels_only=True,
                            attacks=("label_only_noise", "loss"), train=TrainConfig(epochs=40, batch_size=32, device="cpu"))

@@ -21,7 +21,7 @@ from mia_core.workflows import attack_stored, load_with_attacks, train_and_store
 def small_plant() -> ExperimentConfig:
     """The demo's configuration, with fewer and shorter models."""
     cfg = plant_config()
-    return replace(cfg.with_train(epochs=30), shadows=2, references=2)
+    return replace(cfg.with_train(epochs=10), shadows=2, references=2)
 
 
 def test_drawings_that_cannot_be_planted_say_why(tmp_path):
@@ -55,6 +55,7 @@ def test_drawings_travel_through_a_jobs_parameters_unchanged():
     assert back.planted.tolist() == [True, True, True, False, False]
 
 
+@pytest.mark.slow
 def test_planted_drawings_stand_out_where_the_same_drawings_on_the_target_without_them_do_not(digits):
     """The shipped demo-overfit's own attacker; the target with the drawings and the baseline without them are
     trained. The same digits on both sides (0-9 planted, 0-9 kept out), so the baseline sits near 0.5."""
@@ -80,12 +81,13 @@ def test_planted_drawings_stand_out_where_the_same_drawings_on_the_target_withou
     assert wider["attacks"] == k and wider["band"][0] < low and wider["band"][1] > high
 
 
+@pytest.mark.slow
 def test_a_stored_attacker_is_the_one_training_would_give(tmp_path, digits, small_plant):
     """What the service reuses (a stored target's shadows and references for the same configuration) scores
     every drawing exactly as the attacker's models trained afresh do."""
     store = ModelStore(tmp_path)
     train_and_store(store, "same", small_plant, digits)
-    attack_stored(store, "same", digits, shadows=small_plant.shadows, attacks=small_plant.attacks,
+    attack_stored(store, "same", digits, shadows=small_plant.shadows, attacks=("loss", "rmia"),  # stores both kinds
                   references=small_plant.references)
     stored = load_with_attacks(store, "same", digits)
     drawings = Drawings.of(**sample_drawings(planted=4, kept_out=4))
@@ -99,6 +101,7 @@ def test_a_stored_attacker_is_the_one_training_would_give(tmp_path, digits, smal
                                    err_msg=name)
 
 
+@pytest.mark.slow
 def test_the_service_reuses_the_shipped_attacker_and_keeps_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
     service = Service(executor="inline")
@@ -114,6 +117,7 @@ def test_the_service_reuses_the_shipped_attacker_and_keeps_nothing(tmp_path, mon
     assert [p for p in (tmp_path / "store").rglob("*") if p.is_file()] == []
 
 
+@pytest.mark.slow
 def test_the_command_line_plants_and_reports_each_attacks_auc(tmp_path, capsys):
     digits_file, out = tmp_path / "mine.npz", tmp_path / "plant.json"
     np.savez(digits_file, **sample_drawings(planted=3, kept_out=3))

@@ -95,6 +95,7 @@ def test_uploads_that_are_not_such_weights_are_refused_before_any_work(service, 
     assert not service.store.root.exists() or "mine" not in service.store.names()
 
 
+@pytest.mark.slow
 def test_a_black_box_upload_is_queried_and_not_measured(service, uploaded, digits):
     from mia_core.membership import query
 
@@ -110,6 +111,7 @@ def test_a_black_box_upload_is_queried_and_not_measured(service, uploaded, digit
         service.submit_attack("black-box", shadows=2, attacks=("loss",), references=2)
 
 
+@pytest.mark.slow
 def test_an_upload_with_its_members_is_measured_like_a_target_trained_here(service, uploaded, tiny_overfit_run):
     weights, members = uploaded
     done = service.submit_upload("known", weights, file="mine.safetensors", arch="lenet5",

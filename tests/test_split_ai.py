@@ -74,6 +74,7 @@ def test_invalid_split_settings_say_why():
         TrainConfig(split_models=4, dp_epsilon=3.0)
 
 
+@pytest.mark.slow
 def test_split_ai_hides_what_the_plain_model_leaks(digits):
     """Same 100 members, same training: the plain model leaks, the Split-AI ensemble does not."""
     plain = ExperimentConfig(train_size=100, shadows=1, seed=0, test_size=500, attacks=("loss", "confidence"),

@@ -11,6 +11,7 @@ from mia_core.training.stacked import stack, train_stacked
 
 
 @pytest.mark.parametrize("arch", ["lenet5", "lenet5_tanh", "seed_lenet"])
+@pytest.mark.slow
 def test_models_side_by_side_train_as_each_would_alone(digits, arch):
     """The reference is `train_model`. With dropout and L2 on, each model must draw its own batches and dropout
     masks as it would alone: side by side it ends within rounding of the model alone (which Adam can amplify),
@@ -55,6 +56,7 @@ def test_the_same_stack_trains_the_same_weights(digits):
         assert all(torch.equal(p, q) for p, q in zip(ma.state_dict().values(), mb.state_dict().values()))
 
 
+@pytest.mark.slow
 def test_a_model_with_a_test_set_gets_its_curve_as_alone_and_the_same_weights(digits):
     """A target trains side by side with its test curve: evaluated on the epochs `train_model` picks, within a
     record of its accuracy alone, and looking at it changes nothing it learns."""

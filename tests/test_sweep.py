@@ -19,6 +19,7 @@ def test_grid_parsing_and_configuration():
         parse_grid(["dropout=a"])
 
 
+@pytest.mark.slow
 def test_a_small_sweep_gives_one_row_per_point(digits):
     base = ExperimentConfig(train_size=60, shadows=1, attacks=("loss", "shadow"), train=TrainConfig(epochs=3, device="cpu"))
     rows = sweep(base, digits, {"dropout": [0.0, 0.5], "weight_decay": [0.0, 1e-2]})
@@ -28,6 +29,7 @@ def test_a_small_sweep_gives_one_row_per_point(digits):
     assert [is_undefended(r) for r in rows] == [True, False, False, False]
 
 
+@pytest.mark.slow
 def test_sweep_command_writes_csv_and_rejects_bad_grids(tmp_path, capsys):
     out = tmp_path / "s.csv"
     assert main(["sweep", "--grid", "label_smoothing=0,0.3", "--attacks", "loss", "--shadows", "1", "--quiet",

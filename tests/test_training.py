@@ -19,6 +19,7 @@ def test_lenet_shapes_and_parameter_counts():
 
 
 @pytest.mark.parametrize("arch", ["lenet5", "seed_lenet"])
+@pytest.mark.slow
 def test_pooling_before_relu_trains_the_same_weights_as_after(digits, arch, monkeypatch):
     """The reference: the textbook order, conv -> ReLU -> pool. Pooling first must change nothing, bit for bit."""
     import mia_core.models as models
@@ -39,6 +40,7 @@ def test_pooling_before_relu_trains_the_same_weights_as_after(digits, arch, monk
         assert torch.equal(weight, pooled_first.state_dict()[name]), name
 
 
+@pytest.mark.slow
 def test_same_seed_same_model(digits):
     cfg = TrainConfig(epochs=2, device="cpu", dropout=0.3)
     x, y = digits.tensors(np.arange(200))
@@ -88,6 +90,7 @@ def test_build_model_names_the_unknown_architecture():
         build_model("vgg")
 
 
+@pytest.mark.slow
 def test_the_test_set_is_evaluated_on_ten_epochs_not_every_one(digits):
     x, y = digits.tensors(np.arange(100))
     _, history = train_model(TrainConfig(epochs=25, device="cpu"), x, y, seed=0, test=digits.tensors(np.arange(100, 300)))
@@ -95,13 +98,15 @@ def test_the_test_set_is_evaluated_on_ten_epochs_not_every_one(digits):
     assert len(history) == 25 and history[0].loss > history[-1].loss  # every epoch still reports its loss
 
 
+@pytest.mark.slow
 def test_many_models_in_worker_processes_are_the_models_trained_here(digits):
     """One torch thread per task: side by side in two processes or one after another, the same weights, test
     curve and answers. Three tasks: a model trained alone (another record count), then two stacks, the first with a
     test curve. Two models answer records as they are trained, one its labels for altered copies too."""
     from mia_core.jobs.tasks import one_thread
-    from mia_core.queries import label_answers
-    from mia_core.training.pool import InProcess, ModelSpec, ProcessPool, tasks
+    from mia_core.training.altered_copies import label_answers
+    from mia_core.jobs.model_pool import ProcessPool
+    from mia_core.training.pool import InProcess, ModelSpec, tasks
 
     cfg = TrainConfig(epochs=3, device="cpu", dropout=0.2)
     asked = np.arange(500, 600)

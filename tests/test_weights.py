@@ -77,6 +77,7 @@ def test_weights_of_another_architecture_or_size_are_refused(tmp_path, exported)
         read_members(tmp_path / "bad.members.csv", size=10)
 
 
+@pytest.mark.slow
 def test_an_exported_target_brought_back_gives_the_same_figures(tmp_path, monkeypatch):
     """export, then `run --target-weights` on the file with its members: the same seed's figures agree within
     their 95% intervals (the held-out non-members and the attacker's pool are drawn around the members)."""

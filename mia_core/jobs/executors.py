@@ -5,14 +5,20 @@
 - `local`: worker processes, one per core by default, each with one torch thread, so that the
   workers do not oversubscribe the CPU. Each worker is its own one-process pool: a worker that
   crashes takes down only its own job, and is replaced.
-- `ray`: tasks on a Ray cluster (`address`, or $MIA_RAY_ADDRESS, or a local instance), one CPU each.
+- `ray`: tasks on a Ray cluster (`address`, or $MIA_RAY_ADDRESS, or a local instance), one CPU each; a cluster
+  that refuses this client (Ray's token authentication) or does not answer is reported in one line (`check_cluster`).
 """
 
 import ctypes
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import socket
+import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 EXECUTORS = ("local", "inline", "ray")
@@ -74,7 +80,7 @@ MODEL_WORKER_IMPORTS = ["mia_core.jobs.model_server"]
 
 
 def model_worker_context():
-    """Processes that train models for one job (`training.pool.ProcessPool`) fork from a server process that
+    """Processes that train models for one job (`model_pool.ProcessPool`) fork from a server process that
     imported torch and the training code once and trained one tiny model, rather than each doing so anew (most of
     a spawned process's start, and its first model's). The server runs torch on one thread only, so that its
     children start with no thread pool to inherit."""
@@ -85,8 +91,6 @@ def model_worker_context():
 
 def start_model_worker_server() -> None:
     """Start that server now, so that its imports run beside the caller's own (the command line's first step)."""
-    import multiprocessing.forkserver
-
     model_worker_context()
     multiprocessing.forkserver.ensure_running()
 
@@ -132,17 +136,73 @@ class LocalExecutor:
                 process.terminate()
 
 
+class RayClusterError(ValueError):
+    """A Ray cluster that cannot be used as configured; the message says what to set."""
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # 0: Ray keeps a loopback address rather than replacing it
+PROBE_SECONDS = 5.0  # the most a client waits for a cluster's head node to accept a connection
+
+
+def check_cluster(address: str) -> None:
+    """Whether this client can use the Ray cluster at `address` (host:port), in seconds: where `ray.init` would retry
+    for 20 s or more and then raise a ConnectionError that does not say why, raise `RayClusterError` saying what to
+    set. Ray 2.60's token authentication: a client needs RAY_AUTH_MODE=token, and the cluster's token in
+    RAY_AUTH_TOKEN, in a file named by RAY_AUTH_TOKEN_PATH, or in ~/.ray/auth_token."""
+    from ray._private import ray_constants
+    from ray._raylet import GcsClient
+    from ray.exceptions import AuthenticationError
+
+    host, _, port = address.rpartition(":")
+    if host in LOOPBACK and ray_constants.ENABLE_RAY_CLUSTER:
+        raise RayClusterError(f"a Ray cluster at {address} needs {CLUSTER_ENV}=0 (else Ray replaces the loopback "
+                              "address with this machine's network address)")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_SECONDS).close()
+    except (OSError, ValueError):
+        raise RayClusterError(f"no Ray cluster answers at {address}: start its head node with `ray start --head "
+                              f"--port {port}`, or give --ray-address HOST:PORT") from None
+    try:
+        with stderr_silenced():  # Ray's C++ client logs each refused try there; the exception says why
+            GcsClient(address=address)
+    except AuthenticationError:
+        if os.environ.get("RAY_AUTH_MODE", "").lower() == "token":
+            raise RayClusterError(f"the Ray cluster at {address} refused this client's token: set RAY_AUTH_TOKEN "
+                                  "to its token (`ray get-auth-token` on its head node)") from None
+        raise RayClusterError(f"the Ray cluster at {address} uses token authentication: set RAY_AUTH_MODE=token "
+                              "and RAY_AUTH_TOKEN to its token (`ray get-auth-token` on its head node)") from None
+
+
+@contextmanager
+def stderr_silenced() -> Iterator[None]:
+    """File descriptor 2 goes to /dev/null meanwhile (what native code writes there too)."""
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
 class RayExecutor:
     """Jobs as Ray tasks, one CPU each. Their progress files reach the runner where the workers share its disk."""
 
     def __init__(self, address: str | None = None):
+        address = address or os.environ.get(RAY_ADDRESS_ENV)
+        if address and address.rsplit(":", 1)[0] in LOOPBACK:
+            os.environ.setdefault(CLUSTER_ENV, "0")  # read when Ray is imported: a cluster on this machine alone
         try:
             import ray
         except ImportError:
             raise ValueError("the ray executor needs Ray: pip install ray==2.60.0") from None
         self._ray = ray
-        address = address or os.environ.get(RAY_ADDRESS_ENV)
         if not ray.is_initialized():
+            if address:
+                check_cluster(address)
             # A cluster's workers get the project (code and embedded data) as their working directory.
             env = {"working_dir": str(ROOT), "excludes": [".git", ".venv", "model_store", "results"]}
             ray.init(address=address, include_dashboard=False, log_to_driver=False,

@@ -2,7 +2,7 @@
 alone. Importing it loads torch and the training code, then trains one tiny LeNet-5 on one thread, alone and in a
 pair (`training/stacked.py`), so that oneDNN compiles its convolution and pooling kernels once, there, and every
 worker forked afterwards starts with them. In a fresh process the first model otherwise trains about a second slower
-than the next (on the 2-vCPU machine the README's figures come from). It also fits and measures one tiny attack, as
+than the next. It also fits and measures one tiny attack, as
 a worker does a run's attacks (`pipeline.attack_run`): that loads scikit-learn and SciPy (about 0.8 s), beside the
 command's own imports rather than after its models.
 
@@ -29,9 +29,9 @@ import torch  # noqa: E402
 from ..attacks import AttackData  # noqa: E402
 from ..config import TrainConfig  # noqa: E402
 from ..pipeline import HeldOut, attack_run  # noqa: E402
-from ..training import pool  # noqa: E402, F401  (what a worker runs)
+from . import model_pool  # noqa: E402, F401  (what a model worker runs)
 from ..training.inference import predict_logits  # noqa: E402
-from ..training.loop import train_model  # noqa: E402
+from ..training.train import train_model  # noqa: E402
 from ..training.stacked import train_stacked  # noqa: E402
 from . import tasks  # noqa: E402, F401  (what a job's worker runs)
 

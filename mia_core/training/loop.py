@@ -1,7 +1,7 @@
 """The training loop: one model, deterministic on the CPU for a given seed (and thread count).
 
 Every defence is a training setting: dropout and L2 (in the model and optimiser), label smoothing (in
-the loss), early stopping (on a validation set), DP-SGD (`dp.py`) and Split-AI (`split.py`).
+the loss), early stopping (on a validation set) and DP-SGD (`dp.py`); Split-AI (`split.py`) trains its sub-models here.
 """
 
 import copy
@@ -24,7 +24,7 @@ from .optimizer import FusedStep
 Pair = tuple[torch.Tensor, torch.Tensor]
 CURVE_POINTS = 10  # test-set evaluations per training run: enough for the curve, and each costs as much as an epoch
 # Channels-last activations and a fused optimiser step train LeNet-5 faster on a CPU thread, mostly because
-# max-pooling is slow in the plain layout (the README's Benchmarks give the figures). Both change the weights'
+# max-pooling is slow in the plain layout (`python -m benchmarks.bench` gives the figures). Both change the weights'
 # last bits, not what a model learns.
 LAYOUT = torch.channels_last
 
@@ -50,20 +50,16 @@ def on_curve(epoch: int, epochs: int) -> bool:
     return epoch in (1, epochs) or epoch % math.ceil(epochs / CURVE_POINTS) == 0
 
 
-def train_model(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, *, seed: int,
+def train_plain(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, *, seed: int,
                 test: Pair | None = None, validation: Pair | None = None,
                 progress: ProgressFn = no_progress, stage: str = "train") -> tuple[nn.Module, list[EpochStats]]:
-    """Train a fresh model on x [N, 1, 28, 28], y [N]; report each epoch through `progress`, with the
-    accuracy on `test` on the epochs `on_curve` picks.
+    """Train one fresh model (`cfg.split_models` is not read: `train.train_model` picks Split-AI) on
+    x [N, 1, 28, 28], y [N]; report each epoch through `progress`, with the accuracy on `test` on the
+    epochs `on_curve` picks.
 
     With `cfg.early_stopping` > 0 and a `validation` set, training stops once the validation
     loss has not improved for that many epochs, and the best epoch's weights are kept.
-    With `cfg.split_models` > 0 the result is a `SplitAI` ensemble.
     """
-    if cfg.split_models:
-        from .split import train_split_ai  # which trains its sub-models with this function
-
-        return train_split_ai(cfg, x, y, seed=seed, test=test, progress=progress, stage=stage)
     device = cfg.resolved_device()
     torch.manual_seed(seed)  # weights, dropout masks and DP noise
     model = build_model(cfg.arch, dropout=cfg.dropout).to(device)
@@ -113,7 +109,7 @@ def _run_epochs(cfg, model, opt, epoch_batches, engine, test, validation, progre
                            accuracy(model, *test) if tested else None, val_loss,
                            engine.get_epsilon(cfg.dp_delta) if engine else None)
         history.append(stats)
-        progress(Progress(stage, epoch, cfg.epochs, _shown(stats)))
+        progress(Progress(stage, epoch, cfg.epochs, shown(stats)))
         if val_loss is not None:
             if val_loss < best_loss:
                 best_loss, best_state, since_best = val_loss, copy.deepcopy(_unwrap(model).state_dict()), 0
@@ -130,9 +126,8 @@ def _unwrap(model: nn.Module) -> nn.Module:
     return getattr(model, "_module", model)
 
 
-def _shown(stats: EpochStats) -> dict:
+def shown(stats: EpochStats) -> dict:
+    """An epoch's figures as a progress event shows them."""
     names = {"loss": stats.loss, "train_acc": stats.train_accuracy, "test_acc": stats.test_accuracy,
              "val_loss": stats.val_loss, "epsilon": stats.epsilon}
     return {k: v for k, v in names.items() if v is not None}
-
-

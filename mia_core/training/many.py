@@ -16,7 +16,7 @@ from torch.nn import functional as F
 from ..config import TrainConfig
 from ..models import build_model
 from ..progress import Progress, ProgressFn, no_progress
-from .loop import train_model
+from .train import train_model
 
 
 def balanced_keep(n_models: int, n_examples: int, *, per_model: int | None = None, seed: int) -> np.ndarray:
@@ -43,7 +43,7 @@ def train_many(cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, keep: np.ndar
                validation: tuple[torch.Tensor, torch.Tensor] | None = None,
                progress: ProgressFn = no_progress, stage: str = "references") -> list[nn.Module]:
     """Train len(keep) models, all at once with vmap on CUDA; on the CPU one after another,
-    which measured as fast or faster there (see `python -m mia_core bench`). DP-SGD, Split-AI and
+    which measured as fast or faster there (see `python -m benchmarks.bench`). DP-SGD, Split-AI and
     early-stopping models are always trained one after another: each needs its own accounting,
     sub-models or stopping epoch."""
     if uses_vmap_ensemble(cfg):

@@ -1,6 +1,6 @@
 """Training many small models: a target, its shadows, its reference models, described as `ModelSpec`s and
-trained one task after another in this process (`InProcess`) or side by side in worker processes (`ProcessPool`:
-one per core, one thread each). A spec holds record indices, not tensors: a worker reads the digits
+trained one task after another in this process (`InProcess`) or side by side in worker processes (the job
+runner's `jobs.model_pool.ProcessPool`: one per core, one thread each, with the same interface). A spec holds record indices, not tensors: a worker reads the digits
 itself. A task is one model, or a few trained side by side (`stacked.py`); `tasks` makes the stacks from the
 specs alone, so with one torch thread per task both give the same weights for the same specs. A model answers the
 records its spec asks about (`answer`: a shadow's attack data, a reference's pool) where it trained, so the caller
@@ -10,7 +10,6 @@ models they need are trained.
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -18,10 +17,12 @@ from torch import nn
 
 from ..config import TrainConfig
 from ..models import build_model
-from ..progress import Progress, ProgressFn, no_progress
+from ..progress import ProgressFn, no_progress
 from ..split_ai import SplitAI
+from .altered_copies import label_answers
 from .inference import predict_logits
-from .loop import EpochStats, train_model
+from .loop import EpochStats
+from .train import train_model
 from .stacked import stackable, stacks, train_stacked
 
 
@@ -34,7 +35,7 @@ class ModelSpec:
     validation: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # early stopping, if any
     test: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # the test curve, if any
     # The records the caller will ask the trained model about, asked where it trained, in the worker that trained it
-    # (and, with answer_labels, its labels for their altered copies: `queries.label_answers`).
+    # (and, with answer_labels, its labels for their altered copies: `altered_copies.label_answers`).
     answer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     answer_labels: bool = False
 
@@ -91,8 +92,6 @@ def answered(trained: TrainedModel, spec: ModelSpec, digits) -> TrainedModel:
     x = digits.tensors(spec.answer)[0]
     labels = None
     if spec.answer_labels:
-        from ..queries import label_answers  # the attacks' code: only where a label-only attack runs
-
         labels = label_answers(trained.model, x)
     return replace(trained, logits=predict_logits(trained.model, x), label_answers=labels)
 
@@ -128,50 +127,3 @@ class InProcess:
 
     def shutdown(self) -> None:
         pass
-
-
-def _train_in_worker(specs: list[ModelSpec], data: dict) -> tuple[list[TrainedModel], float]:
-    """The task's models, each as its weights (a state_dict in place of the model) and its answers; the worker's
-    peak memory."""
-    from ..jobs.tasks import digits_for, peak_rss_mb
-
-    trained = train_task(specs, digits_for(data))
-    return [replace(t, model=t.model.state_dict()) for t in trained], peak_rss_mb()
-
-
-class ProcessPool:
-    """`workers` processes, each training one task at a time; `data` names the digits as a job does
-    ({"dir", "fingerprint"}). Progress: one event per finished model, that model's stage done."""
-
-    def __init__(self, workers: int, data: dict):
-        from ..jobs.executors import model_worker_context, worker_setup
-
-        self.workers, self.data = workers, data
-        self.peak_rss_mb = 0.0  # the largest peak resident memory any of its workers reported
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=model_worker_context(),
-                                         initializer=worker_setup)
-
-    def train(self, specs: list[ModelSpec], digits, progress: ProgressFn = no_progress, *,
-              on_arrival: ArrivalFn | None = None) -> list[TrainedModel]:
-        """The models, in the order of `specs`; `on_arrival` runs here each time a task's models arrive."""
-        futures = {self._pool.submit(_train_in_worker, [specs[i] for i in task], self.data): task
-                   for task in tasks(specs)}
-        trained: dict[int, TrainedModel] = {}
-        for future in as_completed(futures):
-            results, peak = future.result()
-            self.peak_rss_mb = max(self.peak_rss_mb, peak)
-            for i, result in zip(futures[future], results):
-                trained[i] = replace(result, model=model_from_state(specs[i].train, result.model))
-                progress(Progress(specs[i].stage, 1, 1, {"seconds": result.seconds, "models_done": len(trained)}))
-            if on_arrival is not None:
-                on_arrival(dict(trained))
-        return [trained[i] for i in range(len(specs))]
-
-    def imap_unordered(self, fn: Callable, *arguments: Iterable) -> Iterator:
-        """fn over the arguments in the workers, every call submitted now (after any task already asked for); the
-        results as each call finishes. fn must be importable by name, and its arguments picklable."""
-        futures = [self._pool.submit(fn, *args) for args in zip(*arguments)]
-        return (future.result() for future in as_completed(futures))
-
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)

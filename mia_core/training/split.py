@@ -8,7 +8,7 @@ import torch
 from ..config import TrainConfig
 from ..split_ai import SplitAI, split_assignment
 from .inference import accuracy
-from .loop import EpochStats, train_model
+from .loop import EpochStats, train_plain
 from .stacked import stackable, stacks, train_stacked
 
 
@@ -26,7 +26,7 @@ def train_split_ai(cfg: TrainConfig, x, y, *, seed: int, test, progress, stage):
         seeds = [seed * 1_009 + k for k in task]
         stages = [f"{stage} part {k + 1}/{cfg.split_models}" for k in task]
         if len(task) == 1:
-            trained[task[0]] = train_model(plain, *parts[0], seed=seeds[0], progress=progress, stage=stages[0])
+            trained[task[0]] = train_plain(plain, *parts[0], seed=seeds[0], progress=progress, stage=stages[0])
         else:
             trained.update(zip(task, train_stacked(plain, parts, seeds, progress=progress, stage=" + ".join(stages))))
     models, histories = zip(*(trained[k] for k in range(cfg.split_models)))

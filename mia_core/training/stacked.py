@@ -3,7 +3,7 @@ grouped convolution, their linear layers one batched matrix product.
 
 Why: LeNet-5's convolutions have 6 and 16 channels, which fill less than half of a CPU's vector registers, and
 every training step of so small a model pays the same fixed costs in Python and PyTorch's dispatcher. Side by side,
-models share both (`python -m mia_core bench` gives the models/s).
+models share both (`python -m benchmarks.bench` gives the models/s).
 
 Each model keeps what it would have alone: its initial weights, its batches in its own order, its dropout masks
 (from its own generator, drawn as `train_model` draws them) and its optimiser state (Adam, SGD and weight decay act
@@ -24,20 +24,20 @@ from ..config import TrainConfig
 from ..models import build_model
 from ..progress import Progress, ProgressFn, no_progress
 from .inference import accuracy
-from .loop import LAYOUT, EpochStats, Pair, _shown, on_curve
+from .loop import LAYOUT, EpochStats, Pair, on_curve, shown
 from .optimizer import FusedStep
 
 
 STACK = 5  # the most models trained side by side: with freed memory kept (`jobs.executors.keep_freed_memory`) a
 # model's share of a stack's time stays about the same from 2 to 8 models, and 5 lets the overfit preset's target
-# and 8 shadows train as 4 + 5 on two workers; `python -m mia_core bench` measures 4 + 4 against each alone
+# and 8 shadows train as 4 + 5 on two workers; `python -m benchmarks.bench` measures 4 + 4 against each alone
 
 
 def stacks(keys: list[Hashable | None]) -> list[list[int]]:
     """Which of len(keys) models train together, as lists of their indices. Models with the same key (None: a model
     that cannot be stacked) train side by side, in the order they come, in as few stacks of at most STACK as there
-    can be, but in two from four models up, so that two workers (what the 2-core machine these defaults are for
-    has) both get some. The stacks are as even as they can be, the smaller first: a target, asked for first, then
+    can be, but in two from four models up, so that two workers (one per
+    core on a 2-core machine) both get some. The stacks are as even as they can be, the smaller first: a target, asked for first, then
     comes back first, and what needs only it runs while the rest train. None holds one model unless it is the only
     one. Any other model trains alone. The lists come in the order of their first index. They depend on the keys
     alone, never on the machine: the overfit preset's target and 8 shadows train as 4 + 5, and 8 shadows alone as
@@ -113,9 +113,9 @@ def train_stacked(cfg: TrainConfig, data: list[Pair], seeds: list[int], *, tests
                 unstack(net, models, only=m)  # its weights so far, into its own model, to ask it
             history.append(EpochStats(epoch, float(total_loss[m]) / n, int(correct[m]) / n,
                                       accuracy(models[m], *test) if tested else None))
-        shown = {k: sum(_shown(h[-1])[k] for h in histories) / n_models for k in ("loss", "train_acc")}
-        shown.update({"test_acc": h[-1].test_accuracy for h in histories if h[-1].test_accuracy is not None})
-        progress(Progress(stage, epoch, cfg.epochs, shown))  # the models' mean; a tested model's test accuracy
+        figures = {k: sum(shown(h[-1])[k] for h in histories) / n_models for k in ("loss", "train_acc")}
+        figures.update({"test_acc": h[-1].test_accuracy for h in histories if h[-1].test_accuracy is not None})
+        progress(Progress(stage, epoch, cfg.epochs, figures))  # the models' mean; a tested model's test accuracy
     unstack(net, models)
     return [(model.eval(), history) for model, history in zip(models, histories)]
 

@@ -1,4 +1,4 @@
-"""What a label-only attacker asks the target: altered copies of each record, answered with a class only.
+"""What a label-only attacker asks a model: altered copies of each record, answered with a class only.
 
 Choquette-Choo et al. (2021) query augmentations of a record (a model that trained on it keeps its
 label under more of them) and estimate its distance to the decision boundary, for which Gaussian
@@ -12,9 +12,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .attacks.label_only import NOISE_COPIES, NOISE_STDS, SHIFTS
-from .data import MNIST_MEAN, MNIST_STD
-from .training import predict_logits
+from ..attacks.label_only import NOISE_COPIES, NOISE_STDS, SHIFTS
+from ..data import MNIST_MEAN, MNIST_STD
+from .inference import predict_logits
 
 BACKGROUND = (0.0 - MNIST_MEAN) / MNIST_STD  # a black pixel, normalised as the models see it
 

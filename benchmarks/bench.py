@@ -1,4 +1,4 @@
-"""`python -m mia_core bench`: from one run, on this machine:
+"""`python -m benchmarks.bench` (or `make bench`, or `python -m mia_core bench`): from one run, on this machine:
 
 - one model's training speed: samples/s, and GFLOP/s against the CPU's FP32 peak;
 - many models (shadows, references): models/s here, each alone and side by side in one network (`training/stacked.py`),
@@ -16,60 +16,41 @@ What trains here (one model, and many in this process) runs with the allocator s
 (`jobs.executors.keep_freed_memory`), so that it measures what they do.
 """
 
+import argparse
 import json
 import os
-from dataclasses import replace
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
-from .data import load_digits
+from mia_core.config import PRESETS, preset
+from mia_core.data import DATA_DIR_ENV, load_digits
+from mia_core.jobs.executors import available_cores, keep_freed_memory
+from mia_core.jobs.model_pool import ProcessPool
+from mia_core.jobs.tasks import one_thread
+from mia_core.membership import membership_report
+from mia_core.models import build_model
+from mia_core.pipeline import eval_records, run_experiment, shadow_specs, split_for
+from mia_core.references import reference_specs
+from mia_core.training import train_model
+from mia_core.training.many import balanced_keep, train_ensemble, train_sequential
+from mia_core.training.pool import InProcess, tasks, train_spec
+from mia_core.workflows import REFERENCE_ATTACKS, SHADOW_ATTACKS, loaded_from_result
 
-
-# The baseline: LeNet-5 as a textbook writes it (each convolution, then ReLU, then pooling; this project's model
-# pools first, which gives the same weights faster, so the baseline does not), trained as plainly as PyTorch allows.
-PLAIN_LOOP = """
-import time, numpy as np, torch
-from torch import nn
-from torch.nn import functional as F
-from mia_core.config import preset
-from mia_core.data import load_embedded
-def lenet5():
-    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
-cfg = preset("overfit")
-digits = load_embedded()
-x, y = digits.tensors(np.arange({models} * cfg.train_size) % len(digits))
-start = time.perf_counter()
-for m in range({models}):
-    torch.manual_seed(m)
-    model = lenet5()
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
-    xm, ym = x[m * cfg.train_size:(m + 1) * cfg.train_size], y[m * cfg.train_size:(m + 1) * cfg.train_size]
-    for epoch in range(cfg.train.epochs):
-        for batch in torch.randperm(cfg.train_size).split(cfg.train.batch_size):
-            loss = F.cross_entropy(model(xm[batch]), ym[batch])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-print(time.perf_counter() - start)
-"""
-
-
-ROUNDS = 3  # the ratios against the plain loop are measured this many times, interleaved, and their median shown:
-# on a shared 2-vCPU machine the same command's seconds vary by up to a quarter from one run to the next
+ROOT = Path(__file__).resolve().parents[1]  # the project: where `python -m` finds scripts/ and benchmarks/
+ROUNDS = 3  # the ratios against the plain loop are measured this many times, interleaved, and their median shown
 PRESET_SECONDS = 10.0  # the most a workshop should wait for the overfit preset, imports included: the speed target
 
 
 def bench(presets, *, data_dir=None, device="auto") -> int:
-    from .jobs.executors import keep_freed_memory
-
     keep_freed_memory()
     one_model_speed(data_dir)
     many_models_speed(data_dir)
@@ -112,14 +93,6 @@ def fp32_peak_gflops(cores: int) -> tuple[float, str]:
 
 def one_model_speed(data_dir=None) -> None:
     """One overfit-preset LeNet on one thread: samples/s, and FLOP/s from the model's counted FLOPs."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from .config import preset
-    from .jobs.executors import available_cores
-    from .jobs.tasks import one_thread
-    from .models import build_model
-    from .training import train_model
-
     cfg = preset("overfit").train
     digits = load_digits(data_dir)
     x, y = digits.tensors(np.arange(200))
@@ -147,9 +120,6 @@ def many_models_speed(data_dir=None, *, count: int = SHADOWS) -> None:
     """Shadow-shaped models in this process: on one thread each alone, one after another, and side by side in the
     stacks `training.pool.tasks` makes of them; with torch's threads, in those stacks. The same models side by
     side in worker processes are measured against the plain loop, in rounds."""
-    from .jobs.tasks import one_thread
-    from .training.pool import InProcess, tasks, train_spec
-
     specs, digits = _shadow_specs(data_dir, count)
     rates = {}
     with one_thread():
@@ -171,9 +141,6 @@ def many_models_speed(data_dir=None, *, count: int = SHADOWS) -> None:
 
 
 def _shadow_specs(data_dir, count: int):
-    from .config import preset
-    from .pipeline import shadow_specs, split_for
-
     digits = load_digits(data_dir)
     cfg = replace(preset("overfit"), shadows=count)
     return [training_only(spec) for spec in shadow_specs(cfg, split_for(cfg, digits))], digits
@@ -188,10 +155,6 @@ def training_only(spec):
 def _reference_specs(data_dir):
     """The overfit preset's reference models (as many as a run with LiRA or RMIA trains): shadow-shaped, 200
     records each, from the pool around the scored records."""
-    from .config import preset
-    from .pipeline import eval_records, split_for
-    from .references import reference_specs
-
     digits = load_digits(data_dir)
     cfg = preset("overfit")
     splits = split_for(cfg, digits)
@@ -203,9 +166,6 @@ def pool_speed(data_dir=None, *, count: int = SHADOWS) -> tuple[float, float, fl
     """Models/s in one worker process per core: `count` shadow-shaped models with the workers' start-up counted
     (the first time, the start of the server they fork from too), the same on the same workers running (a
     server's, or a sweep's), and the preset's reference models on them."""
-    from .jobs.executors import available_cores
-    from .training.pool import ProcessPool
-
     specs, digits = _shadow_specs(data_dir, count)
     references = _reference_specs(data_dir)
     start = time.perf_counter()  # the worker processes' start-up counts here
@@ -225,17 +185,13 @@ def pool_speed(data_dir=None, *, count: int = SHADOWS) -> tuple[float, float, fl
 def against_plain_loop(data_dir=None, *, device="auto", rounds: int = ROUNDS) -> dict[str, tuple[float, dict]]:
     """`rounds` rounds of: the plain loop, shadow models in worker processes, the overfit preset end to end.
     Prints each round and each ratio's median and range. Returns the last overfit run, as `run_preset` does."""
-    from .config import preset
-    from .jobs.executors import available_cores
-
     references = preset("overfit").references
     print(f"against the plain loop ({PLAIN_MODELS} models one after another, {torch.get_num_threads()} threads),"
           f" {rounds} rounds: models/s of {SHADOWS} shadow models in {available_cores()} worker processes (started"
           f" for them: in round 1 with the server they fork from), then on them running, then {references} reference"
           " models on them; and the overfit preset's whole process")
-    # Once, first, not counted: this virtual machine's first process after a while can read its libraries from the
-    # disk for many seconds (the plain loop's whole process has taken 27-43 s in a round 1 against 14-20 s after).
-    # A warm-up run, as `hyperfine --warmup` makes, puts every round on the footing of a second run.
+    # Once, first, not counted: a machine's first process after a while can read its libraries from the disk for
+    # many seconds. A warm-up run, as `hyperfine --warmup` makes, puts every round on the footing of a second run.
     warm_loop, warm_preset = plain_loop()[0], run_preset("overfit", data_dir, device=device)[0]
     print(f"  warm-up, not counted: plain loop {warm_loop:.1f} s the whole process, overfit preset {warm_preset:.1f} s")
     started, running, refs, preset_ratio, preset_seconds, last = [], [], [], [], [], None
@@ -280,12 +236,12 @@ PLAIN_MODELS = 9  # the overfit preset's target and 8 shadows
 
 
 def plain_loop() -> tuple[float, float]:
-    """A plain PyTorch loop training as many LeNets as the overfit preset (the target and 8 shadows: 80 epochs over
+    """A plain PyTorch loop (`plain_loop.py`) training as many LeNets as the overfit preset (the target and 8 shadows: 80 epochs over
     200 digits, batch 64, Adam) one after another with torch's default threads, as the sequential code did before
     the job runner. Returns its whole process's seconds, imports included, and its training's."""
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", PLAIN_LOOP.replace("{models}", str(PLAIN_MODELS))], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "benchmarks.plain_loop", str(PLAIN_MODELS)], check=True,
+                         capture_output=True, text=True, cwd=ROOT)
     wall, training = time.perf_counter() - start, float(out.stdout.split()[-1])
     return wall, training
 
@@ -295,14 +251,14 @@ def demo_build() -> None:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "scripts.build_demo_models", "--out", str(Path(tmp) / "models")],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       cwd=Path(__file__).resolve().parent.parent)
+                       cwd=ROOT)
         print(f"demo build (python -m scripts.build_demo_models): {time.perf_counter() - start:.1f} s")
 
 
 def plant_speed(data_dir=None) -> None:
     """Plant your digits from the command line (as the Membership page's job runs): the sample drawings, 10
     planted and 10 kept out, into the overfit demo's target; the shipped attacker is reused on the embedded data."""
-    sample = Path(__file__).resolve().parent.parent / "assets" / "drawings" / "sample.npz"
+    sample = ROOT / "assets" / "drawings" / "sample.npz"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "plant.json"
         start = time.perf_counter()
@@ -319,24 +275,16 @@ def plant_speed(data_dir=None) -> None:
 
 def art_comparison(data_dir=None) -> None:
     """`python -m benchmarks.art_compare` (its own rounds) where IBM ART is installed; else how to get it."""
-    from importlib.util import find_spec
-
     if find_spec("art") is None:
         print("shadow pipeline against IBM ART: not run, ART is not installed (pip install -r requirements-bench.txt)")
         return
-    from .data import DATA_DIR_ENV
-
     print("shadow pipeline against IBM ART (python -m benchmarks.art_compare):", flush=True)
     env = {**os.environ, **({DATA_DIR_ENV: str(data_dir)} if data_dir else {})}
-    subprocess.run([sys.executable, "-m", "benchmarks.art_compare"], check=True, env=env,
-                   cwd=Path(__file__).resolve().parent.parent)
+    subprocess.run([sys.executable, "-m", "benchmarks.art_compare"], check=True, env=env, cwd=ROOT)
 
 
 def ensemble_speed(data_dir=None, *, device="auto", count: int = 8) -> None:
     """Models per second: the vmap ensemble against the same models trained one after another."""
-    from .config import preset
-    from .training.many import balanced_keep, train_ensemble, train_sequential
-
     digits = load_digits(data_dir)
     cfg = preset("overfit").train
     cfg = type(cfg)(**{**cfg.__dict__, "epochs": 20, "device": device})
@@ -355,13 +303,6 @@ def ensemble_speed(data_dir=None, *, device="auto", count: int = 8) -> None:
 
 def query_latency(data_dir=None, repeats: int = 50) -> None:
     """Server work per drawn digit: preprocess, target logits, every attack's member probability."""
-    from dataclasses import replace
-
-    from .config import preset
-    from .membership import membership_report
-    from .pipeline import run_experiment
-    from .workflows import REFERENCE_ATTACKS, SHADOW_ATTACKS, loaded_from_result
-
     digits = load_digits(data_dir)
     cfg = replace(preset("overfit").with_train(epochs=5), shadows=2, references=8,  # small: only the query is timed
                   attacks=SHADOW_ATTACKS + REFERENCE_ATTACKS)
@@ -383,3 +324,17 @@ def query_latency(data_dir=None, repeats: int = 50) -> None:
         times.append(time.perf_counter() - start)
     print(f"drawn-digit query (preprocess + predict + {len(attacks)} attacks): median {np.median(times) * 1000:.1f} ms,"
           f" max {np.max(times) * 1000:.1f} ms over {repeats} runs")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", nargs="+", choices=sorted(PRESETS), default=sorted(PRESETS, reverse=True))
+    parser.add_argument("--data-dir", help="full MNIST root (MNIST/raw/*-ubyte); default the embedded subset")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    args = parser.parse_args(argv)
+    load_digits(args.data_dir)  # a bad data folder fails before any timing
+    return bench(args.presets, data_dir=args.data_dir, device=args.device)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
