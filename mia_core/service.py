@@ -18,6 +18,8 @@ import numpy as np
 from . import charts
 from .attacks import ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC
 from .audit import canaries
+from .audit_chart import audit_trade_off_chart
+from .audit_guesses import AuditResult
 from .config import PRESETS, ExperimentConfig, TrainConfig, preset
 from .data import DATA_DIR_ENV, load_digits
 from .game import ROUND_SIZE, Round, Score, Verdicts, deal, playing_attack, score, verdicts
@@ -47,7 +49,7 @@ __all__ = [  # what pages and ui/ may use
     "build_report", "chance_band", "charts", "check_name", "csv_text", "describe", "is_undefended", "markdown",
     "membership_report", "most_exposed", "point_row", "preset", "query", "read_csv", "record_arrays", "reproduce_rows",
     "result_rows", "roc_curves", "to_mnist", "with_interval",
-    "VERDICT_FPR", "LiraPicture", "MembershipReport", "Tally", "Verdict", "describe_plant"]
+    "AuditResult", "audit_trade_off_chart", "VERDICT_FPR", "LiraPicture", "MembershipReport", "Tally", "Verdict", "describe_plant"]
 SAMPLE_DRAWINGS = Path(__file__).resolve().parent.parent / "assets" / "drawings" / "sample.npz"
 
 __all__ += [  # the workshop room: the membership game and the room's shared state

@@ -4,45 +4,57 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from mia_core.service import ARCHITECTURES, ExperimentConfig, with_interval
+from mia_core.service import ARCHITECTURES, AuditResult, ExperimentConfig, audit_trade_off_chart, with_interval
 from ui.jobs import wait_for
 from ui.state import service
 
 MEANING = (
-    "**What the two numbers mean.** The accountant's epsilon is a proof about the training algorithm: no attack on "
-    "this model can do better than it allows. The audit's epsilon is what one concrete attack *showed*. The truth "
-    "lies between them. A large gap does not mean the accountant is wrong: a one-run, black-box audit with a few "
-    "hundred canaries is a weak attacker. Without DP there is no promise at all, and the audit alone says how much "
-    "privacy is lost at least: anything above about 1 means the model's answers reveal its training data clearly.")
+    "**What the numbers mean.** The accountant's epsilon is an upper bound on what any attack can show, up to delta, "
+    "if the implementation matches its analysis. The audit's epsilon is what one concrete attack *proved*, at 95% "
+    "confidence; the truth lies between them. The ceiling is the most this many canaries could ever prove, however "
+    "leaky the model: an audit at its ceiling says the attack was essentially perfect, not that the leak is that "
+    "size. Without DP no finite epsilon is promised at all.")
 
 
 def audit_panel(configuration: Callable[[], ExperimentConfig]) -> None:
     """Audit the configuration the page's form describes; keep the result in the session for the report."""
     st.subheader("Audit epsilon")
-    st.caption("Trains the settings above once more, with canaries: digits given a wrong label, each put into the "
-               "training set by a coin flip. The attack then guesses which canaries went in; the share it gets right "
-               "proves a lower bound on epsilon (Steinke, Nasr and Jagielski 2023, one training run, 95% confidence).")
+    st.caption("Trains the settings above once more, with canaries, each put in by a coin flip; an attack guesses "
+               "which went in, and its right guesses prove a lower bound on epsilon in one training run (Steinke, "
+               "Nasr and Jagielski 2023; the f-DP analysis of the same guesses, Mahloujifar, Melis and Chaudhuri "
+               "2024). Black-box: digits given a wrong label, scored by the model's loss. White-box (DP-SGD only): "
+               "gradient canaries added to DP-SGD's clipped-gradient sum, scored on every step's update.")
     with st.form("audit"):
-        count = st.slider("Canaries", 50, 400, 200, 50)
+        white_box = st.toggle("White-box (gradient canaries; needs DP-SGD)")
+        count = st.slider("Canaries (black-box)", 50, 400, 200, 50,
+                          help="The white-box audit uses 5,000 gradient canaries.")
         audit_now = st.form_submit_button("Audit the settings above")
     if audit_now:
         try:
-            job = service().submit_audit(configuration(), count=count)
+            job = (service().submit_audit(configuration(), count=5000, white_box=True) if white_box
+                   else service().submit_audit(configuration(), count=count))
         except ValueError as err:
             st.error(f"Cannot audit these settings: {err}")
         else:
             if (audit := wait_for(job, "Training with canaries")) is not None:
                 st.session_state["epsilon_audit"] = audit
-    audit = st.session_state.get("epsilon_audit")
-    if not audit:
-        return
-    c1, c2 = st.columns(2)
-    c1.metric("Empirical epsilon (proved by the audit)", f"{audit['epsilon_lower_bound']:.2f}",
-              help=f"{audit['correct']} of {audit['guesses']} guesses right; {audit['inserted']} of "
-                   f"{audit['canaries']} canaries inserted.")
-    promised = audit["accountant_epsilon"]
-    c2.metric("Epsilon promised by DP-SGD's accountant", "none (no DP)" if promised is None else f"{promised:.2f}")
+    if audit := st.session_state.get("epsilon_audit"):
+        audit_result(AuditResult.from_dict(audit))
+
+
+def audit_result(audit: AuditResult) -> None:
+    """An audit's two bounds with their ceilings, the accountant's promise, a sentence, and its trade-off chart."""
+    c1, c2, c3 = st.columns(3)
+    best = max(audit.epsilon_lower_bound, audit.epsilon_lower_bound_fdp)
+    c1.metric("Epsilon proved by the audit", f"{best:.2f}",
+              help=f"Steinke et al. {audit.epsilon_lower_bound:.2f}, f-DP {audit.epsilon_lower_bound_fdp:.2f}.")
+    c2.metric("Most these canaries could prove", f"{max(audit.epsilon_ceiling, audit.epsilon_ceiling_fdp):.2f}")
+    c3.metric("Promised by DP-SGD's accountant",
+              "no promise (no DP)" if audit.accountant_epsilon is None else f"{audit.accountant_epsilon:.2f}")
+    st.markdown(audit.summary())
     st.markdown(MEANING)
+    if audit.trade_off:
+        st.plotly_chart(audit_trade_off_chart(audit.to_dict()), width="stretch", config={"displayModeBar": False})
 
 
 def upload_panel() -> None:
