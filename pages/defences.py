@@ -95,7 +95,8 @@ if runs:
     for name, why in st.session_state["defence_last_result"]["not_run"].items():
         st.caption(f"Not run on the last target: {name}, which {why}.")
     st.dataframe([{"run": i + 1, "settings": describe(r), "test acc": r["test_accuracy"], "gap": r["gap"],
-                   "best AUC": r["best_auc"], "best TPR@1%": r["best_tpr"], "epsilon": r["epsilon"]}
+                   "best AUC": r["best_auc"], "best TPR@1%": r["best_tpr"],
+                   "epsilon": None if r["epsilon"] in ("", None) else round(r["epsilon"], 2)}
                   for i, r in enumerate(runs)], hide_index=True)
     last_result, audit = st.session_state["defence_last_result"], st.session_state.get("epsilon_audit")
     shown_sweep = st.session_state.get("defence_sweep") or next(iter(shipped.values()), None)
