@@ -10,7 +10,7 @@ from mia_core.service import DEMO, EmptyDrawing, StoreError, membership_report, 
 from ui.links import to_url, url_choice, url_names, url_number
 from ui.planting import plant_panel
 from ui.state import digits, inside_the_app, loaded, service
-from ui.verdict import all_attacks, phone_layout, record_key, verdict_card, why_panel
+from ui.verdict import all_attacks, drawing_key, phone_layout, verdict_card, why_panel
 
 inside_the_app()
 phone_layout()
@@ -56,9 +56,11 @@ with left:
                                             reference_of=lambda img, m=m: m.reference_query(digits(), image=img))
                        for n, m in models.items()}
         except EmptyDrawing:
+            drawing_key(drawn=False)
             box.info("Draw a digit in the black square: white strokes, as in MNIST. The verdict appears here.")
             st.stop()
         truth = {n: False for n in models}  # a drawing is in no model's training set
+        record = drawing_key(drawn=True)
         st.caption("A digit you draw now was in no model's training set, the target's or the reference models': "
                    "a flag on it is a false positive, which at 1% FPR happens about once in a hundred drawings.")
     else:
@@ -75,10 +77,11 @@ with left:
         reports = {n: query(m.target.model, image, m.attacks, label=digit,
                             reference=m.reference_query(digits(), index=index)) for n, m in models.items()}
         truth = {n: m.target.role(index) == "member" if m.target.members_known else None for n, m in models.items()}
+        record = f"digit-{index}"
         st.markdown(f"**Ground truth:** digit {digit}; " + "; ".join(
             f"{n}: **{m.target.role(index)}**" for n, m in models.items()))
     some = next(iter(reports.values()))
     st.image(Image.fromarray(some.image).resize((112, 112), Image.NEAREST), caption="what the model sees (28x28)")
-verdict_card(box, reports, truth, record_key(some.image), drawn=source == "Draw one")
+verdict_card(box, reports, truth, record, drawn=source == "Draw one")
 why_panel(reports)
 all_attacks(reports)

@@ -1,8 +1,6 @@
 """The Membership page's answer: one verdict card per target (flagged or not at 1% FPR, right or wrong where the truth
 is known, the session's tally), LiRA's picture of the digit, and every attack's figures in an expander."""
 
-import hashlib
-
 import streamlit as st
 
 from mia_core.service import LABELS, VERDICT_FPR, MembershipReport, Tally, charts
@@ -58,21 +56,28 @@ def _truth_words(member: bool | None) -> str:
 
 
 def _tally(target: str) -> Tally:
-    return st.session_state.setdefault("verdict_tally", {}).get(target, Tally())
+    tally = Tally()
+    for (counted, _), (member, flagged) in st.session_state.get("verdicts_seen", {}).items():
+        if counted == target:
+            tally = tally.add(member=member, flagged=flagged)
+    return tally
 
 
 def _count(target: str, record: str, member: bool | None, flagged: bool) -> None:
-    """Add one verdict to the session's tally, once per target and record however often the page reruns."""
-    seen = st.session_state.setdefault("verdict_seen", set())
-    if member is None or (target, record) in seen:
-        return
-    seen.add((target, record))
-    tallies = st.session_state.setdefault("verdict_tally", {})
-    tallies[target] = tallies.get(target, Tally()).add(member=member, flagged=flagged)
+    """Keep one verdict per target and record in the session's tally, however often the page reruns; a drawing's
+    later strokes replace its earlier verdict."""
+    if member is not None:
+        st.session_state.setdefault("verdicts_seen", {})[(target, record)] = (member, flagged)
 
 
-def record_key(image) -> str:
-    return hashlib.sha1(image.tobytes()).hexdigest()[:16]
+def drawing_key(drawn: bool) -> str:
+    """The tally's name for the drawing on the canvas: one per drawing from a clear canvas to the next, so its
+    strokes count once. `drawn`: the canvas holds strokes now."""
+    number = st.session_state.setdefault("drawing_number", 0)
+    if not drawn and st.session_state.get("drawing_open"):
+        number = st.session_state["drawing_number"] = number + 1
+    st.session_state["drawing_open"] = drawn
+    return f"drawing-{number}"
 
 
 def verdict_card(box, reports: dict[str, MembershipReport], truth: dict[str, bool | None], record: str,
