@@ -86,6 +86,10 @@ class TrainConfig:
 
 
 DEFAULT_ATTACKS = ("shadow", "loss", "confidence", "entropy", "modified_entropy", "seed_in_sample")
+# The overfit preset adds the attacks that calibrate each record against reference models: the strongest at a low
+# false-positive rate. The seed's in-sample fit stays last: it is shown beside them, and it is not an attack.
+OVERFIT_ATTACKS = ("shadow", "loss", "confidence", "entropy", "modified_entropy", "lira_online", "lira_offline", "rmia",
+                   "seed_in_sample")
 
 
 @dataclass(frozen=True)
@@ -150,8 +154,12 @@ class ExperimentConfig:
 
 
 PRESETS: dict[str, ExperimentConfig] = {
-    # A small training set, long training, no regularisation: memorises its members.
-    "overfit": ExperimentConfig(train_size=200, shadows=8, train=TrainConfig(epochs=80)),
+    # A small training set, long training, no regularisation, no augmentation: memorises its members, and still
+    # classifies about 4 in 5 unseen digits right. 100 members, 150 epochs of Adam: train accuracy 100%, test about
+    # 0.8. 32 reference models, side by side, for online LiRA and RMIA: each scored record (100 members, 1,000
+    # non-members) is in about 3 of them. More leak at the cost of accuracy (50 members: test about 0.69).
+    "overfit": ExperimentConfig(train_size=100, shadows=8, references=32, attacks=OVERFIT_ATTACKS,
+                                train=TrainConfig(epochs=150)),
     # A larger training set with dropout and L2: generalises, so members look like everyone else.
     "defended": ExperimentConfig(
         train_size=3000, shadows=4,
