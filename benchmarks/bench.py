@@ -38,7 +38,7 @@ from mia_core.jobs.model_pool import ProcessPool
 from mia_core.jobs.tasks import one_thread
 from mia_core.membership import membership_report
 from mia_core.models import build_model
-from mia_core.pipeline import eval_records, run_experiment, shadow_specs, split_for
+from mia_core.pipeline import eval_records, needs_references, run_experiment, shadow_specs, split_for
 from mia_core.references import reference_specs
 from mia_core.training import train_model
 from mia_core.training.many import balanced_keep, train_ensemble, train_sequential
@@ -95,7 +95,7 @@ def one_model_speed(data_dir=None) -> None:
     """One overfit-preset LeNet on one thread: samples/s, and FLOP/s from the model's counted FLOPs."""
     cfg = preset("overfit").train
     digits = load_digits(data_dir)
-    x, y = digits.tensors(np.arange(200))
+    x, y = digits.tensors(np.arange(preset("overfit").train_size))
     model = build_model(cfg.arch)
     with FlopCounterMode(display=False) as counter:  # forward and backward of one batch
         torch.nn.functional.cross_entropy(model(x[:cfg.batch_size]), y[:cfg.batch_size]).backward()
@@ -186,7 +186,7 @@ def against_plain_loop(data_dir=None, *, device="auto", rounds: int = ROUNDS) ->
     """`rounds` rounds of: the plain loop, shadow models in worker processes, the overfit preset end to end.
     Prints each round and each ratio's median and range. Returns the last overfit run, as `run_preset` does."""
     references = preset("overfit").references
-    print(f"against the plain loop ({PLAIN_MODELS} models one after another, {torch.get_num_threads()} threads),"
+    print(f"against the plain loop ({plain_models()} models one after another, {torch.get_num_threads()} threads),"
           f" {rounds} rounds: models/s of {SHADOWS} shadow models in {available_cores()} worker processes (started"
           f" for them: in round 1 with the server they fork from), then on them running, then {references} reference"
           " models on them; and the overfit preset's whole process")
@@ -197,7 +197,7 @@ def against_plain_loop(data_dir=None, *, device="auto", rounds: int = ROUNDS) ->
     started, running, refs, preset_ratio, preset_seconds, last = [], [], [], [], [], None
     for i in range(1, rounds + 1):
         loop_wall, loop_training = plain_loop()
-        baseline = PLAIN_MODELS / loop_training
+        baseline = plain_models() / loop_training
         rates = pool_speed(data_dir)
         last = run_preset("overfit", data_dir, device=device)
         started.append(rates[0] / baseline)
@@ -232,15 +232,19 @@ def run_preset(name: str, data_dir=None, *, device="auto") -> tuple[float, dict]
         return time.perf_counter() - start, json.loads(out.read_text())
 
 
-PLAIN_MODELS = 9  # the overfit preset's target and 8 shadows
+def plain_models() -> int:
+    """The models the overfit preset trains: its target, its shadows and, for LiRA and RMIA, its reference models."""
+    cfg = preset("overfit")
+    return 1 + cfg.shadows + (cfg.references if needs_references(cfg.attacks) else 0)
 
 
 def plain_loop() -> tuple[float, float]:
-    """A plain PyTorch loop (`plain_loop.py`) training as many LeNets as the overfit preset (the target and 8 shadows: 80 epochs over
-    200 digits, batch 64, Adam) one after another with torch's default threads, as the sequential code did before
-    the job runner. Returns its whole process's seconds, imports included, and its training's."""
+    """A plain PyTorch loop (`plain_loop.py`) training as many LeNets as the overfit preset (`plain_models`: each on
+    the preset's training-set size for its epochs, batch 64, Adam) one after another with torch's default threads, as
+    the sequential code did before the job runner. Returns its whole process's seconds, imports included, and its
+    training's."""
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "benchmarks.plain_loop", str(PLAIN_MODELS)], check=True,
+    out = subprocess.run([sys.executable, "-m", "benchmarks.plain_loop", str(plain_models())], check=True,
                          capture_output=True, text=True, cwd=ROOT)
     wall, training = time.perf_counter() - start, float(out.stdout.split()[-1])
     return wall, training

@@ -99,8 +99,9 @@ def reference_set(training: ReferenceTraining, digits: Digits, trained: list[Tra
     asked here: the vmap ensemble's)."""
     plan, models = training.plan, [t.model for t in trained]
     asked = training.specs[0].answer
+    # float32, as the models compute them (exactly: `predict_logits` widens them to float64): half the stored size
     logits = np.stack([predict_logits(t.model, digits.tensors(asked)[0]) if t.logits is None else t.logits
-                       for t in trained])  # -> [R, P + Z, C]
+                       for t in trained]).astype(np.float32)  # -> [R, P + Z, C]
     pool = len(plan.pool)
     data = ReferenceData(
         logits=logits[:, :pool], labels=digits.labels[plan.pool], keep=training.keep,

@@ -22,7 +22,7 @@ from mia_core.store import SHIPPED_ROOT, ModelStore
 from mia_core.training.pool import InProcess
 from mia_core.workflows import build_demo, demo_configs
 
-LIMIT_MB = 15  # what the repository carries
+LIMIT_MB = 25  # what the repository carries
 
 
 def build(out: Path, *, small: bool = False, workers: int = 1, progress=None) -> dict:

@@ -12,20 +12,12 @@ missing side from the side it has, with the relation between the two that `_prep
 all records that have both (as privacy_meter derives P_out from P_in with one reference model).
 """
 
-import warnings
 from abc import abstractmethod
 
 import numpy as np
 
 from .base import MembershipAttack, ReferenceData, ReferenceQuery
 from .calibration import MonotoneCalibration
-
-
-def masked_median(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column median and count of values [R, N] where mask [R, N]; NaN where the count is 0."""
-    with warnings.catch_warnings():  # an all-NaN column is expected: its count says so
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(np.where(mask, values, np.nan), axis=0), mask.sum(axis=0)
 
 
 class ReferenceAttack(MembershipAttack):
