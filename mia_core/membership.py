@@ -89,6 +89,7 @@ class MembershipReport:
     threshold: dict[str, float | None] = field(default_factory=dict)  # attack name -> its threshold at VERDICT_FPR
     lira: LiraPicture | None = None  # when the target has LiRA and reference models
     references: int = 0  # how many reference models scored the record
+    unseen: bool = False  # no reference model trained on the record (a drawing): no "in" evidence for online LiRA
 
     @property
     def predicted(self) -> int:
@@ -103,15 +104,18 @@ class MembershipReport:
     @property
     def verdict(self) -> Verdict | None:
         """The strongest attack's verdict, by `VERDICT_PREFERENCE`; None when no attack can set a threshold."""
-        attack = verdict_attack(self.threshold, references=self.references)
+        attack = verdict_attack(self.threshold, references=self.references, unseen=self.unseen)
         return None if attack is None else self.verdict_of(attack)
 
 
-def verdict_attack(thresholds: dict[str, float | None], *, references: int) -> str | None:
+def verdict_attack(thresholds: dict[str, float | None], *, references: int, unseen: bool = False) -> str | None:
     """The attack whose verdict counts: the first in `VERDICT_PREFERENCE` with a threshold (attack name -> its
-    threshold at VERDICT_FPR, or None) and at least its number of reference models."""
+    threshold at VERDICT_FPR, or None) and at least its number of reference models. For records that no
+    reference model trained on (`unseen`: drawings), online LiRA has no "in" models and only borrows their
+    shift: the offline test (Carlini et al.'s attack for exactly this case) and RMIA come first."""
     return next((a for a, least in VERDICT_PREFERENCE.items()
-                 if references >= least and thresholds.get(a) is not None), None)
+                 if references >= least and thresholds.get(a) is not None and not (unseen and a == "lira_online")),
+                None)
 
 
 def query(model: nn.Module, image: np.ndarray, attacks: dict[str, MembershipAttack], *,
@@ -128,7 +132,8 @@ def query(model: nn.Module, image: np.ndarray, attacks: dict[str, MembershipAtta
     lira = next((usable[n] for n in ("lira_online", "lira_offline") if n in usable), None)
     picture = lira_picture(lira, logits[0], label, reference) if lira is not None else None
     return MembershipReport(image, softmax(logits[0]), label, probs, statistic, threshold, picture,
-                            0 if reference is None else len(reference.logits))
+                            0 if reference is None else len(reference.logits),
+                            unseen=reference is not None and not reference.keep.any())
 
 
 def membership_report(canvas: np.ndarray | None, model: nn.Module, attacks: dict[str, MembershipAttack], *,

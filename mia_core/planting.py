@@ -177,9 +177,10 @@ class PlantResult:
 
     @property
     def deciding_attack(self) -> str | None:
-        """The attack whose verdicts count, as on the Membership page."""
+        """The attack whose verdicts count, as on the Membership page for a drawing (no reference model trained on
+        any drawing)."""
         thresholds = {a: attack.threshold_at(VERDICT_FPR) for a, attack in self.attacks.items()}
-        return verdict_attack(thresholds, references=self.references)
+        return verdict_attack(thresholds, references=self.references, unseen=True)
 
     def to_json(self) -> dict:
         d, s, b = self.drawings, self.scores, self.baseline

@@ -1,6 +1,8 @@
 """A verdict on one record: the strongest attack's decision at 1% FPR, with a threshold from the attacker's own models;
 LiRA's picture of the record; a session's tally; one colour per attack."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -25,6 +27,13 @@ def test_the_verdict_comes_from_online_lira_when_there_are_enough_reference_mode
     # no reference models: the shadow attack
     no_refs = {a: v for a, v in stats.items() if a not in ("lira_online", "rmia")}
     assert report(no_refs, limits, references=0).verdict.attack == "shadow"
+
+
+def test_a_drawing_no_reference_model_trained_on_gets_its_verdict_from_an_attack_that_needs_no_in_models():
+    stats = {"lira_online": 5.0, "lira_offline": -0.5, "rmia": 0.2}
+    limits = {"lira_online": 2.0, "lira_offline": -1.0, "rmia": 0.99}
+    drawn = dataclasses.replace(report(stats, limits, references=48), unseen=True)
+    assert drawn.verdict == Verdict("rmia", False, 0.2, 0.99)
 
 
 def test_an_attack_without_a_threshold_gives_no_verdict_and_the_next_one_decides():

@@ -65,7 +65,8 @@ def draw_and_label(drawings: list[dict]) -> None:
         add_drawing(drawings, image, label, False)
     if full:
         st.caption(f"{MAX_SHOWN} drawings: that is the most one target takes here.")
-    if st.button("Use the sample drawings", help="digits 0-9 planted, and 0-9 again by other hands kept out"):
+    st.caption("Or start from the sample drawings: digits 0-9 planted, and 0-9 again by other hands kept out.")
+    if st.button("Use the sample drawings"):
         sample = service().shipped_drawings()
         drawings[:] = [{"image": image, "label": int(label), "planted": bool(planted)}
                        for image, label, planted in zip(sample.images, sample.labels, sample.planted)]
