@@ -66,14 +66,14 @@ class AuditResult:
                   f"out, {self.canaries - self.guesses} abstained; {self.inserted} of {self.canaries} canaries "
                   f"inserted), {self.kind}")
         proved = (f"epsilon at least {self.epsilon_lower_bound:.2f} (Steinke et al.; ceiling "
-                  f"{self.epsilon_ceiling:.2f}) and {self.epsilon_lower_bound_fdp:.2f} (f-DP, Gaussian curve; "
-                  f"ceiling {self.epsilon_ceiling_fdp:.2f}), at {self.confidence:.0%} confidence and delta "
-                  f"{self.delta:g}")
-        ceiling = max(self.epsilon_ceiling, self.epsilon_ceiling_fdp)
+                  f"{self.epsilon_ceiling:.2f}), at {self.confidence:.0%} confidence and delta {self.delta:g}; the "
+                  f"f-DP analysis refutes mu-GDP below mu = {self.mu_lower_bound:.3f}, which for a Gaussian trade-off "
+                  f"curve is epsilon {self.epsilon_lower_bound_fdp:.2f} at that delta (ceiling "
+                  f"{self.epsilon_ceiling_fdp:.2f})")
         if self.accountant_epsilon is None:
             return (f"{counts}. The target was trained without DP: no finite epsilon is promised; the audit proves at "
-                    f"least {max(self.epsilon_lower_bound, self.epsilon_lower_bound_fdp):.2f}, and could not prove "
-                    f"more than the ceiling {ceiling:.2f} with this many canaries. Proved: {proved}.")
+                    f"least {self.epsilon_lower_bound:.2f}, and could not prove more than the ceiling "
+                    f"{self.epsilon_ceiling:.2f} with this many canaries. Proved: {proved}.")
         return (f"{counts}. Proved: {proved}. The accountant's epsilon {self.accountant_epsilon:.2f} is "
                 f"{ACCOUNTANT_NOTE} (at delta {self.delta:g}); the truth lies between.")
 
