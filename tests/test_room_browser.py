@@ -3,7 +3,6 @@ a score, two attendees training with default names, and the room's pages on a ph
 
 Screenshots land in test-artifacts/room-*.png."""
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -11,31 +10,14 @@ import pytest
 import test_browser
 from test_browser import ARTIFACTS, app_server, browser, open_page, wait_ready  # noqa: F401  (browser: a fixture)
 
-ROOM_PORTS = range(8640, 8670)  # this suite's servers stay in their own range
-
-
-def room_port() -> int:
-    for port in ROOM_PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in the room's range")
-
-
-@pytest.fixture(autouse=True)
-def ports_in_range(monkeypatch):
-    monkeypatch.setattr(test_browser, "free_port", room_port)
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(test_browser.CHROMIUM is None, reason="Debian's chromium is not installed")]
 
 
 @pytest.fixture(scope="module")
 def room_url(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(test_browser, "free_port", room_port)
-        with app_server({"MIA_STORE_DIR": str(tmp_path_factory.mktemp("store"))}) as url:
-            yield url
+    with app_server({"MIA_STORE_DIR": str(tmp_path_factory.mktemp("store"))}) as url:
+        yield url
 
 
 def no_sideways_scroll(page) -> bool:

@@ -69,10 +69,10 @@ def test_planting_the_sample_drawings_shows_each_attacks_auc_beside_its_baseline
                                       "baseline AUC (target without them) [95%]"]
     assert "LiRA online (Carlini et al.)" in baseline["attack"].tolist()
     words = " ".join(m.value for m in at.markdown)
-    assert "At 1% FPR, LiRA online (Carlini et al.) flagged" in words and "the coin-flip band" in words
+    assert "At 1% FPR, RMIA (Zarifzadeh et al.) flagged" in words and "the coin-flip band" in words  # a drawing: RMIA decides
     assert "corrected for picking the best of" in words
     frame = at.dataframe[0].value
-    assert set(frame["verdict (LiRA online (Carlini et al.), 1% FPR)"]) <= {"flagged", "not flagged"}
+    assert set(frame["verdict (RMIA (Zarifzadeh et al.), 1% FPR)"]) <= {"flagged", "not flagged"}
 
 
 def test_the_defences_page_says_in_a_sentence_what_each_run_changed(shipped):

@@ -3,7 +3,6 @@ appears within 20 s on the first screen, with no sideways scroll; a picked pool 
 
 Screenshots (the visible screen, not the whole page) land in test-artifacts/."""
 
-import socket
 
 import pytest
 
@@ -11,31 +10,15 @@ import test_browser as tb
 from mia_core.handwriting import pen_path
 
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(tb.CHROMIUM is None, reason="Debian's chromium is not installed")
-PORTS = range(8620, 8640)  # this test's own ports
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(tb.CHROMIUM is None, reason="Debian's chromium is not installed")]
 VERDICT = ".st-key-verdict"
 SAID = ("flagged as a member", "not flagged")
 
 
-def port_in_range() -> int:
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS}")
-
-
 @pytest.fixture(scope="module")
 def url(tmp_path_factory):
-    free, tb.free_port = tb.free_port, port_in_range
-    try:
-        with tb.app_server({"MIA_STORE_DIR": str(tmp_path_factory.mktemp("store"))}) as served:
-            yield served
-    finally:
-        tb.free_port = free
+    with tb.app_server({"MIA_STORE_DIR": str(tmp_path_factory.mktemp("store"))}) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
