@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from mia_core.metrics import advantage_chance_band, roc
+from mia_core.metrics import advantage_chance_band, batch_tpr_at_fpr, roc, tpr_chance_band
 from mia_core.present.tables import chance_lines
 
 
@@ -63,3 +63,31 @@ def test_a_tpr_that_ties_cannot_resolve_is_null_with_the_reason_not_zero():
     assert "tied scores" in m.tpr_at_fpr_note["0.01"] and "0.0%" in m.tpr_at_fpr_note["0.01"]
     untied, _ = evaluate(statistic + rng.random(2000) * 1e-6, statistic, is_member, resamples=50)
     assert untied.tpr_at_fpr["0.01"] is not None  # the same records without ties resolve it
+
+
+def null_tprs(members: int, non_members: int, fpr: float, runs: int, seed: int = 0) -> np.ndarray:
+    """The TPR at `fpr` of `runs` coin-flip attacks, counted as the metrics count it."""
+    rng = np.random.default_rng(seed)
+    return batch_tpr_at_fpr(rng.random((runs, members)), rng.random((runs, non_members)), fpr)
+
+
+def test_a_coin_flip_finds_more_members_at_1_percent_fpr_than_the_band_about_5_percent_of_the_time():
+    _, high = tpr_chance_band(100, 1000, 0.01)
+    assert high == pytest.approx(0.03)  # 3 of 100 members above the non-members' top 1%
+    tprs = null_tprs(100, 1000, 0.01, 20_000)
+    assert 0.02 <= (tprs > high).mean() <= 0.05  # a discrete count: at most 5%, and not far below
+    assert (tprs > high - 0.01).mean() > 0.05  # one member fewer would be too narrow a band
+
+
+def test_the_tpr_band_widens_for_the_best_of_several_attacks_and_is_missing_where_unresolved():
+    assert tpr_chance_band(100, 1000, 0.01, attacks=9)[1] > tpr_chance_band(100, 1000, 0.01)[1]
+    assert tpr_chance_band(100, 500, 0.01) is None  # 500 non-members cannot resolve 1% FPR
+    assert tpr_chance_band(100, 1000, 0.001) is None
+
+
+def test_the_run_summary_names_the_tpr_band():
+    result = {"chance_band": [0.44, 0.56], "attacks": {"loss": {}, "shadow": {}},
+              "tpr_at_fpr_chance_band": {"0.01": [0.0, 0.03]},
+              "tpr_at_fpr_chance_band_best_of_attacks": {"0.01": [0.0, 0.04]}}
+    assert "TPRs at 1% FPR up to 0.030" in chance_lines(result, 100, 1000)
+    assert "the best of these 2 attacks, up to 0.040" in chance_lines(result, 100, 1000)

@@ -60,10 +60,21 @@ def test_the_best_of_several_attacks_is_held_against_a_band_corrected_for_how_ma
     words = plain_words(result)
     assert "Loss threshold" in words and "inside the coin-flip band: indistinguishable from guessing" in words
     assert "0.431 to 0.569" in words and "corrected (Bonferroni) for picking the best of 3 attacks" in words
-    assert "its interval includes the 1% a coin flip finds" in words
+    assert "a coin flip finds up to 1% on this many records, and the interval reaches that" in words
     result["attacks"]["loss"] = one_attack(0.70, 0.64, 0.2, 0.12)
     words = plain_words(result)
     assert "clearly better than guessing" in words and "above the 1% a coin flip finds, its whole interval too" in words
+
+
+def test_the_members_found_at_1_percent_fpr_are_held_against_what_the_best_of_several_coin_flips_finds():
+    # 100 + 1,000 records: a coin flip finds up to 3 members in 100 at 1% FPR; the best of 3, up to 4
+    attacks = {name: {**one_attack(0.6, 0.55, 0.04, 0.01), "members": 100, "non_members": 1000}
+               for name in ("loss", "shadow", "rmia")}
+    words = plain_words({"attacks": attacks, "chance_band": [0.44, 0.56]})
+    assert "a coin flip finds up to 4% on this many records, and the interval reaches that" in words
+    attacks["loss"] = {**one_attack(0.8, 0.75, 0.2, 0.1), "members": 100, "non_members": 1000}
+    assert "above the 4% a coin flip finds, its whole interval too" in plain_words({"attacks": attacks,
+                                                                                   "chance_band": [0.44, 0.56]})
 
 
 def test_the_report_colours_each_attack_labels_its_log_axes_and_puts_the_seeds_fit_last(report):

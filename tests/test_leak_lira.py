@@ -1,10 +1,10 @@
-"""LiRA's spreads: the fixed one leaves out how far records lie from each other; each record gets its own once the
-reference models are enough."""
+"""LiRA's spreads: the fixed one (the default) leaves out how far records lie from each other; without it, a record
+gets its own spread on a side that holds enough values."""
 
 import numpy as np
 
 from mia_core.attacks import ReferenceData, make_attack
-from mia_core.attacks.lira import PER_RECORD_FROM, pooled_spread
+from mia_core.attacks.lira import OWN_SPREAD_FROM, LiRA, pooled_spread
 from mia_core.training.many import balanced_keep
 
 
@@ -25,9 +25,13 @@ def references(n_models: int, rng) -> ReferenceData:
     return ReferenceData(logits, labels, keep, logits[:, :50], labels[:50])
 
 
-def test_online_lira_gives_each_record_its_own_spreads_once_the_references_are_enough():
+def test_a_record_gets_its_own_spread_only_on_a_side_with_enough_values():
     rng = np.random.default_rng(1)
-    few, many = references(PER_RECORD_FROM - 1, rng), references(PER_RECORD_FROM, rng)
-    assert make_attack("lira_online").fit(few).fixed_variance_
-    assert not make_attack("lira_online").fit(many).fixed_variance_
-    assert make_attack("lira_offline").fit(many).fixed_variance_  # offline keeps the fixed spread
+    keep = balanced_keep(64, 300, per_model=30, seed=0)  # each record in about 6 models, out of about 58
+    values = rng.normal(0, 1, (64, 300)) * rng.uniform(0.5, 3, 300)  # records with spreads of their own
+    assert (keep.sum(axis=0) < OWN_SPREAD_FROM).all() and ((~keep).sum(axis=0) >= OWN_SPREAD_FROM).all()
+    own = LiRA(fixed_variance=False).fit(references(64, rng))
+    assert np.all(own._spread(values, keep, 1.0) == 1.0)  # "in": too few values, the pooled spread
+    assert np.corrcoef(own._spread(values, ~keep, 1.0), values.std(axis=0))[0, 1] > 0.95  # "out": each record's own
+    for name in ("lira_online", "lira_offline"):  # by default, the pooled spread on both sides
+        assert np.all(make_attack(name).fit(references(64, rng))._spread(values, ~keep, 1.0) == 1.0)

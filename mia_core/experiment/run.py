@@ -15,7 +15,8 @@ from torch import nn
 from ..attacks import AttackData, MembershipAttack, ReferenceData, ReferenceQuery, make_attack
 from ..config import ExperimentConfig
 from ..data import Digits, Splits, make_splits, splits_around
-from ..metrics import AttackMetrics, RocCurve, advantage_chance_band, chance_band, evaluate, most_exposed
+from ..metrics import (LOW_FPRS, AttackMetrics, RocCurve, advantage_chance_band, chance_band, evaluate, most_exposed,
+                       tpr_chance_band)
 from ..progress import Progress, ProgressFn, no_progress
 from ..training import EpochStats, accuracy, predict_logits
 from ..training.altered_copies import label_answers
@@ -330,6 +331,12 @@ class ExperimentResult:
             "advantage_chance_band": list(advantage_chance_band(evaluated.members, evaluated.non_members)),
             "advantage_chance_band_best_of_attacks": list(advantage_chance_band(
                 evaluated.members, evaluated.non_members, attacks=len(self.attacks))),
+            # TPRs at each low FPR a coin flip stays within 95% of the time (None where unresolved); and the best
+            "tpr_at_fpr_chance_band": {str(f): tpr_chance_band(evaluated.members, evaluated.non_members, f)
+                                       for f in LOW_FPRS},
+            "tpr_at_fpr_chance_band_best_of_attacks": {
+                str(f): tpr_chance_band(evaluated.members, evaluated.non_members, f, attacks=len(self.attacks))
+                for f in LOW_FPRS},
             "seconds": self.seconds,
             "training_wall_seconds": self.training_wall,
         }

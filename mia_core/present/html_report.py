@@ -17,7 +17,7 @@ from plotly.offline import get_plotlyjs
 from ..attacks import IN_SAMPLE_NOTE, LABELS, REALISTIC
 from ..data import Digits
 from ..experiment.sweep import describe, is_undefended
-from ..metrics import chance_band
+from ..metrics import chance_band, tpr_chance_band
 from .charts import attack_order, exposed_digits, privacy_utility, roc_chart
 from .tables import roc_curves, with_interval
 
@@ -45,8 +45,10 @@ def plain_words(result: dict) -> str:
                  f"{m['non_members']:,} non-members: {m['tpr_at_fpr_note']['0.01']}.")
     else:
         lo, hi = m["tpr_at_fpr_ci"]["0.01"]
-        chance_part = ("its interval includes the 1% a coin flip finds" if lo <= 0.01 else
-                       "above the 1% a coin flip finds, its whole interval too")
+        tpr_band = tpr_chance_band(m["members"], m["non_members"], 0.01, attacks=k)
+        reach = tpr_band[1] if tpr_band is not None else 0.01  # what a coin flip finds on average, where no band resolves
+        chance_part = (f"a coin flip finds up to {reach:.0%} on this many records, and the interval reaches that"
+                       if lo <= reach else f"above the {reach:.0%} a coin flip finds, its whole interval too")
         found = (f"An attacker who accepts 1 false alarm in 100 finds {tpr:.0%} of the members "
                  f"(95% interval {lo:.0%} to {hi:.0%}; {chance_part}) with the strongest attack, "
                  f"{LABELS.get(best, best)}.")

@@ -66,8 +66,8 @@ def run_summary(result: dict) -> str:
 
 
 def chance_lines(result: dict, members: int, non_members: int) -> str:
-    """What a coin flip scores on these records: the AUC band and the advantage band, each for one attack, and the
-    advantage band corrected for the number of attacks (the AUC band is not corrected)."""
+    """What a coin flip scores on these records: the AUC band, the advantage band and the band of TPRs at 1% FPR, each
+    for one attack, and the last two corrected for the number of attacks (the AUC band is not corrected)."""
     low, high = result["chance_band"]
     k = len(result["attacks"])
     lines = [f"AUCs from {low:.3f} to {high:.3f} are what a coin flip scores 95% of the time on {members} + "
@@ -81,6 +81,14 @@ def chance_lines(result: dict, members: int, non_members: int) -> str:
         best = result.get("advantage_chance_band_best_of_attacks")
         if k > 1 and best is not None:
             line += f"; the best of these {k} attacks, up to {best[1]:.3f} (Bonferroni-corrected for {k})"
+        lines.append(line + ".")
+    band = (result.get("tpr_at_fpr_chance_band") or {}).get("0.01")
+    if band is not None:
+        line = (f"TPRs at 1% FPR up to {band[1]:.3f} are what a coin flip reaches 95% of the time on these records "
+                "(members above the non-members' top 1%)")
+        best = (result.get("tpr_at_fpr_chance_band_best_of_attacks") or {}).get("0.01")
+        if k > 1 and best is not None:
+            line += f"; the best of these {k} attacks, up to {best[1]:.3f}"
         lines.append(line + ".")
     return "\n".join(lines)
 
@@ -166,6 +174,8 @@ def result_rows(result: dict, *, run: int, target: str) -> list[dict]:
             row[f"{key}_low"], row[f"{key}_high"] = interval if interval is not None else (None, None)
         band = result.get("advantage_chance_band")
         row["advantage_chance_high"] = band[1] if band is not None else None  # a coin flip's 95% reach
+        band = (result.get("tpr_at_fpr_chance_band") or {}).get("0.01")
+        row["tpr_at_1pct_fpr_chance_high"] = band[1] if band is not None else None
         rows.append({**row, "precision": m["precision"], "recall": m["recall"], "f1": m["f1"], "time_s": m["seconds"]})
     return rows
 
