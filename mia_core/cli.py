@@ -279,10 +279,15 @@ def prepare_reproduce(args):
     return run
 
 
+def sweep_base(args) -> ExperimentConfig:
+    """The configuration a sweep's grid starts from: the preset, with the command's other options."""
+    return replace(preset(args.preset).with_train(device=args.device), seed=args.seed,
+                   **{k: v for k, v in {"attacks": args.attacks, "shadows": args.shadows}.items() if v is not None})
+
+
 def prepare_sweep(args):
     grid = parse_grid(args.grid)
-    base = replace(preset(args.preset).with_train(device=args.device), seed=args.seed,
-                   **{k: v for k, v in {"attacks": args.attacks, "shadows": args.shadows}.items() if v is not None})
+    base = sweep_base(args)
     service = service_for(args)
     for point in grid_points(grid):  # every point's configuration and data plan is checked before training starts
         check_feasible(configure(base, point), service.digits)
@@ -303,15 +308,20 @@ def prepare_sweep(args):
     return run
 
 
-def prepare_audit(args):
+def canary_count(args) -> int:
+    """The audit's canaries: --canaries, else the default for its kind."""
     from .audit.one_run import BLACK_BOX_CANARIES
-    from .audit.guesses import AuditResult
     from .audit.whitebox import WHITE_BOX_CANARIES
+
+    return args.canaries or (WHITE_BOX_CANARIES if args.white_box else BLACK_BOX_CANARIES)
+
+
+def prepare_audit(args):
+    from .audit.guesses import AuditResult
 
     cfg = config_from_args(args)
     service = service_for(args, one_job=True)
-    count = args.canaries or (WHITE_BOX_CANARIES if args.white_box else BLACK_BOX_CANARIES)
-    job = service.submit_audit(cfg, count=count, confidence=args.confidence,
+    job = service.submit_audit(cfg, count=canary_count(args), confidence=args.confidence,
                                white_box=args.white_box)  # fails here if impossible
 
     def run() -> int:

@@ -19,42 +19,48 @@ from .attacks import ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC
 from .attacks.base import VERDICT_FPR
 from .audit.guesses import AuditResult
 from .audit.one_run import canaries
-from .config import PRESETS, ExperimentConfig, TrainConfig, preset
+from .config import ExperimentConfig, TrainConfig, preset
 from .data import DATA_DIR_ENV, load_digits
 from .drawing.preprocess import EmptyDrawing, to_mnist
-from .experiment.membership import LiraPicture, MembershipReport, Tally, Verdict, membership_report, query
+from .experiment.membership import LiraPicture, MembershipReport, Tally, membership_report, query
 from .experiment.reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
 from .experiment.run import check_feasible, split_for
 from .experiment.sweep import describe, is_undefended, point_row, sweep_plan
 from .jobs import RAY_ADDRESS_ENV, Job, JobFailed, JobRunner, jobs_dir
-from .metrics import chance_band, most_exposed
+from .metrics import chance_band
 from .models import ARCHITECTURES
 from .present import charts
+from .present.attack_run import AttackRun
 from .present.audit_chart import audit_trade_off_chart
 from .present.html_report import build as build_report
-from .present.tables import describe_plant, record_arrays, result_rows, roc_curves, with_interval
+from .present.tables import describe_plant, with_interval
 from .progress import Progress, in_words
-from .storage.store import StoreError, check_name, check_workspace, default_store, workspace_of
+from .storage.store import StoreError, check_workspace, default_store
+from .storage.summaries import BroughtTarget, DemoSummary, StoredTarget, TrainedTarget, history_of
 from .storage.targets import DEMO, SHADOW_ATTACKS, LoadedTarget, brought_config, load_with_attacks
 from .storage.weights import WeightsError, members_from_text, read_members, read_weights, weights_from_bytes
-from .workshop.game import ROUND_SIZE, Round, Score, Verdicts, deal, playing_attack, score, verdicts
-from .workshop.planting import MAX_DRAWINGS, Drawings, DrawingsError, plant_config
-from .workshop.room import Question, Room, Standing, check_nickname
+from .training import EpochStats
+from .workshop.game import ROUND_SIZE, deal, playing_attack, score, verdicts
+from .workshop.planting import MAX_DRAWINGS, Drawings, plant_config
+from .workshop.room import Question, Room, check_nickname
 
-__all__ = [  # what pages and ui/ may use
-    "ARCHITECTURES", "ATTACKS", "DEMO", "IN_SAMPLE_NOTE", "LABELS", "MAX_DRAWINGS", "PRESETS", "REALISTIC",
-    "SEED_TABLES", "SHADOW_ATTACKS",
-    "Drawings", "DrawingsError", "EmptyDrawing", "ExperimentConfig", "Job", "JobFailed", "LoadedTarget", "Progress",
-    "Service", "StoreError", "TrainConfig", "WeightsError",
-    "build_report", "chance_band", "charts", "check_name", "csv_text", "describe", "is_undefended", "markdown",
-    "membership_report", "most_exposed", "point_row", "preset", "query", "read_csv", "record_arrays", "reproduce_rows",
-    "result_rows", "roc_curves", "to_mnist", "with_interval",
-    "AuditResult", "audit_trade_off_chart", "VERDICT_FPR", "LiraPicture", "MembershipReport", "Tally", "Verdict", "describe_plant"]
+__all__ = [  # what pages and ui/ use
+    "ARCHITECTURES", "ATTACKS", "DEMO", "IN_SAMPLE_NOTE", "LABELS", "MAX_DRAWINGS", "REALISTIC", "SEED_TABLES",
+    "SHADOW_ATTACKS", "VERDICT_FPR",
+    # typed results and configurations
+    "AttackRun", "AuditResult", "BroughtTarget", "DemoSummary", "Drawings", "EpochStats", "ExperimentConfig", "LiraPicture",
+    "LoadedTarget", "MembershipReport", "Progress", "StoredTarget", "Tally", "TrainConfig", "TrainedTarget",
+    # errors a page shows
+    "EmptyDrawing", "Job", "JobFailed", "StoreError",
+    "Service",
+    # presentation and reading results
+    "audit_trade_off_chart", "build_report", "chance_band", "charts", "csv_text", "describe", "describe_plant",
+    "in_words", "is_undefended", "markdown", "membership_report", "point_row", "preset", "query", "read_csv",
+    "reproduce_rows", "to_mnist", "with_interval",
+    # the workshop room: the membership game and the room's shared state
+    "ROUND_SIZE", "Question", "Room", "check_nickname", "check_workspace", "deal", "playing_attack", "score",
+    "verdicts"]
 SAMPLE_DRAWINGS = Path(__file__).resolve().parent.parent / "assets" / "drawings" / "sample.npz"
-
-__all__ += [  # the workshop room: the membership game and the room's shared state
-    "ROUND_SIZE", "Question", "Room", "Round", "Score", "Standing", "Verdicts", "check_nickname", "deal",
-    "playing_attack", "score", "verdicts", "check_workspace", "workspace_of", "in_words"]
 
 EXECUTOR_ENV, WORKERS_ENV = "MIA_EXECUTOR", "MIA_WORKERS"  # the app server's runner settings
 
@@ -74,11 +80,11 @@ class Service:
     # --- what a job names: the data, and the store a job that keeps models writes to
 
     @property
-    def data(self) -> dict:
+    def _data_params(self) -> dict:
         return {"dir": self.data_dir, "fingerprint": self.digits.fingerprint}
 
     @property
-    def store_params(self) -> dict:
+    def _store_params(self) -> dict:
         return {"root": str(self.store.root), "shipped": str(self.store.shipped) if self.store.shipped else None}
 
     # --- jobs
@@ -90,14 +96,15 @@ class Service:
         model trained elsewhere; `cfg` then says how the attacker trains shadow and reference models."""
         if brought:
             check_feasible(cfg, self.digits, members=np.array(brought["members"]))
-            return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self.data, "brought": brought})
+            return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self._data_params,
+                                                     "brought": brought})
         check_feasible(cfg, self.digits)
         if save:
             self.store.check_writable(save, overwrite=overwrite, hint=hint)
-            return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self.data,
+            return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self._data_params,
                                                      "save": self.store.stored(save),
-                                                     "store": self.store_params}, cache=False)
-        return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self.data})
+                                                     "store": self._store_params}, cache=False)
+        return self.runner.submit("experiment", {"config": cfg.to_dict(), "data": self._data_params})
 
     def bring(self, weights: str | os.PathLike, *, arch: str, members: str | os.PathLike) -> dict:
         """A model trained elsewhere, checked now (weights against `arch`, the members file against the data):
@@ -125,8 +132,9 @@ class Service:
         check_feasible(cfg, self.digits, members=np.zeros(0, np.int64) if index is None else index)
         about = {"file": file, "sha256": hashlib.sha256(weights).hexdigest()}
         return self.runner.submit("keep_brought", {
-            "name": self.store.stored(name), "weights": base64.b64encode(weights).decode(), "about": about, "config": cfg.to_dict(),
-            "members": None if index is None else index.tolist(), "data": self.data, "store": self.store_params,
+            "name": self.store.stored(name), "weights": base64.b64encode(weights).decode(), "about": about,
+            "config": cfg.to_dict(), "members": None if index is None else index.tolist(), "data": self._data_params,
+            "store": self._store_params,
             "overwrite": overwrite}, cache=False)
 
     def submit_sweep(self, base: ExperimentConfig, grid: dict[str, list]) -> list[tuple[dict, ExperimentConfig, Job]]:
@@ -141,8 +149,9 @@ class Service:
         """Train a target and keep it under `name`; a bad or taken name fails here, before any work."""
         self.store.check_writable(name, overwrite=overwrite, hint=hint)
         split_for(cfg, self.digits)
-        return self.runner.submit("train_target", {"name": self.store.stored(name), "config": cfg.to_dict(), "data": self.data,
-                                                   "store": self.store_params, "overwrite": overwrite}, cache=False)
+        return self.runner.submit("train_target", {"name": self.store.stored(name), "config": cfg.to_dict(),
+                                                   "data": self._data_params,
+                                                   "store": self._store_params, "overwrite": overwrite}, cache=False)
 
     def submit_attack(self, name: str, *, shadows: int, attacks: tuple[str, ...], references: int) -> Job:
         """Attack a stored target. Keyed by the stored model's identity, so a retrained target is attacked anew."""
@@ -153,11 +162,11 @@ class Service:
         identity = meta["created"] + f" {self.stamp(name)}"
         return self.runner.submit("attack_stored", {
             "name": self.store.stored(name), "model": identity, "shadows": shadows, "attacks": list(attacks), "references": references,
-            "data": self.data, "store": self.store_params})
+            "data": self._data_params, "store": self._store_params})
 
     def submit_demo_build(self, *, small: bool = False) -> Job:
-        return self.runner.submit("demo_build", {"data": self.data, "store": self.store_params, "small": small},
-                                  cache=False)
+        return self.runner.submit("demo_build", {"data": self._data_params, "store": self._store_params,
+                                                 "small": small}, cache=False)
 
     def submit_plant(self, drawings: Drawings, *, seed: int | None = None) -> Job:
         """A target trained on the overfit demo's members plus the planted drawings, every drawing scored.
@@ -166,10 +175,10 @@ class Service:
         (the shipped demo-overfit, for the default seed), else the job trains them."""
         cfg = plant_config(seed=seed)
         check_feasible(cfg, self.digits)
-        params = {"config": cfg.to_dict(), "data": self.data, "drawings": drawings.to_params()}
+        params = {"config": cfg.to_dict(), "data": self._data_params, "drawings": drawings.to_params()}
         attacker = self.attacker_for(cfg)
         if attacker:
-            params["attacker"] = {"name": self.store.stored(attacker), "store": self.store_params,
+            params["attacker"] = {"name": self.store.stored(attacker), "store": self._store_params,
                                   "model": self.store.meta(attacker)["created"] + f" {self.stamp(attacker)}"}
         return self.runner.submit("plant", params, cache=False)
 
@@ -201,7 +210,7 @@ class Service:
                              "trains without DP")
         if not white_box:
             canaries(self.digits, cfg, count)  # an impossible split, or too many canaries, fails before the job
-        return self.runner.submit("audit", {"config": cfg.to_dict(), "data": self.data, "canaries": count,
+        return self.runner.submit("audit", {"config": cfg.to_dict(), "data": self._data_params, "canaries": count,
                                             "confidence": confidence, **({"white_box": True} if white_box else {})})
 
     def data_in_words(self) -> str:
@@ -237,31 +246,23 @@ class Service:
                 problems.append(str(err))
         return ready, problems
 
-    def target_rows(self) -> tuple[list[dict], list[str]]:
-        """One row per stored target for a table, and messages about entries that cannot be read."""
-        rows, problems = [], []
+    def stored_targets(self) -> tuple[list[StoredTarget], list[str]]:
+        """Every stored target, and messages about entries that cannot be read."""
+        targets, problems = [], []
         for name in self.store.names():
             try:
-                meta = self.store.meta(name)
+                targets.append(StoredTarget.from_meta(name, self.store.meta(name), shipped=self.store.is_shipped(name)))
             except StoreError as err:
                 problems.append(str(err))
-                continue
-            cfg, t = meta["config"], meta["target"]
-            rows.append({"name": name, "shipped": self.store.is_shipped(name), "train size": cfg["train_size"],
-                         "epochs": cfg["train"]["epochs"], "dropout": cfg["train"]["dropout"],
-                         "L2": cfg["train"]["weight_decay"], "seed": cfg["seed"], "train acc": t["train_accuracy"],
-                         "test acc": t["test_accuracy"], "shadows": (meta["shadows"] or {}).get("count", 0),
-                         "created": meta["created"]})
-        return rows, problems
+        return targets, problems
 
-    def history(self, name: str) -> list[dict]:
-        return self.store.meta(name)["target"]["history"]
+    def history(self, name: str) -> list[EpochStats]:
+        """The stored target's training curve."""
+        return history_of(self.store.meta(name))
 
-    def demo_summary(self, name: str) -> dict:
+    def demo_summary(self, name: str) -> DemoSummary:
         """A demo target's accuracies and shadow-attack AUC (with its interval), as stored."""
-        meta = self.store.meta(name)
-        return {"test_accuracy": meta["target"]["test_accuracy"], "train_accuracy": meta["target"]["train_accuracy"],
-                "shadow": meta["metrics"].get("shadow"), "shipped": self.store.is_shipped(name)}
+        return DemoSummary.from_meta(self.store.meta(name), shipped=self.store.is_shipped(name))
 
     def shutdown(self) -> None:
         self.runner.shutdown()

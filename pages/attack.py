@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from mia_core.service import (ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC, SHADOW_ATTACKS, StoreError, build_report,
-                              charts, csv_text, most_exposed, record_arrays,
-                              result_rows, roc_curves)
+from mia_core.service import (ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC, SHADOW_ATTACKS, AttackRun, StoreError,
+                              build_report, charts, csv_text)
 from ui.jobs import wait_for
 from ui.state import digits, inside_the_app, service
 
@@ -41,18 +40,14 @@ if submitted:
     result = wait_for(job, f"Attacking {name} with {shadows} shadow models")
     if result is None:
         st.stop()
-    index, is_member, probabilities = record_arrays(result)
-    runs.append({"rows": result_rows(result, run=len(runs) + 1, target=name), "curves": roc_curves(result),
-                 "scores": {a: (p, is_member) for a, p in probabilities.items()},
-                 "record_scores": csv_text(result["scores"]), "json": {k: v for k, v in result.items() if k != "scores"},
-                 "index": index, "target": name, "gap": result["gap"]})
+    runs.append(AttackRun.from_result(result, number=len(runs) + 1, target=name))
 
 if not runs:
     st.info("Run an attack to see its results here. Each run adds rows to the table.")
     st.stop()
 
 order = {a: i for i, a in enumerate(charts.attack_order(ATTACKS))}  # the seed's in-sample fit last
-table = [row for run in runs for row in sorted(run["rows"], key=lambda r: order.get(r["attack"], len(order)))]
+table = [row for run in runs for row in sorted(run.rows, key=lambda r: order.get(r["attack"], len(order)))]
 st.subheader("Results")
 st.caption("Scored on held-out members and non-members that no attack saw; `_low` and `_high` bound each figure's "
            "95% bootstrap interval. Accuracy, precision, recall and F1 at each attack's own decision rule and a 50% "
@@ -61,10 +56,10 @@ st.caption("Scored on held-out members and non-members that no attack saw; `_low
 st.dataframe(table, hide_index=True, width="stretch")
 c1, c2, c3 = st.columns(3)
 c1.download_button("Download the table (CSV)", csv_text(table), "attack_results.csv", "text/csv")
-c2.download_button("Download per-record scores of the last run (CSV)", runs[-1]["record_scores"], "record_scores.csv",
+c2.download_button("Download per-record scores of the last run (CSV)", runs[-1].record_scores, "record_scores.csv",
                    "text/csv", help="One row per scored record: dataset index, true membership (1 member, 0 "
                                     "non-member), and each attack's statistic and member probability.")
-last_json = runs[-1]["json"]
+last_json = runs[-1].json
 audit = st.session_state.get("epsilon_audit")  # from the Defences page, when this session ran one
 c3.download_button("Download a report of the last run (HTML)", lambda: build_report(last_json, digits=digits(),
                                                                                     audit=audit),
@@ -76,16 +71,16 @@ c1.plotly_chart(charts.metrics_per_run(table, "auc"), width="stretch")
 c2.plotly_chart(charts.metrics_per_run(table, "accuracy"), width="stretch")
 
 last = runs[-1]
-st.subheader(f"Run {len(runs)}: {last['target']} (train-test gap {last['gap']:+.1%})")
-st.plotly_chart(charts.roc_chart(last["curves"]), width="stretch")
+st.subheader(f"Run {last.number}: {last.target} (train-test gap {last.gap:+.1%})")
+st.plotly_chart(charts.roc_chart(last.curves), width="stretch")
 cols = st.columns(3)
-for i, attack in enumerate(charts.attack_order(last["scores"])):
-    scores, is_member = last["scores"][attack]
-    cols[i % 3].plotly_chart(charts.score_histogram(scores, is_member, LABELS[attack]), width="stretch")
+for i, attack in enumerate(charts.attack_order(last.probabilities)):
+    cols[i % 3].plotly_chart(charts.score_histogram(last.probabilities[attack], last.is_member, LABELS[attack]),
+                             width="stretch")
 
 st.subheader("Most exposed training digits")
-attack = st.selectbox("Ranked by", [a for a in last["scores"] if a in REALISTIC], format_func=lambda a: LABELS[a])
-scores, is_member = last["scores"][attack]
-top = most_exposed(scores, is_member, 10)
-st.plotly_chart(charts.exposed_digits(digits().images[last["index"][top]], scores[top]), width="stretch")
+attack = st.selectbox("Ranked by", [a for a in last.probabilities if a in REALISTIC], format_func=lambda a: LABELS[a])
+top = last.exposed(attack, 10)
+st.plotly_chart(charts.exposed_digits(digits().images[last.index[top]], last.probabilities[attack][top]),
+                width="stretch")
 st.caption("The target's training digits this attack is surest about: typically unusual digits the model had to memorise.")

@@ -62,9 +62,8 @@ else:
         except StoreError as err:
             col.error(str(err))
             continue
-        shadow = summary["shadow"]
-        col.metric(f"{name}: test accuracy", f"{summary['test_accuracy']:.1%}",
-                   f"train {summary['train_accuracy']:.1%}", delta_color="off")
-        col.caption(f"shadow-attack AUC {with_interval(shadow['auc'], shadow['auc_ci'])} (95% interval)"
-                    if shadow else "not attacked yet")
+        col.metric(f"{name}: test accuracy", f"{summary.test_accuracy:.1%}", f"train {summary.train_accuracy:.1%}",
+                   delta_color="off")
+        col.caption(f"shadow-attack AUC {with_interval(summary.shadow_auc, summary.shadow_auc_ci)} (95% interval)"
+                    if summary.shadow_auc is not None else "not attacked yet")
     st.success("Demo models are ready: try the **Membership test** page.")

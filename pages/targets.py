@@ -1,10 +1,10 @@
 """Train or load an overfitted or a defended LeNet target, with live training curves."""
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import streamlit as st
 
-from mia_core.service import ExperimentConfig, TrainConfig, charts, preset
+from mia_core.service import EpochStats, ExperimentConfig, TrainConfig, TrainedTarget, charts, preset
 from ui.jobs import wait_for
 from ui.panels import upload_panel
 from ui.state import inside_the_app, service, workspace_box
@@ -20,7 +20,7 @@ def use_preset(name: str) -> None:
                             weight_decay=cfg.train.weight_decay, model_name=f"{name}-seed{cfg.seed}")
 
 
-def curves(history: list):
+def curves(history: list[EpochStats]):
     """The training curves with the legend below them: on a phone the two panels keep the screen's width."""
     return charts.training_curves(history).update_layout(legend=dict(orientation="h", yanchor="top", y=-0.3),
                                                          height=340)
@@ -62,32 +62,32 @@ if submitted:
     chart, history = st.empty(), []
 
     def live(p):  # the curve as the worker reports it (a few times a second)
-        if p.stage == "target" and "loss" in p.metrics and (not history or history[-1]["epoch"] < p.step):
-            history.append({"epoch": p.step, "loss": p.metrics["loss"], "train_accuracy": p.metrics["train_acc"],
-                            "test_accuracy": p.metrics.get("test_acc")})
+        if p.stage == "target" and "loss" in p.metrics and (not history or history[-1].epoch < p.step):
+            history.append(EpochStats(p.step, p.metrics["loss"], p.metrics["train_acc"], p.metrics.get("test_acc")))
             chart.plotly_chart(curves(history), width="stretch")
 
-    done = wait_for(job, f"Training {name}", on_progress=live)
-    if done:
+    if (result := wait_for(job, f"Training {name}", on_progress=live)) is not None:
+        done = TrainedTarget.from_result(result)
         chart.plotly_chart(curves(service().history(name)), width="stretch")  # every epoch
-        st.success(f"{name}: train accuracy {done['train_accuracy']:.1%}, test {done['test_accuracy']:.1%} "
-                   f"(gap {done['gap']:+.1%}), {done['seconds']:.1f} s")
+        st.success(f"{name}: train accuracy {done.train_accuracy:.1%}, test {done.test_accuracy:.1%} "
+                   f"(gap {done.gap:+.1%}), {done.seconds:.1f} s")
         st.session_state["target"] = name
 
 upload_panel()
 
 st.subheader("Saved targets")
-rows, problems = service().target_rows()
+targets, problems = service().stored_targets()
 for problem in problems:
     st.warning(problem)
-if not rows:
+if not targets:
     st.info("No targets yet: train one above, or build the demo models on the Overview page.")
     st.stop()
-st.dataframe(rows, hide_index=True, width="stretch",
-             column_config={"train acc": st.column_config.NumberColumn(format="percent"),
-                            "test acc": st.column_config.NumberColumn(format="percent"),
-                            "L2": st.column_config.NumberColumn(format="%g")})
-names = [r["name"] for r in rows]
+number = st.column_config.NumberColumn
+st.dataframe([asdict(t) for t in targets], hide_index=True, width="stretch",
+             column_config={"train_size": "train size", "weight_decay": number("L2", format="%g"),
+                            "train_accuracy": number("train acc", format="percent"),
+                            "test_accuracy": number("test acc", format="percent")})
+names = [t.name for t in targets]
 current = st.session_state.get("target")
 chosen = st.selectbox("Load a target", names, index=names.index(current) if current in names else 0)
 if st.button("Load", key="load"):

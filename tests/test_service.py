@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from mia_core.service import Service
+from mia_core.service import AttackRun, BroughtTarget, EpochStats, Service, StoredTarget, TrainedTarget
 from mia_core.storage.store import ModelStore
 
 
@@ -46,6 +46,39 @@ def test_a_name_is_checked_before_any_work(service, tiny_overfit):
         service.submit_training("mine", tiny_overfit)
     service.submit_training("mine", tiny_overfit.with_train(epochs=3), overwrite=True).result(timeout=120)
     assert service.store.meta("mine")["config"]["train"]["epochs"] == 3
+
+
+def test_pages_read_typed_records(service, tiny_overfit, tiny_overfit_run):
+    job = service.submit_training("mine", tiny_overfit.with_train(epochs=2))
+    trained = TrainedTarget.from_result(job.result(timeout=120))
+    assert trained.name == "mine" and trained.gap == pytest.approx(trained.train_accuracy - trained.test_accuracy)
+    targets, problems = service.stored_targets()
+    mine = next(t for t in targets if t.name == "mine")
+    assert problems == [] and isinstance(mine, StoredTarget) and not mine.shipped and mine.shadows == 0
+    assert (mine.epochs, mine.train_size, mine.test_accuracy) == (2, tiny_overfit.train_size, trained.test_accuracy)
+    assert [h.epoch for h in service.history("mine")] == [1, 2] and isinstance(service.history("mine")[0], EpochStats)
+    demo = service.demo_summary("shipped-demo")
+    assert demo.shipped and demo.test_accuracy == tiny_overfit_run.target.test_accuracy and demo.shadow_auc is None
+
+
+def test_an_attack_run_is_read_once_for_the_page(service):
+    result = service.submit_attack("shipped-demo", shadows=1, attacks=("loss",), references=2).result(timeout=120)
+    run = AttackRun.from_result(result, number=1, target="shipped-demo")
+    assert [r["attack"] for r in run.rows] == ["loss"] and run.curves["loss"].auc == result["attacks"]["loss"]["auc"]
+    assert len(run.index) == len(run.is_member) == len(run.probabilities["loss"]) == len(result["scores"])
+    top = run.exposed("loss", 3)
+    assert run.is_member[top].all() and list(run.probabilities["loss"][top]) == sorted(run.probabilities["loss"][top],
+                                                                                        reverse=True)
+    assert "scores" not in run.json and run.record_scores.startswith("index,")
+
+
+def test_a_brought_targets_answer_names_its_strongest_attack():
+    known = BroughtTarget.from_result({"name": "k", "members_known": True, "test_accuracy": 0.9, "train_accuracy": 1.0,
+                                       "attacks": {"loss": {"auc": 0.7, "auc_ci": [0.6, 0.8]},
+                                                   "rmia": {"auc": 0.8, "auc_ci": [0.7, 0.9]}}})
+    assert (known.strongest, known.strongest_auc, known.strongest_auc_ci) == ("rmia", 0.8, (0.7, 0.9))
+    black_box = BroughtTarget.from_result({"name": "b", "members_known": False, "test_accuracy": 0.9})
+    assert black_box.strongest is None and black_box.train_accuracy is None
 
 
 def test_two_sessions_asking_the_same_run_share_one_job(service, tiny_overfit):

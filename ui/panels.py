@@ -4,7 +4,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from mia_core.service import ARCHITECTURES, AuditResult, ExperimentConfig, audit_trade_off_chart, with_interval
+from mia_core.service import (ARCHITECTURES, AuditResult, BroughtTarget, ExperimentConfig, audit_trade_off_chart,
+                              with_interval)
 from ui.jobs import wait_for
 from ui.state import service
 
@@ -87,15 +88,15 @@ def upload_panel() -> None:
     except ValueError as err:  # a bad or taken name, or a file that is not such weights: nothing stored
         st.error(f"Not stored: {err}")
         return
-    done = wait_for(job, f"Training the attacker's models for {name}")
-    if done is None:
+    if (result := wait_for(job, f"Training the attacker's models for {name}")) is None:
         return
+    done = BroughtTarget.from_result(result)
     st.session_state["target"] = name
-    if done["members_known"]:
-        best = max(done["attacks"].items(), key=lambda kv: kv[1]["auc"])
-        st.success(f"{name}: test accuracy {done['test_accuracy']:.1%}, train accuracy {done['train_accuracy']:.1%}; "
-                   f"the strongest attack, {best[0]}, has AUC {with_interval(best[1]['auc'], best[1]['auc_ci'])}. "
+    if done.strongest is not None:
+        auc = with_interval(done.strongest_auc, done.strongest_auc_ci)
+        st.success(f"{name}: test accuracy {done.test_accuracy:.1%}, train accuracy {done.train_accuracy:.1%}; the "
+                   f"strongest attack, {done.strongest}, has AUC {auc}. "
                    "Query it on the Membership page, or measure more on the Attack page.")
     else:
-        st.success(f"{name}: test accuracy {done['test_accuracy']:.1%} on digits it may or may not have seen. "
+        st.success(f"{name}: test accuracy {done.test_accuracy:.1%} on digits it may or may not have seen. "
                    "Query it on the Membership page, as a black box.")

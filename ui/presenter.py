@@ -63,11 +63,11 @@ def compare_screen() -> None:
         except StoreError as err:
             col.error(f"{name}: {err}")
             continue
-        col.metric(f"{kind}: test accuracy", f"{summary['test_accuracy']:.1%}",
-                   f"train {summary['train_accuracy']:.1%}", delta_color="off")
-        shadow = summary["shadow"]
-        if shadow:
-            col.markdown(f"shadow-attack AUC **{with_interval(shadow['auc'], shadow['auc_ci'])}** (0.5 = a coin flip)")
+        col.metric(f"{kind}: test accuracy", f"{summary.test_accuracy:.1%}", f"train {summary.train_accuracy:.1%}",
+                   delta_color="off")
+        if summary.shadow_auc is not None:
+            col.markdown(f"shadow-attack AUC **{with_interval(summary.shadow_auc, summary.shadow_auc_ci)}** "
+                         "(0.5 = a coin flip)")
     tally()
     st.caption(f"The shipped demo targets, built by `{DEMO_COMMAND}`; 95% intervals.")
 

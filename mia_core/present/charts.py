@@ -28,8 +28,8 @@ def attack_order(names) -> list[str]:
 
 
 def training_curves(history: list) -> go.Figure:
-    """history: EpochStats (or dicts with epoch, loss, train_accuracy, test_accuracy)."""
-    rows = [h if isinstance(h, dict) else h.__dict__ for h in history]
+    """The loss and the accuracies per epoch, from `EpochStats`."""
+    rows = [vars(h) for h in history]
     epochs = [r["epoch"] for r in rows]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss", "accuracy"))
     fig.add_scatter(x=epochs, y=[r["loss"] for r in rows], name="loss", row=1, col=1)
