@@ -35,3 +35,18 @@ def test_a_record_gets_its_own_spread_only_on_a_side_with_enough_values():
     assert np.corrcoef(own._spread(values, ~keep, 1.0), values.std(axis=0))[0, 1] > 0.95  # "out": each record's own
     for name in ("lira_online", "lira_offline"):  # by default, the pooled spread on both sides
         assert np.all(make_attack(name).fit(references(64, rng))._spread(values, ~keep, 1.0) == 1.0)
+
+
+def test_a_record_no_reference_model_trained_on_scores_higher_the_surer_the_target_is_of_it():
+    rng = np.random.default_rng(2)
+    labels, keep = np.zeros(300, int), balanced_keep(64, 300, per_model=30, seed=0)
+    shift = rng.normal(3, 2, 300)  # how much training on a record raises the confidence differs from record to record
+    logits = np.zeros((64, 300, 10))  # models that trained on a record agree closely about it; others do not
+    logits[:, :, 0] = np.where(keep, 4 + shift + rng.normal(0, 0.3, keep.shape), 4 + rng.normal(0, 2, keep.shape))
+    online = make_attack("lira_online").fit(ReferenceData(logits, labels, keep, logits[:, :50], labels[:50]))
+    unseen = np.zeros((64, 3), bool)  # a drawn digit: no reference model trained on it
+    target = np.zeros((3, 10))
+    target[:, 0] = [4.0, 7.0, 10.0]  # the target ever surer of it
+    statistic = online.raw(target, np.zeros(3, int), logits[:, :3], unseen, logits[0, :50], logits[:, :50],
+                           labels[:50])
+    assert statistic[0] < statistic[1] < statistic[2]

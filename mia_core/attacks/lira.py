@@ -21,7 +21,9 @@ the models are many.
 
 A record without "in" models (a freshly drawn digit, or few references) borrows the median
 in-out shift of the records that have both; a record without "out" models, the same shift the
-other way.
+other way. A borrowed centre is a guess: the spread on that side widens by how much the shift varies
+from record to record. Without that, the tight "in" spread of a record nobody trained on would call a
+drawing the target is surer of than the guessed centre a non-member.
 """
 
 import numpy as np
@@ -68,6 +70,7 @@ class LiRA(ReferenceAttack):
         if not both.any():
             raise ValueError("LiRA needs records that some reference models trained on and others did not")
         self.in_shift_ = float(np.median(mu_in[both] - mu_out[both]))
+        self.shift_spread_ = float(np.std(mu_in[both] - mu_out[both]))  # how far a borrowed centre may be off
 
     def _spread(self, values: np.ndarray, mask: np.ndarray, fixed: float) -> np.ndarray:
         if self.fixed_variance:
@@ -87,7 +90,9 @@ class LiRA(ReferenceAttack):
         mu_out = np.where(n_out == 0, mu_in - self.in_shift_, mu_out)
         mu_in = np.where(n_in == 0, mu_out + self.in_shift_, mu_in)
         sd_out = self._spread(ref_conf, ~ref_keep, self.out_std_)
+        sd_out = np.where(n_out == 0, np.hypot(sd_out, self.shift_spread_), sd_out)
         if not self.online:
             return norm.logcdf(conf, mu_out, sd_out)  # one-sided: how unusually high for a non-member
         sd_in = self._spread(ref_conf, ref_keep, self.in_std_)
+        sd_in = np.where(n_in == 0, np.hypot(sd_in, self.shift_spread_), sd_in)
         return norm.logpdf(conf, mu_in, sd_in) - norm.logpdf(conf, mu_out, sd_out)
