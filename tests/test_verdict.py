@@ -4,6 +4,7 @@ LiRA's picture of the record; a session's tally; one colour per attack."""
 import dataclasses
 
 import numpy as np
+from scipy.stats import norm
 import pytest
 
 from mia_core.attacks import ATTACKS, ReferenceData, ReferenceQuery, make_attack
@@ -99,9 +100,22 @@ def test_lira_picture_of_a_pool_record_splits_its_reference_models_into_in_and_o
     keep = data.keep[:, record]
     assert np.allclose(np.sort(picture.out_values), np.sort(values[~keep]))
     assert np.allclose(np.sort(picture.in_values), np.sort(values[keep]))
-    assert picture.in_centre == pytest.approx(np.median(values[keep]))
+    assert picture.in_centre == pytest.approx(np.mean(values[keep]))
     assert picture.target == pytest.approx(values[0])
-    assert picture.spread == lira.in_std_
+    assert (picture.in_spread, picture.out_spread) == (lira.in_std_, lira.out_std_)
+
+
+def test_lira_picture_draws_the_very_gaussians_whose_ratio_is_the_attacks_statistic():
+    rng = np.random.default_rng(0)
+    data = synthetic_references(rng)
+    lira = make_attack("lira_online").fit(data)
+    for record, keep in ((7, data.keep[:, [7]]), (9, np.zeros((len(data.keep), 1), bool))):  # a pool record; unseen
+        reference = ReferenceQuery(data.logits[:, [record]], keep, data.population_logits[0])
+        target = data.logits[0, record] + 1.0
+        picture = lira_picture(lira, target, int(data.labels[record]), reference)
+        ratio = (norm.logpdf(picture.target, picture.in_centre, picture.in_spread)
+                 - norm.logpdf(picture.target, picture.out_centre, picture.out_spread))
+        assert ratio == pytest.approx(lira.statistic(target[None], data.labels[[record]], reference)[0])
 
 
 def test_lira_picture_of_a_new_digit_estimates_the_member_curve_from_the_learnt_shift():

@@ -79,20 +79,27 @@ class LiRA(ReferenceAttack):
         sd = np.sqrt(np.where(mask, (values - np.nan_to_num(mean)) ** 2, 0.0).sum(axis=0) / np.maximum(count - 1, 1))
         return np.where(count >= OWN_SPREAD_FROM, np.maximum(sd, MIN_STD), fixed)
 
-    def raw(self, logits, labels, ref_logits, ref_keep, target_population_logits, ref_population_logits,
-            population_labels) -> np.ndarray:
-        from scipy.stats import norm
-
-        conf = scaled_true_class_confidence(logits, labels)  # -> [N]
-        ref_conf = np.stack([scaled_true_class_confidence(lg, labels) for lg in ref_logits])  # -> [R, N]
+    def gaussians(self, ref_conf: np.ndarray, ref_keep: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The per-record Gaussians LiRA compares with, from the reference models' statistic ref_conf [R, N] and
+        keep [R, N]: centres and spreads of "in" and "out", each [N]."""
         mu_in, n_in = masked_mean(ref_conf, ref_keep)
         mu_out, n_out = masked_mean(ref_conf, ~ref_keep)
         mu_out = np.where(n_out == 0, mu_in - self.in_shift_, mu_out)
         mu_in = np.where(n_in == 0, mu_out + self.in_shift_, mu_in)
         sd_out = self._spread(ref_conf, ~ref_keep, self.out_std_)
         sd_out = np.where(n_out == 0, np.hypot(sd_out, self.shift_spread_), sd_out)
-        if not self.online:
-            return norm.logcdf(conf, mu_out, sd_out)  # one-sided: how unusually high for a non-member
         sd_in = self._spread(ref_conf, ref_keep, self.in_std_)
         sd_in = np.where(n_in == 0, np.hypot(sd_in, self.shift_spread_), sd_in)
+        return mu_in, sd_in, mu_out, sd_out
+
+    def raw(self, logits, labels, ref_logits, ref_keep, target_population_logits, ref_population_logits,
+            population_labels) -> np.ndarray:
+        from scipy.stats import norm
+
+        conf = scaled_true_class_confidence(logits, labels)  # -> [N]
+        ref_conf = np.stack([scaled_true_class_confidence(lg, labels) for lg in ref_logits])  # -> [R, N]
+        mu_in, sd_in, mu_out, sd_out = self.gaussians(ref_conf, ref_keep)
+        if not self.online:
+            return norm.logcdf(conf, mu_out, sd_out)  # one-sided: how unusually high for a non-member
         return norm.logpdf(conf, mu_in, sd_in) - norm.logpdf(conf, mu_out, sd_out)

@@ -51,19 +51,21 @@ class LiraPicture:
     target: float  # the target model's value
     out_values: np.ndarray  # [k] one per reference model that did not train on the record
     in_values: np.ndarray  # [m] one per reference model that did (empty for a new digit)
-    out_centre: float  # the centre of LiRA's "out" Gaussian (the median of out_values)
-    in_centre: float  # the centre of its "in" Gaussian (the median of in_values, else out_centre + the learnt shift)
-    spread: float  # the fixed standard deviation LiRA uses for both
+    out_centre: float  # the centre of LiRA's "out" Gaussian: the mean of out_values, else in_centre - the learnt shift
+    in_centre: float  # the centre of its "in" Gaussian: the mean of in_values, else out_centre + the learnt shift
+    out_spread: float  # the standard deviation of the "out" Gaussian, as the attack uses it
+    in_spread: float  # and of the "in" one
 
     def to_dict(self) -> dict:
         return {"label": self.label, "target": self.target, "out_values": self.out_values.tolist(),
                 "in_values": self.in_values.tolist(), "out_centre": self.out_centre, "in_centre": self.in_centre,
-                "spread": self.spread}
+                "out_spread": self.out_spread, "in_spread": self.in_spread}
 
     @classmethod
     def from_dict(cls, d: dict) -> "LiraPicture":
         return cls(int(d["label"]), float(d["target"]), np.asarray(d["out_values"], float),
-                   np.asarray(d["in_values"], float), float(d["out_centre"]), float(d["in_centre"]), float(d["spread"]))
+                   np.asarray(d["in_values"], float), float(d["out_centre"]), float(d["in_centre"]),
+                   float(d["out_spread"]), float(d["in_spread"]))
 
 
 def lira_picture(attack: MembershipAttack, logits: np.ndarray, label: int, reference: ReferenceQuery) -> LiraPicture:
@@ -73,10 +75,8 @@ def lira_picture(attack: MembershipAttack, logits: np.ndarray, label: int, refer
     target = float(scaled_true_class_confidence(logits[None], labels)[0])
     values = np.array([scaled_true_class_confidence(lg, labels)[0] for lg in reference.logits])  # -> [R]
     keep = reference.keep[:, 0]
-    out_values, in_values = values[~keep], values[keep]
-    out_centre = float(np.median(out_values)) if len(out_values) else float(np.median(in_values)) - attack.in_shift_
-    in_centre = float(np.median(in_values)) if len(in_values) else out_centre + attack.in_shift_
-    return LiraPicture(int(label), target, out_values, in_values, out_centre, in_centre, float(attack.in_std_))
+    mu_in, sd_in, mu_out, sd_out = (float(v[0]) for v in attack.gaussians(values[:, None], keep[:, None]))
+    return LiraPicture(int(label), target, values[~keep], values[keep], mu_out, mu_in, sd_out, sd_in)
 
 
 @dataclass(frozen=True)

@@ -135,15 +135,17 @@ def lira_figure(picture, *, title: str = "", target: str = "the target", also: d
     also = also or {}
     values = [picture.target, picture.out_centre, picture.in_centre, *picture.out_values, *picture.in_values,
               *also.values()]
-    low, high = min(values) - 2.5 * picture.spread, max(values) + 2.5 * picture.spread
-    grid = np.linspace(low, high, 200)
+    widest = max(picture.out_spread, picture.in_spread)
+    low, high = min(values) - 2.5 * widest, max(values) + 2.5 * widest
+    grid = np.linspace(low, high, 400)
     fig = go.Figure()
-    for centre, name, colour, values, dash in (
-            (picture.out_centre, "reference models without it", NON_MEMBER, picture.out_values, "solid"),
-            (picture.in_centre, "reference models with it" if len(picture.in_values) else
+    for centre, spread, name, colour, values, dash in (
+            (picture.out_centre, picture.out_spread, "reference models without it", NON_MEMBER, picture.out_values,
+             "solid"),
+            (picture.in_centre, picture.in_spread, "reference models with it" if len(picture.in_values) else
              "what a member would look like (LiRA's estimate)", MEMBER, picture.in_values,
              "solid" if len(picture.in_values) else "dash")):
-        density = np.exp(-0.5 * ((grid - centre) / picture.spread) ** 2) / (picture.spread * np.sqrt(2 * np.pi))
+        density = np.exp(-0.5 * ((grid - centre) / spread) ** 2) / (spread * np.sqrt(2 * np.pi))
         fig.add_scatter(x=grid, y=density, mode="lines", name=name, line=dict(color=colour, dash=dash),
                         legendgroup=name)
         if len(values):
