@@ -5,6 +5,9 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# two pytest-xdist workers, one torch thread each, a test file per worker at a time (tests/conftest.py keeps the
+# browser tests together and the Ray tests together); `make test XDIST=` runs in one process
+XDIST ?= -n 2 --dist loadfile
 
 .PHONY: app test test-fast setup setup-dev browser bench reproduce
 
@@ -24,10 +27,10 @@ app: setup
 	$(BIN)/streamlit run app.py
 
 test: setup-dev browser
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q tests $(XDIST)
 
 test-fast: setup-dev
-	$(BIN)/python -m pytest -q tests -m "not browser and not slow"
+	$(BIN)/python -m pytest -q tests -m "not browser and not slow" $(XDIST)
 
 bench: setup
 	$(BIN)/pip install -q -r requirements-bench.txt

@@ -2,9 +2,34 @@ import os
 
 import numpy as np
 import pytest
+import torch
 
 from mia_core.config import ExperimentConfig, TrainConfig
 from mia_core.data import load_embedded
+
+
+# With `pytest -n 2 --dist loadfile` (pytest-xdist) each test file runs on one worker; the tests that start Ray run
+# on one worker together, so that one Ray instance runs at a time.
+ONE_WORKER = {
+    "tests/test_ray_cluster.py": "ray",
+    "tests/test_jobs.py::test_the_same_seed_gives_the_same_numbers_on_every_executor": "ray",
+    "tests/test_cli.py::test_a_sweep_on_ray_matches_the_local_workers": "ray",
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, with the files and tests in ONE_WORKER joined into one unit of work each."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Grouped(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return ONE_WORKER.get(nodeid, ONE_WORKER.get(file, file))
+
+    return Grouped(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -12,6 +37,23 @@ def own_model_store(tmp_path_factory):
     """No test (nor a command it starts) reads or writes the repository's model_store/ or its kept results."""
     os.environ["MIA_STORE_DIR"] = str(tmp_path_factory.mktemp("model_store"))
     os.environ.pop("MIA_JOBS_DIR", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """Each test process trains on one torch thread, as the job runner's workers do (two pytest-xdist workers
+    then keep two cores busy without contending for them). Worker processes a test starts set their own."""
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """One `streamlit run app.py` on a fresh store with the shipped demo, shared by the browser tests (of each
+    pytest-xdist worker) that need no fresh server of their own."""
+    from test_browser import app_server
+
+    with app_server({"MIA_STORE_DIR": str(tmp_path_factory.mktemp("served_store"))}) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -251,6 +251,7 @@ def test_defences_page_switches_on_split_ai(app_env, monkeypatch):
     assert "split_models=3" in at.dataframe[0].value["settings"][0]
 
 
+@pytest.mark.slow
 def test_defences_page_hides_confidences_and_audits_epsilon(app_env, monkeypatch):
     import mia_core.config as config
 

@@ -65,6 +65,7 @@ def test_bad_audits_are_refused(digits):
         run_audit(cfg, digits, count=50_000)
 
 
+@pytest.mark.slow
 def test_a_white_box_audit_of_a_tiny_dp_run_sees_dp_and_stays_below_the_accountant(digits):
     cfg = ExperimentConfig(train_size=300, seed=0, train=TrainConfig(epochs=3, batch_size=64, dp_epsilon=3.0,
                                                                      device="cpu"))

@@ -28,7 +28,8 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--
 if CHROMIUM is None and os.environ.get("CI"):
     pytest.fail("chromium is not installed: the browser test must run in CI (make test installs it)",
                 pytrace=False)
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
 
 
 def free_port() -> int:
@@ -60,12 +61,6 @@ def app_server(env: dict) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with app_server({"MIA_STORE_DIR": str(tmp_path_factory.mktemp("store"))}) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ def null_advantages(members: int, non_members: int, runs: int, seed: int = 0) ->
 
 
 @pytest.mark.parametrize("members, non_members", [(200, 200), (100, 400)])
+@pytest.mark.slow
 def test_a_coin_flip_leaves_the_band_about_5_percent_of_the_time(members, non_members):
     _, high = advantage_chance_band(members, non_members)
     outside = (null_advantages(members, non_members, 2000) > high).mean()

@@ -37,6 +37,7 @@ def test_run_writes_the_documented_json(tmp_path, capsys):
     assert "seed_in_sample = the seed project's setting" in table and "n/a: TPR at 0.1% FPR needs" in table
 
 
+@pytest.mark.slow
 def test_per_record_scores_recompute_every_auc_of_the_json(tmp_path):
     """The CSV alone reproduces the JSON: its membership column against each attack's statistic."""
     import csv
@@ -66,6 +67,7 @@ def test_split_ai_from_the_command_line(tmp_path):
     assert (train["split_models"], train["split_held_out"]) == (3, 1)
 
 
+@pytest.mark.slow
 def test_same_seed_same_json(tmp_path):
     paths = [tmp_path / "a.json", tmp_path / "b.json"]
     for p in paths:
@@ -122,6 +124,7 @@ def test_reproduce_writes_csv_and_markdown(tmp_path, digits):
     assert "± 0.00" not in md  # one seed: bootstrap intervals, not a std of one value
 
 
+@pytest.mark.slow
 def test_reference_attacks_from_the_command_line(tmp_path):
     out = tmp_path / "r.json"
     main(["run", *SMALL, "--attacks", "lira_online,lira_offline,rmia", "--references", "2", "--json", str(out)])
@@ -140,6 +143,7 @@ def test_a_configuration_the_data_cannot_hold_fails_before_training(capsys):
     assert "each shadow model trains on 6,000 digits like the target" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_labels_only_target_says_which_attacks_cannot_run(tmp_path, capsys):
     out = tmp_path / "r.json"
     assert main(["run", *SMALL, "--labels-only", "--attacks", "label_only,loss,confidence", "--json", str(out)]) == 0
@@ -165,6 +169,7 @@ def test_audit_from_the_command_line(tmp_path, capsys):
     assert "no finite epsilon is promised" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_white_box_audit_from_the_command_line(tmp_path, capsys):
     from mia_core.audit.whitebox import WHITE_BOX_CANARIES
 
@@ -177,6 +182,7 @@ def test_white_box_audit_from_the_command_line(tmp_path, capsys):
     assert "if the implementation matches its analysis" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_save_never_replaces_a_stored_model_unless_asked(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path))
     args = ["run", *SMALL, "--attacks", "loss", "--save", "mine"]

@@ -91,6 +91,7 @@ def test_the_report_colours_each_attack_labels_its_log_axes_and_puts_the_seeds_f
     assert "an upper bound on what any attack can achieve, if the implementation matches its analysis" in text
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_the_report_opens_offline_and_every_chart_renders(report):
     from playwright.sync_api import sync_playwright

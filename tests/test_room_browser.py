@@ -14,19 +14,13 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(test_browser.CHROMIUM is None, reason="Debian's chromium is not installed")]
 
 
-@pytest.fixture(scope="module")
-def room_url(tmp_path_factory):
-    with app_server({"MIA_STORE_DIR": str(tmp_path_factory.mktemp("store"))}) as url:
-        yield url
-
-
 def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_presenter_mode_shows_the_join_card_with_a_qr_code_and_a_link(room_url, browser):
+def test_presenter_mode_shows_the_join_card_with_a_qr_code_and_a_link(app_url, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 720})
-    open_page(page, room_url, "?present=1")
+    open_page(page, app_url, "?present=1")
     card = page.locator(".st-key-join")
     assert card.count() == 1
     assert card.locator("img").count() == 1 and card.locator("img").bounding_box()["width"] >= 150  # the QR code
@@ -76,11 +70,11 @@ def test_the_game_as_a_fresh_servers_first_request_plays_a_round_to_a_score(tmp_
 
 
 @pytest.mark.parametrize("path", ["game", "", "targets", "?present=1"])
-def test_room_pages_fit_a_phone_in_one_column(room_url, browser, path):
+def test_room_pages_fit_a_phone_in_one_column(app_url, browser, path):
     context = browser.new_context(viewport={"width": 390, "height": 664}, has_touch=True, is_mobile=True,
                                   device_scale_factor=2)  # an iPhone 13's viewport
     page = context.new_page()
-    open_page(page, room_url, path)
+    open_page(page, app_url, path)
     assert no_sideways_scroll(page), path
     page.screenshot(path=ARTIFACTS / f"room-phone-{path.strip('?=') or 'overview'}.png", full_page=True)
     context.close()

@@ -54,6 +54,7 @@ def test_every_attacks_figures_stay_in_the_page_below_the_verdict(shipped):
     assert table["attack"].tolist()[0] == "shadow" and "seed_in_sample" not in table["attack"].tolist()
 
 
+@pytest.mark.slow
 def test_planting_the_sample_drawings_shows_each_attacks_auc_beside_its_baseline(shipped):
     at = membership({"mode": "plant"})
     next(b for b in at.button if b.label == "Use the sample drawings").click().run()

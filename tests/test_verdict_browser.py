@@ -10,15 +10,10 @@ import test_browser as tb
 from mia_core.drawing.handwriting import pen_path
 
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(tb.CHROMIUM is None, reason="Debian's chromium is not installed")]
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(tb.CHROMIUM is None, reason="Debian's chromium is not installed")]
 VERDICT = ".st-key-verdict"
 SAID = ("flagged as a member", "not flagged")
-
-
-@pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    with tb.app_server({"MIA_STORE_DIR": str(tmp_path_factory.mktemp("store"))}) as served:
-        yield served
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +63,10 @@ def touch_stroke(context, page, path: list[tuple[float, float]]) -> None:
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
-def test_projector_a_drawn_digit_gets_its_verdict_above_the_fold(url, chromium):
+def test_projector_a_drawn_digit_gets_its_verdict_above_the_fold(app_url, chromium):
     _, browser = chromium
     page = browser.new_page(viewport={"width": 1280, "height": 720})
-    tb.open_page(page, url, "membership")
+    tb.open_page(page, app_url, "membership")
     assert "Draw a digit" in page.locator(VERDICT).inner_text()  # the card is there before any drawing
     tb.draw(page, pen_path(3, seed=0))
     text = wait_for_verdict(page)
@@ -85,11 +80,11 @@ def test_projector_a_drawn_digit_gets_its_verdict_above_the_fold(url, chromium):
     page.close()
 
 
-def test_phone_a_touch_drawn_digit_gets_its_verdict_in_view(url, chromium):
+def test_phone_a_touch_drawn_digit_gets_its_verdict_in_view(app_url, chromium):
     p, browser = chromium
     context = browser.new_context(**p.devices["iPhone 13"])
     page = context.new_page()
-    tb.open_page(page, url, "membership")
+    tb.open_page(page, app_url, "membership")
     scroll_to_the_canvas(page)  # as a thumb would: its toolbar just below the app's header
     touch_stroke(context, page, pen_path(7, seed=1))
     text = wait_for_verdict(page)
@@ -116,15 +111,15 @@ def test_phone_a_touch_drawn_digit_gets_its_verdict_in_view(url, chromium):
     context.close()
 
 
-def test_a_picked_pool_digit_says_whether_the_attack_was_right(url, chromium):
+def test_a_picked_pool_digit_says_whether_the_attack_was_right(app_url, chromium):
     _, browser = chromium
     page = browser.new_page(viewport={"width": 1280, "height": 720})
-    tb.open_page(page, url, "membership?digit=pick&pool=1&which=3")
+    tb.open_page(page, app_url, "membership?digit=pick&pool=1&which=3")
     text = wait_for_verdict(page)
     page.screenshot(path=tb.ARTIFACTS / "verdict-picked.png")
     assert text.count("RIGHT") + text.count("WRONG") == 2, text  # one per demo target
     assert on_first_screen(page, VERDICT)
-    tb.open_page(page, url, "membership?digit=pick&pool=0&which=0")  # a member of demo-overfit
+    tb.open_page(page, app_url, "membership?digit=pick&pool=0&which=0")  # a member of demo-overfit
     wait_for_verdict(page)
     page.get_by_text("Why this verdict").first.click()
     tb.wait_ready(page)
@@ -135,10 +130,10 @@ def test_a_picked_pool_digit_says_whether_the_attack_was_right(url, chromium):
     page.close()
 
 
-def test_planting_the_same_digits_planted_and_kept_out_shows_the_baseline(url, chromium):
+def test_planting_the_same_digits_planted_and_kept_out_shows_the_baseline(app_url, chromium):
     _, browser = chromium
     page = browser.new_page(viewport={"width": 1280, "height": 720})
-    tb.open_page(page, url, "membership?mode=plant")
+    tb.open_page(page, app_url, "membership?mode=plant")
     page.get_by_role("button", name="Use the sample drawings").click()
     page.get_by_text("#20: a 9").wait_for(timeout=30_000)  # 0-9 planted, 0-9 kept out
     tb.wait_ready(page)
