@@ -25,6 +25,7 @@ from .data import DATA_DIR_ENV, load_digits
 from .game import ROUND_SIZE, Round, Score, Verdicts, deal, playing_attack, score, verdicts
 from .html_report import build as build_report
 from .jobs import RAY_ADDRESS_ENV, Job, JobFailed, JobRunner, jobs_dir
+from .jobs.executors import one_thread_each
 from .attacks.base import VERDICT_FPR
 from .membership import LiraPicture, MembershipReport, Tally, Verdict, membership_report, query
 from .metrics import chance_band
@@ -62,6 +63,11 @@ EXECUTOR_ENV, WORKERS_ENV = "MIA_EXECUTOR", "MIA_WORKERS"  # the app server's ru
 class Service:
     def __init__(self, *, data_dir: str | None = None, executor: str | None = None, workers: int | None = None,
                  address: str | None = None, model_workers: int = 1):
+        # Queries run in the calling thread: a few hundred tiny operations per drawn digit (the target and each
+        # reference model on one image). With a thread pool per core, every operation waits for all of its
+        # threads, and while workers and browsers keep the cores busy one of them is often descheduled: seconds
+        # per digit instead of milliseconds. One thread each, as in the workers.
+        one_thread_each()
         self.data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
         self.digits = load_digits(self.data_dir)
         # The shipped demo models were trained on the embedded digits: with other data they do not apply.
