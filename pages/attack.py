@@ -5,7 +5,7 @@ import streamlit as st
 from mia_core.service import (ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC, SHADOW_ATTACKS, StoreError, build_report,
                               charts, csv_text, most_exposed, record_arrays,
                               result_rows, roc_curves)
-from ui.jobs import wait_for
+from ui.jobs import finished, waiting, watch
 from ui.state import digits, inside_the_app, service
 
 inside_the_app()
@@ -38,9 +38,9 @@ if submitted:
     except (StoreError, ValueError) as err:
         st.error(f"Cannot attack {name}: {err}")
         st.stop()
-    result = wait_for(job, f"Attacking {name} with {shadows} shadow models")
-    if result is None:
-        st.stop()
+    watch("attack_run", job, f"Attacking {name} with {shadows} shadow models", about=name)
+if (done := finished("attack_run")) and done.ok:
+    result, name = done.result, done.about
     index, is_member, probabilities = record_arrays(result)
     runs.append({"rows": result_rows(result, run=len(runs) + 1, target=name), "curves": roc_curves(result),
                  "scores": {a: (p, is_member) for a, p in probabilities.items()},
@@ -48,7 +48,8 @@ if submitted:
                  "index": index, "target": name, "gap": result["gap"]})
 
 if not runs:
-    st.info("Run an attack to see its results here. Each run adds rows to the table.")
+    if not waiting("attack_run"):
+        st.info("Run an attack to see its results here. Each run adds rows to the table.")
     st.stop()
 
 order = {a: i for i, a in enumerate(charts.attack_order(ATTACKS))}  # the seed's in-sample fit last
