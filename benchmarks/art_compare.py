@@ -26,8 +26,8 @@ from mia_core.config import preset
 from mia_core.data import DATA_DIR_ENV, load_digits
 from mia_core.metrics import evaluate
 from mia_core.models import build_model
-from mia_core.pipeline import shadow_draw, train_shadows, train_target
-from mia_core.report import with_interval
+from mia_core.experiment.run import shadow_draw, train_shadows, train_target
+from mia_core.present.tables import with_interval
 from mia_core.jobs.executors import available_cores
 from mia_core.training import predict_logits
 from mia_core.jobs.model_pool import ProcessPool

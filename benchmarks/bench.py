@@ -36,14 +36,14 @@ from mia_core.data import DATA_DIR_ENV, load_digits
 from mia_core.jobs.executors import available_cores, keep_freed_memory
 from mia_core.jobs.model_pool import ProcessPool
 from mia_core.jobs.tasks import one_thread
-from mia_core.membership import membership_report
+from mia_core.experiment.membership import membership_report
 from mia_core.models import build_model
-from mia_core.pipeline import eval_records, needs_references, run_experiment, shadow_specs, split_for
-from mia_core.references import reference_specs
+from mia_core.experiment.run import eval_records, needs_references, run_experiment, shadow_specs, split_for
+from mia_core.experiment.references import reference_specs
 from mia_core.training import train_model
 from mia_core.training.many import balanced_keep, train_ensemble, train_sequential
 from mia_core.training.pool import InProcess, tasks, train_spec
-from mia_core.workflows import REFERENCE_ATTACKS, SHADOW_ATTACKS, loaded_from_result
+from mia_core.storage.targets import REFERENCE_ATTACKS, SHADOW_ATTACKS, loaded_from_result
 
 ROOT = Path(__file__).resolve().parents[1]  # the project: where `python -m` finds scripts/ and benchmarks/
 ROUNDS = 3  # the ratios against the plain loop are measured this many times, interleaved, and their median shown

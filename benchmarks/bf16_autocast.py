@@ -18,7 +18,7 @@ from torch.nn import functional as F
 from mia_core.config import preset
 from mia_core.data import load_digits
 from mia_core.models import build_model
-from mia_core.pipeline import split_for
+from mia_core.experiment.run import split_for
 
 
 def cpu_bf16_flags() -> str:

@@ -23,7 +23,7 @@ def child(kept: bool, stack: int) -> None:
     from mia_core.config import preset
     from mia_core.data import load_digits
     from mia_core.jobs.executors import keep_freed_memory
-    from mia_core.pipeline import shadow_specs, split_for
+    from mia_core.experiment.run import shadow_specs, split_for
     from mia_core.training.pool import tasks, train_task
 
     torch.set_num_threads(1)

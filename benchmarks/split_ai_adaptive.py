@@ -17,7 +17,7 @@ from mia_core.attacks.signals import SIGNALS
 from mia_core.config import preset
 from mia_core.data import load_digits
 from mia_core.metrics import chance_band, roc
-from mia_core.pipeline import train_target
+from mia_core.experiment.run import train_target
 from mia_core.training import predict_logits
 
 

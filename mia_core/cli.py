@@ -12,16 +12,16 @@ from pathlib import Path
 from .attacks import ATTACKS
 from .config import PRESETS, ExperimentConfig, preset
 from .data import DATA_DIR_ENV, load_digits
+from .experiment.reproduce import markdown, reproduce_rows, write_csv
+from .experiment.run import check_feasible
+from .experiment.sweep import configure, grid_points, parse_grid, point_row
 from .jobs import EXECUTORS, RAY_ADDRESS_ENV, Job, JobFailed
 from .jobs.executors import RayClusterError, available_cores
 from .models import ARCHITECTURES
-from .pipeline import check_feasible
+from .present.tables import run_summary
 from .progress import TqdmProgress
-from .report import run_summary
-from .reproduce import markdown, reproduce_rows, write_csv
 from .service import Service
-from .store import StoreError
-from .sweep import configure, grid_points, parse_grid, point_row
+from .storage.store import StoreError
 
 
 class Parser(argparse.ArgumentParser):
@@ -304,9 +304,9 @@ def prepare_sweep(args):
 
 
 def prepare_audit(args):
-    from .audit import BLACK_BOX_CANARIES
-    from .audit_guesses import AuditResult
-    from .audit_whitebox import WHITE_BOX_CANARIES
+    from .audit.one_run import BLACK_BOX_CANARIES
+    from .audit.guesses import AuditResult
+    from .audit.whitebox import WHITE_BOX_CANARIES
 
     cfg = config_from_args(args)
     service = service_for(args, one_job=True)
@@ -327,8 +327,8 @@ def prepare_audit(args):
 
 
 def prepare_plant(args):
-    from .planting import Drawings
-    from .report import plant_summary
+    from .workshop.planting import Drawings
+    from .present.tables import plant_summary
 
     drawings = Drawings.from_npz(args.digits)  # a bad file fails here, with what is wrong with it
     service = service_for(args, one_job=True)
@@ -362,8 +362,8 @@ def read_json(path: Path, what: str, key: str) -> dict:
 
 
 def prepare_report(args):
-    from .html_report import build
-    from .reproduce import read_csv
+    from .present.html_report import build
+    from .experiment.reproduce import read_csv
 
     result = read_json(args.run, "a run's JSON (python -m mia_core run --json)", "roc")
     audit = read_json(args.audit, "an audit's JSON (python -m mia_core audit --json)", "audit")["audit"] \
@@ -385,8 +385,8 @@ def prepare_report(args):
 
 
 def prepare_export(args):
-    from .store import default_store
-    from .weights import export_target
+    from .storage.store import default_store
+    from .storage.weights import export_target
 
     digits = load_digits(args.data_dir)
     weights, members = export_target(default_store(shipped=not (args.data_dir or os.environ.get(DATA_DIR_ENV))),

@@ -254,3 +254,10 @@ def evaluate(statistic: np.ndarray, probability: np.ndarray, is_member: np.ndarr
         tpr_at_fpr_ci={str(f): (ci[3 + resolved.index(f)] if f in resolved else None) for f in LOW_FPRS},
         members=n1, non_members=n0, tpr_at_fpr_note=notes)
     return m, curve
+
+
+def most_exposed(scores: np.ndarray, is_member: np.ndarray, k: int = 10) -> np.ndarray:
+    """Positions of the k members an attack is surest about, highest score first (statistic or
+    probability: the probability is a monotone map of the statistic, so the order is the same)."""
+    members = np.flatnonzero(is_member)
+    return members[np.argsort(-scores[members], kind="stable")[:k]]

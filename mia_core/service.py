@@ -15,32 +15,32 @@ from pathlib import Path
 
 import numpy as np
 
-from . import charts
 from .attacks import ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC
-from .audit import canaries
-from .audit_chart import audit_trade_off_chart
-from .audit_guesses import AuditResult
+from .attacks.base import VERDICT_FPR
+from .audit.guesses import AuditResult
+from .audit.one_run import canaries
 from .config import PRESETS, ExperimentConfig, TrainConfig, preset
 from .data import DATA_DIR_ENV, load_digits
-from .game import ROUND_SIZE, Round, Score, Verdicts, deal, playing_attack, score, verdicts
-from .html_report import build as build_report
+from .drawing.preprocess import EmptyDrawing, to_mnist
+from .experiment.membership import LiraPicture, MembershipReport, Tally, Verdict, membership_report, query
+from .experiment.reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
+from .experiment.run import check_feasible, split_for
+from .experiment.sweep import describe, is_undefended, point_row, sweep_plan
 from .jobs import RAY_ADDRESS_ENV, Job, JobFailed, JobRunner, jobs_dir
 from .jobs.executors import one_thread_each
-from .attacks.base import VERDICT_FPR
-from .membership import LiraPicture, MembershipReport, Tally, Verdict, membership_report, query
-from .metrics import chance_band
+from .metrics import chance_band, most_exposed
 from .models import ARCHITECTURES
-from .pipeline import check_feasible, split_for
-from .planting import MAX_DRAWINGS, Drawings, DrawingsError, plant_config
-from .preprocess import EmptyDrawing, to_mnist
+from .present import charts
+from .present.audit_chart import audit_trade_off_chart
+from .present.html_report import build as build_report
+from .present.tables import describe_plant, record_arrays, result_rows, roc_curves, with_interval
 from .progress import Progress, in_words
-from .report import describe_plant, most_exposed, record_arrays, result_rows, roc_curves, with_interval
-from .room import Question, Room, Standing, check_nickname
-from .reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
-from .store import StoreError, check_name, check_workspace, default_store, workspace_of
-from .sweep import describe, is_undefended, point_row, sweep_plan
-from .weights import WeightsError, members_from_text, read_members, read_weights, weights_from_bytes
-from .workflows import DEMO, SHADOW_ATTACKS, LoadedTarget, brought_config, load_with_attacks
+from .storage.store import StoreError, check_name, check_workspace, default_store, workspace_of
+from .storage.targets import DEMO, SHADOW_ATTACKS, LoadedTarget, brought_config, load_with_attacks
+from .storage.weights import WeightsError, members_from_text, read_members, read_weights, weights_from_bytes
+from .workshop.game import ROUND_SIZE, Round, Score, Verdicts, deal, playing_attack, score, verdicts
+from .workshop.planting import MAX_DRAWINGS, Drawings, DrawingsError, plant_config
+from .workshop.room import Question, Room, Standing, check_nickname
 
 __all__ = [  # what pages and ui/ may use
     "ARCHITECTURES", "ATTACKS", "DEMO", "IN_SAMPLE_NOTE", "LABELS", "MAX_DRAWINGS", "PRESETS", "REALISTIC",

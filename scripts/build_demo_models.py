@@ -18,9 +18,9 @@ from mia_core.jobs.executors import available_cores
 from mia_core.jobs.model_pool import ProcessPool
 from mia_core.jobs.tasks import one_thread
 from mia_core.progress import TqdmProgress
-from mia_core.store import SHIPPED_ROOT, ModelStore
+from mia_core.storage.store import SHIPPED_ROOT, ModelStore
 from mia_core.training.pool import InProcess
-from mia_core.workflows import build_demo, demo_configs
+from mia_core.storage.targets import build_demo, demo_configs
 
 LIMIT_MB = 25  # what the repository carries
 

@@ -1,5 +1,5 @@
 """Write the drawings `python -m mia_core plant --digits` reads, in assets/drawings/ (deterministic: pen paths from
-mia_core.handwriting, fixed seeds):
+mia_core.drawing.handwriting, fixed seeds):
 
 - sample.npz: twenty stroke-drawn digits, 0-9 twice, each by its own hand; the first ten planted, the other ten
   kept out: the same digits on both sides, as a fair plant needs;
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mia_core.handwriting import even_odd_drawings, sample_drawings
+from mia_core.drawing.handwriting import even_odd_drawings, sample_drawings
 
 OUT = Path(__file__).resolve().parent.parent / "assets" / "drawings"
 

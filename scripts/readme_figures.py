@@ -16,10 +16,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from mia_core.config import DEFAULT_ATTACKS, preset
-from mia_core.report import with_interval
-from mia_core.reproduce import markdown, reproduce_rows, write_csv
+from mia_core.present.tables import with_interval
+from mia_core.experiment.reproduce import markdown, reproduce_rows, write_csv
 from mia_core.service import Service
-from mia_core.sweep import point_row
+from mia_core.experiment.sweep import point_row
 
 SEEDS = (0, 1, 2)
 REALISTIC = ("shadow", "loss", "confidence", "entropy", "modified_entropy")

@@ -29,7 +29,7 @@ def tiny_overfit() -> ExperimentConfig:
 
 @pytest.fixture(scope="session")
 def tiny_overfit_run(tiny_overfit, digits):
-    from mia_core.pipeline import run_experiment
+    from mia_core.experiment.run import run_experiment
 
     return run_experiment(tiny_overfit, digits)
 

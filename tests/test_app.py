@@ -20,7 +20,7 @@ def app_env(tmp_path, monkeypatch):
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("MIA_EXECUTOR", "inline")
     monkeypatch.setenv("MIA_DEMO_SMALL", "1")
-    monkeypatch.setattr("mia_core.store.SHIPPED_ROOT", tmp_path / "nothing shipped")
+    monkeypatch.setattr("mia_core.storage.store.SHIPPED_ROOT", tmp_path / "nothing shipped")
     st.cache_resource.clear()
     st.cache_data.clear()
     yield tmp_path
@@ -76,7 +76,7 @@ def test_the_shipped_demo_models_answer_at_once(tmp_path, monkeypatch):
 def test_plant_mode_trains_this_sessions_target_and_forgets_it(tmp_path, monkeypatch):
     """The Membership page's second half on the shipped demo: drawings (as the canvas would give them) in this
     session's state, one press, every attack's view of each drawing; nothing written to the store."""
-    from mia_core.handwriting import sample_drawings
+    from mia_core.drawing.handwriting import sample_drawings
 
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("MIA_EXECUTOR", "inline")

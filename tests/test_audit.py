@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from scipy.special import comb, logit
 
-from mia_core.audit import epsilon_lower_bound, one_run_p_value, run_audit
+from mia_core.audit.bounds import epsilon_lower_bound, one_run_p_value
+from mia_core.audit.one_run import run_audit
 from mia_core.config import ExperimentConfig, TrainConfig
 
 

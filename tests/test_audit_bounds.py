@@ -8,10 +8,10 @@ import pytest
 from scipy.special import logit, ndtr, ndtri
 from scipy.stats import binom
 
-from mia_core.audit_bounds import (_fdp_refutes, epsilon_ceiling, epsilon_lower_bound, epsilon_lower_bound_fdp,
+from mia_core.audit.bounds import (_fdp_refutes, epsilon_ceiling, epsilon_lower_bound, epsilon_lower_bound_fdp,
                                    gdp_epsilon, gdp_mu, mu_lower_bound)
-from mia_core.audit_chart import audit_trade_off_chart
-from mia_core.audit_guesses import AuditResult, correct_guesses, judge
+from mia_core.present.audit_chart import audit_trade_off_chart
+from mia_core.audit.guesses import AuditResult, correct_guesses, judge
 
 
 def test_gdp_epsilon_is_the_papers_formula_and_gdp_mu_its_inverse():

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mia_core.handwriting import pen_path
+from mia_core.drawing.handwriting import pen_path
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium")

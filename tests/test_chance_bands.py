@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mia_core.metrics import advantage_chance_band, roc
-from mia_core.report import chance_lines
+from mia_core.present.tables import chance_lines
 
 
 def null_advantages(members: int, non_members: int, runs: int, seed: int = 0) -> np.ndarray:

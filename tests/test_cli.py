@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from mia_core.cli import main
-from mia_core.reproduce import read_csv
+from mia_core.experiment.reproduce import read_csv
 
 SMALL = ["--train-size", "60", "--epochs", "4", "--shadows", "1", "--quiet"]
 
@@ -106,7 +106,7 @@ def test_bad_input_has_no_traceback_in_a_real_process():
 @pytest.mark.slow
 def test_reproduce_writes_csv_and_markdown(tmp_path, digits):
     from mia_core.config import ExperimentConfig, TrainConfig
-    from mia_core.reproduce import markdown, read_csv, reproduce, write_csv
+    from mia_core.experiment.reproduce import markdown, read_csv, reproduce, write_csv
 
     base = ExperimentConfig(train_size=60, shadows=1, train=TrainConfig(device="cpu"))
     rows = reproduce(digits, epochs=(2, 3), seeds=1, settings={"overfit": base, "defended": base.with_train(dropout=0.5)})
@@ -166,7 +166,7 @@ def test_audit_from_the_command_line(tmp_path, capsys):
 
 
 def test_white_box_audit_from_the_command_line(tmp_path, capsys):
-    from mia_core.audit_whitebox import WHITE_BOX_CANARIES
+    from mia_core.audit.whitebox import WHITE_BOX_CANARIES
 
     out = tmp_path / "audit.json"
     assert main(["audit", "--preset", "dp", "--train-size", "300", "--epochs", "2", "--white-box", "--quiet",

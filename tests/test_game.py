@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from mia_core.attacks.base import VERDICT_FPR
-from mia_core.game import deal, playing_attack, score, verdicts
-from mia_core.membership import VERDICT_PREFERENCE
-from mia_core.store import default_store
-from mia_core.workflows import load_with_attacks
+from mia_core.workshop.game import deal, playing_attack, score, verdicts
+from mia_core.experiment.membership import VERDICT_PREFERENCE
+from mia_core.storage.store import default_store
+from mia_core.storage.targets import load_with_attacks
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from mia_core.cli import main
-from mia_core.html_report import plain_words
+from mia_core.present.html_report import plain_words
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -67,7 +67,7 @@ def test_the_best_of_several_attacks_is_held_against_a_band_corrected_for_how_ma
 
 
 def test_the_report_colours_each_attack_labels_its_log_axes_and_puts_the_seeds_fit_last(report):
-    from mia_core.charts import ATTACK_COLOURS
+    from mia_core.present.charts import ATTACK_COLOURS
 
     text = report.read_text()
     for name in ("shadow", "loss", "seed_in_sample"):

@@ -11,9 +11,9 @@ PACKAGES = ("mia_core", "ui", "pages")
 
 
 def test_the_import_contracts_are_kept():
-    """pages -> ui -> mia_core.service -> jobs -> workflows -> pipeline -> training -> config -> attacks, metrics ->
-    data, models; pages and ui/ reach mia_core through the service only; no streamlit in mia_core; training never
-    imports the job runner; no circle between the modules of a package."""
+    """pages -> ui -> mia_core.service -> jobs, present -> workshop, audit -> storage -> experiment -> training ->
+    config -> attacks, metrics -> data, models, drawing; pages and ui/ reach mia_core through the service only; no
+    streamlit in mia_core; training never imports the job runner; no circle between the modules of a package."""
     lint = Path(sys.executable).with_name("lint-imports")
     done = subprocess.run([str(lint), "--no-cache", "--no-logo"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

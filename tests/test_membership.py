@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from mia_core.membership import membership_report, query
-from mia_core.preprocess import EmptyDrawing
+from mia_core.experiment.membership import membership_report, query
+from mia_core.drawing.preprocess import EmptyDrawing
 
 
 def test_member_probabilities_for_a_drawn_digit(tiny_overfit_run):

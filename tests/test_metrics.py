@@ -85,7 +85,7 @@ def test_perfect_and_chance_attacks():
 
 
 def test_most_exposed_ranks_members_only():
-    from mia_core.report import most_exposed
+    from mia_core.metrics import most_exposed
 
     scores = np.array([0.9, 0.2, 0.99, 0.7, 0.8])
     member = np.array([False, True, True, True, False])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mia_core.config import ExperimentConfig, TrainConfig
-from mia_core.pipeline import eval_records, run_experiment, split_for
+from mia_core.experiment.run import eval_records, run_experiment, split_for
 
 
 def test_overfit_target_leaks_and_every_attack_beats_chance(tiny_overfit_run):
@@ -26,7 +26,7 @@ def test_held_out_records_were_never_used_by_the_attacker(tiny_overfit_run):
 
 
 def test_shadows_train_like_the_target_and_keep_early_stopping_apart_from_their_attack_data(digits):
-    from mia_core.pipeline import shadow_draw, split_for
+    from mia_core.experiment.run import shadow_draw, split_for
 
     cfg = ExperimentConfig(train_size=300, train=TrainConfig(early_stopping=3))
     pool = split_for(cfg, digits).shadow_pool
@@ -113,7 +113,7 @@ def roc_auc(scores, member):
 
 
 def test_reference_models_train_like_the_target_on_a_pool_holding_every_scored_record(digits):
-    from mia_core.references import reference_plan
+    from mia_core.experiment.references import reference_plan
 
     cfg = ExperimentConfig(train_size=100, references=4, train=TrainConfig(early_stopping=2))
     splits = split_for(cfg, digits)
@@ -132,7 +132,7 @@ def test_reference_models_train_like_the_target_on_a_pool_holding_every_scored_r
 def test_reference_attacks_end_to_end_and_store_round_trip(digits, tmp_path):
     from dataclasses import replace
 
-    from mia_core.store import ModelStore
+    from mia_core.storage.store import ModelStore
 
     cfg = ExperimentConfig(train_size=100, shadows=1, references=4, seed=0, test_size=500,
                            attacks=("lira_online", "lira_offline", "rmia", "loss"),

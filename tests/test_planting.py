@@ -9,12 +9,12 @@ import pytest
 
 from mia_core.cli import main
 from mia_core.config import ExperimentConfig
-from mia_core.handwriting import drawn_digit, sample_drawings
-from mia_core.planting import Attacker, Drawings, DrawingsError, plant_config, plant_digits, train_attacker
-from mia_core.report import with_interval
+from mia_core.drawing.handwriting import drawn_digit, sample_drawings
+from mia_core.workshop.planting import Attacker, Drawings, DrawingsError, plant_config, plant_digits, train_attacker
+from mia_core.present.tables import with_interval
 from mia_core.service import Service
-from mia_core.store import SHIPPED_ROOT, ModelStore
-from mia_core.workflows import attack_stored, load_with_attacks, train_and_store
+from mia_core.storage.store import SHIPPED_ROOT, ModelStore
+from mia_core.storage.targets import attack_stored, load_with_attacks, train_and_store
 
 
 @pytest.fixture(scope="module")

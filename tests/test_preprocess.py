@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mia_core.preprocess import EmptyDrawing, to_mnist
+from mia_core.drawing.preprocess import EmptyDrawing, to_mnist
 
 
 def canvas(size=280):

@@ -7,8 +7,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from mia_core.room import Question, Room, check_nickname
-from mia_core.store import ModelStore, private_name, workspace_of
+from mia_core.workshop.room import Question, Room, check_nickname
+from mia_core.storage.store import ModelStore, private_name, workspace_of
 from ui.join import join_url, qr_png
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ def test_the_join_link_uses_the_address_the_room_can_reach():
 
 
 def test_two_workspaces_train_the_same_name_apart_and_see_only_their_own(tmp_path, tiny_overfit, digits):
-    from mia_core.pipeline import train_target
+    from mia_core.experiment.run import train_target
 
     base = ModelStore(tmp_path / "store")
     ada, bob, presenter = base.view("ada123"), base.view("bob456"), base.view(None)

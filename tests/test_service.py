@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from mia_core.service import Service
-from mia_core.store import ModelStore
+from mia_core.storage.store import ModelStore
 
 
 @pytest.fixture
@@ -14,7 +14,7 @@ def service(tmp_path, monkeypatch, tiny_overfit_run, digits):
     shipped = tmp_path / "shipped"
     ModelStore(shipped).save("shipped-demo", tiny_overfit_run.target, tiny_overfit_run.shadows, digits=digits)
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
-    monkeypatch.setattr("mia_core.store.SHIPPED_ROOT", shipped)
+    monkeypatch.setattr("mia_core.storage.store.SHIPPED_ROOT", shipped)
     svc = Service(executor="inline")
     yield svc
     svc.shutdown()
@@ -97,7 +97,7 @@ def test_uploads_that_are_not_such_weights_are_refused_before_any_work(service, 
 
 @pytest.mark.slow
 def test_a_black_box_upload_is_queried_and_not_measured(service, uploaded, digits):
-    from mia_core.membership import query
+    from mia_core.experiment.membership import query
 
     weights, _ = uploaded
     done = service.submit_upload("black-box", weights, file="mine.safetensors", arch="lenet5").result(timeout=300)

@@ -6,8 +6,8 @@ import torch
 
 from mia_core.config import ExperimentConfig, TrainConfig
 from mia_core.models import build_model
-from mia_core.pipeline import run_experiment
-from mia_core.split_ai import SplitAI, fingerprint, split_assignment
+from mia_core.experiment.run import run_experiment
+from mia_core.training.split_ai import SplitAI, fingerprint, split_assignment
 from mia_core.training import predict_logits, train_model
 
 
@@ -98,8 +98,8 @@ def test_training_reports_the_ensembles_test_accuracy(digits):
 
 
 def test_a_stored_split_ai_target_answers_members_and_others_as_before(digits, tmp_path):
-    from mia_core.pipeline import train_shadows, train_target
-    from mia_core.store import ModelStore
+    from mia_core.experiment.run import train_shadows, train_target
+    from mia_core.storage.store import ModelStore
 
     cfg = ExperimentConfig(train_size=40, shadows=1, seed=0, test_size=100, attacks=("loss",),
                            train=TrainConfig(epochs=2, device="cpu", split_models=4, split_held_out=1))

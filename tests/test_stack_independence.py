@@ -4,7 +4,7 @@ the target, the shadow models and every other attack's per-record figures exactl
 import numpy as np
 
 from mia_core.config import ExperimentConfig, TrainConfig
-from mia_core.pipeline import run_experiment
+from mia_core.experiment.run import run_experiment
 
 
 def per_record(attacks: tuple[str, ...], digits) -> dict[str, np.ndarray]:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from mia_core.store import ModelStore, StoreError
+from mia_core.storage.store import ModelStore, StoreError
 from mia_core.training import predict_logits
 
 

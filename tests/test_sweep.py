@@ -2,8 +2,8 @@ import pytest
 
 from mia_core.cli import main
 from mia_core.config import ExperimentConfig, TrainConfig
-from mia_core.reproduce import read_csv
-from mia_core.sweep import configure, describe, is_undefended, parse_grid, sweep
+from mia_core.experiment.reproduce import read_csv
+from mia_core.experiment.sweep import configure, describe, is_undefended, parse_grid, sweep
 
 
 def test_grid_parsing_and_configuration():

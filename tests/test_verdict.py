@@ -9,8 +9,8 @@ import pytest
 from mia_core.attacks import ATTACKS, ReferenceData, ReferenceQuery, make_attack
 from mia_core.attacks.base import VERDICT_FPR
 from mia_core.attacks.signals import scaled_true_class_confidence
-from mia_core.charts import ATTACK_COLOURS, attack_order, lira_figure, member_probabilities
-from mia_core.membership import MembershipReport, Tally, Verdict, lira_picture, query
+from mia_core.present.charts import ATTACK_COLOURS, attack_order, lira_figure, member_probabilities
+from mia_core.experiment.membership import MembershipReport, Tally, Verdict, lira_picture, query
 
 
 def report(statistic: dict, threshold: dict, references: int) -> MembershipReport:
@@ -151,8 +151,8 @@ def test_a_defence_run_is_one_sentence_that_says_whether_the_change_is_outside_t
 
 
 def test_the_trade_off_chart_prints_each_points_defences_beside_it():
-    from mia_core.charts import privacy_utility, short_label
-    from mia_core.sweep import describe
+    from mia_core.present.charts import privacy_utility, short_label
+    from mia_core.experiment.sweep import describe
 
     runs = [defence_run(0.642, 0.6, 0.68, 0.9), defence_run(0.6, 0.56, 0.64, 0.93, dropout=0.5, weight_decay=1e-3)]
     runs = [{**r, "best_tpr": 0.02, "best_accuracy": 0.55} for r in runs]

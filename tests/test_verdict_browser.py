@@ -7,7 +7,7 @@ Screenshots (the visible screen, not the whole page) land in test-artifacts/."""
 import pytest
 
 import test_browser as tb
-from mia_core.handwriting import pen_path
+from mia_core.drawing.handwriting import pen_path
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(tb.CHROMIUM is None, reason="Debian's chromium is not installed")]

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from mia_core.cli import main
-from mia_core.store import ModelStore
+from mia_core.storage.store import ModelStore
 from mia_core.training import predict_logits
-from mia_core.weights import WeightsError, export_target, members_path, read_members, read_weights
+from mia_core.storage.weights import WeightsError, export_target, members_path, read_members, read_weights
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from ..config import ExperimentConfig
 from ..data import load_digits
-from ..store import ModelStore
+from ..storage.store import ModelStore
 
 
 @lru_cache(maxsize=2)

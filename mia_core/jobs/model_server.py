@@ -3,7 +3,7 @@ alone. Importing it loads torch and the training code, then trains one tiny LeNe
 pair (`training/stacked.py`), so that oneDNN compiles its convolution and pooling kernels once, there, and every
 worker forked afterwards starts with them. In a fresh process the first model otherwise trains about a second slower
 than the next. It also fits and measures one tiny attack, as
-a worker does a run's attacks (`pipeline.attack_run`): that loads scikit-learn and SciPy (about 0.8 s), beside the
+a worker does a run's attacks (`experiment.run.attack_run`): that loads scikit-learn and SciPy (about 0.8 s), beside the
 command's own imports rather than after its models.
 
 One thread for each thread pool (torch's, and those of the BLAS and OpenMP libraries under numpy, SciPy and
@@ -28,7 +28,7 @@ import torch  # noqa: E402
 
 from ..attacks import AttackData  # noqa: E402
 from ..config import TrainConfig  # noqa: E402
-from ..pipeline import HeldOut, attack_run  # noqa: E402
+from ..experiment.run import HeldOut, attack_run  # noqa: E402
 from . import model_pool  # noqa: E402, F401  (what a model worker runs)
 from ..training.inference import predict_logits  # noqa: E402
 from ..training.train import train_model  # noqa: E402

@@ -4,8 +4,8 @@ directory and fingerprint, the model store's folders) and a ProgressFn, and retu
 Tasks run in a worker (or in this process, for the inline executor) through `execute`, which trains with
 one torch thread wherever it runs: the same seed then gives the same numbers on any executor. A task that
 trains several models hands them to its `trainer`: one after another where it runs, or side by side in
-`model_workers` processes of their own. Each task is a thin wrapper: the work itself is in `workflows`,
-`pipeline`, `planting` and `audit`.
+`model_workers` processes of their own. Each task is a thin wrapper: the work itself is in `storage.targets`,
+`experiment.run`, `workshop.planting` and `audit.one_run`.
 """
 
 import base64
@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..audit import run_audit
-from ..pipeline import brought_target, run_experiment
-from ..planting import Attacker, Drawings, plant_digits
+from ..audit.one_run import run_audit
+from ..experiment.run import brought_target, run_experiment
 from ..progress import ProgressFn
+from ..storage.targets import attack_stored, build_demo, demo_configs, keep_brought, load_with_attacks, train_and_store
+from ..storage.weights import WeightsError, read_weights, weights_from_bytes
 from ..training.pool import InProcess
-from ..weights import WeightsError, read_weights, weights_from_bytes
-from ..workflows import attack_stored, build_demo, demo_configs, keep_brought, load_with_attacks, train_and_store
+from ..workshop.planting import Attacker, Drawings, plant_digits
 from .files import FileProgress
 from .inputs import cached_digits, config_for, digits_for, store_for
 from .model_pool import ProcessPool, peak_rss_mb

@@ -18,12 +18,12 @@ from torch import nn
 from ..config import TrainConfig
 from ..models import build_model
 from ..progress import ProgressFn, no_progress
-from ..split_ai import SplitAI
 from .altered_copies import label_answers
 from .inference import predict_logits
 from .loop import EpochStats
-from .train import train_model
+from .split_ai import SplitAI
 from .stacked import stackable, stacks, train_stacked
+from .train import train_model
 
 
 @dataclass(frozen=True)

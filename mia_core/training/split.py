@@ -6,9 +6,9 @@ import numpy as np
 import torch
 
 from ..config import TrainConfig
-from ..split_ai import SplitAI, split_assignment
 from .inference import accuracy
 from .loop import EpochStats, train_plain
+from .split_ai import SplitAI, split_assignment
 from .stacked import stackable, stacks, train_stacked
 
 

@@ -10,8 +10,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from sklearn.metrics import roc_curve
 
-from .audit_bounds import epsilon_ceiling, epsilon_lower_bound, gdp_epsilon, gdp_mu, mu_lower_bound
-from .report import ACCOUNTANT_NOTE
+from .bounds import epsilon_ceiling, epsilon_lower_bound, gdp_epsilon, gdp_mu, mu_lower_bound
+
+# What the accountant's epsilon is, wherever it is shown.
+ACCOUNTANT_NOTE = "an upper bound, if the implementation matches its analysis"
 
 CURVE_POINTS = 200  # points of the canaries' trade-off curve kept in the result
 

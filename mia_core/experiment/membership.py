@@ -12,12 +12,12 @@ import numpy as np
 from scipy.special import softmax
 from torch import nn
 
-from .attacks import MembershipAttack, ReferenceQuery
-from .attacks.base import VERDICT_FPR
-from .attacks.signals import scaled_true_class_confidence
-from .data import to_model_input
-from .preprocess import to_mnist
-from .training import predict_logits
+from ..attacks import MembershipAttack, ReferenceQuery
+from ..attacks.base import VERDICT_FPR
+from ..attacks.signals import scaled_true_class_confidence
+from ..data import to_model_input
+from ..drawing.preprocess import to_mnist
+from ..training import predict_logits
 
 # Which attack gives the verdict: the first of these that the target's attacker has, with at least this many
 # reference models, and can set a threshold for. A fixed order from the literature (Carlini et al. 2022,

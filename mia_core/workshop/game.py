@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .attacks import LABELS, MembershipAttack
-from .attacks.base import VERDICT_FPR
-from .data import Digits, to_model_input
-from .membership import verdict_attack
-from .training import predict_logits
-from .workflows import LoadedTarget
+from ..attacks import LABELS, MembershipAttack
+from ..attacks.base import VERDICT_FPR
+from ..data import Digits, to_model_input
+from ..experiment.membership import verdict_attack
+from ..storage.targets import LoadedTarget
+from ..training import predict_logits
 
 ROUND_SIZE = 10
 
@@ -64,7 +64,7 @@ def deal(target: LoadedTarget, digits: Digits, seed: int, *, size: int = ROUND_S
 
 
 def playing_attack(target: LoadedTarget, *, fpr: float = VERDICT_FPR) -> str | None:
-    """The attack that plays: the one whose verdict the Membership page shows (`membership.verdict_attack`)."""
+    """The attack that plays: the one whose verdict the Membership page shows (`experiment.membership.verdict_attack`)."""
     references = 0 if target.references is None else len(target.references.data.keep)
     return verdict_attack({name: a.threshold_at(fpr) for name, a in target.attacks.items()}, references=references)
 

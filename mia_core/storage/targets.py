@@ -1,23 +1,23 @@
-"""Work on the model store, each a call to the pipeline plus what it keeps: train and store a target, attack a
+"""Work on the model store, each a call to the run (`experiment.run`) plus what it keeps: train and store a target, attack a
 stored target, keep a brought model, build the demo models, load a target with its fitted attacks.
 
 The orchestration runs one way: the service submits jobs, a job's task (`jobs.tasks`, the `*_job` functions)
-reads its parameters and calls one function here or in `pipeline`, and the pipeline runs the stages (training,
+reads its parameters and calls one function here or in `experiment.run`, and the run runs the stages (training,
 attacks, metrics). Pages never call this module: they go through the service."""
 
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .attacks import AttackData, MembershipAttack, make_attack
-from .config import ExperimentConfig, preset
-from .data import Digits, to_model_input
-from .pipeline import (ExperimentResult, TargetRun, brought_target, needs_references, reads_labels, run_attacks,
+from ..attacks import AttackData, MembershipAttack, make_attack
+from ..config import ExperimentConfig, preset
+from ..data import Digits, to_model_input
+from ..experiment.run import (ExperimentResult, TargetRun, brought_target, needs_references, reads_labels, run_attacks,
                        run_experiment, train_references_for, train_shadows, train_target)
-from .progress import ProgressFn, no_progress
-from .references import ReferenceSet
+from ..experiment.references import ReferenceSet
+from ..progress import ProgressFn, no_progress
+from ..training import predict_logits
 from .store import ModelStore
-from .training import predict_logits
 
 DEMO = {"demo-overfit": "overfit", "demo-defended": "defended"}  # store name -> preset
 SHADOW_ATTACKS = ("shadow", "loss", "confidence", "entropy", "modified_entropy")

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from .attacks import ReferenceData, ReferenceQuery
-from .data import Digits
-from .progress import ProgressFn, no_progress
-from .training import predict_logits
-from .training.many import balanced_keep, train_ensemble, uses_vmap_ensemble
-from .training.pool import InProcess, ModelSpec, TrainedModel
+from ..attacks import ReferenceData, ReferenceQuery
+from ..data import Digits
+from ..progress import ProgressFn, no_progress
+from ..training import predict_logits
+from ..training.many import balanced_keep, train_ensemble, uses_vmap_ensemble
+from ..training.pool import InProcess, ModelSpec, TrainedModel
 
 POPULATION_SIZE = 1000  # RMIA's population samples z, from the attacker's pool, outside the reference pool
 MIN_POPULATION = 500  # fewer, and RMIA's fraction of the population beaten is too coarse to rank records

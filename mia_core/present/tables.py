@@ -2,12 +2,9 @@
 
 import numpy as np
 
-from .attacks import IN_SAMPLE_NOTE, LABELS
-from .metrics import RocCurve
-
-# What the accountant's epsilon is, wherever it is shown.
-ACCOUNTANT_NOTE = "an upper bound, if the implementation matches its analysis"
-
+from ..attacks import IN_SAMPLE_NOTE, LABELS
+from ..audit.guesses import ACCOUNTANT_NOTE
+from ..metrics import RocCurve
 
 def with_interval(value: float | None, interval, digits: int = 3) -> str:
     """'0.669 [0.620, 0.716]', or 'n/a' for a figure the data cannot resolve."""
@@ -187,9 +184,3 @@ def roc_curves(result: dict) -> dict[str, RocCurve]:
     return {name: RocCurve(np.array(c["fpr"]), np.array(c["tpr"]), result["attacks"][name]["auc"])
             for name, c in result["roc"].items()}
 
-
-def most_exposed(scores: np.ndarray, is_member: np.ndarray, k: int = 10) -> np.ndarray:
-    """Positions of the k members an attack is surest about, highest score first (statistic or
-    probability: the probability is a monotone map of the statistic, so the order is the same)."""
-    members = np.flatnonzero(is_member)
-    return members[np.argsort(-scores[members], kind="stable")[:k]]

@@ -33,15 +33,15 @@ from scipy.optimize import brentq
 from scipy.special import ndtr
 from torch.nn import functional as F
 
-from .audit_bounds import gdp_epsilon, mu_lower_bound
-from .audit_guesses import AuditResult, judge
-from .config import ExperimentConfig
-from .data import Digits
-from .models import build_model
-from .pipeline import split_for
-from .progress import Progress, ProgressFn, no_progress
-from .training import accuracy
-from .training.dp import make_private
+from ..config import ExperimentConfig
+from ..data import Digits
+from ..experiment.run import split_for
+from ..models import build_model
+from ..progress import Progress, ProgressFn, no_progress
+from ..training import accuracy
+from ..training.dp import make_private
+from .bounds import gdp_epsilon, mu_lower_bound
+from .guesses import AuditResult, judge
 
 WHITE_BOX_CANARIES = 5000  # a one-run bound grows with the canaries; these take 1 in 12 of LeNet-5's weights
 PLANNED_SHARES = (0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0)  # guess counts the plan weighs

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .models import ARCHITECTURES, build_model
+from ..models import ARCHITECTURES, build_model
 
 MAX_MB = 20  # a LeNet-5 is 0.25 MB; anything far larger is not one of the supported architectures
 PICKLE_OR_ZIP = (b"\x80", b"PK\x03\x04")  # a pickle; torch.save's zip archive (which holds a pickle)

@@ -36,18 +36,18 @@ import numpy as np
 import sklearn
 import torch
 
-from .attacks import AttackData, ReferenceData
-from .config import ExperimentConfig, TrainConfig
-from .data import Digits, splits_around
-from .models import build_model
-from .pipeline import ShadowRun, TargetRun, split_for
-from .references import ReferenceSet
-from .split_ai import SplitAI
-from .training import EpochStats
+from ..attacks import AttackData, ReferenceData
+from ..config import ExperimentConfig, TrainConfig
+from ..data import Digits, splits_around
+from ..experiment.references import ReferenceSet
+from ..experiment.run import ShadowRun, TargetRun, split_for
+from ..models import build_model
+from ..training import EpochStats
+from ..training.split_ai import SplitAI
 
 STORE_ENV = "MIA_STORE_DIR"
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "model_store"
-SHIPPED_ROOT = Path(__file__).resolve().parent.parent / "assets" / "models"  # built by scripts/build_demo_models.py
+DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "model_store"
+SHIPPED_ROOT = Path(__file__).resolve().parents[2] / "assets" / "models"  # built by scripts/build_demo_models.py
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 PRIVATE_MARK = "--by-"  # one session's model is stored as "<name>--by-<workspace>"; shared names never hold it
 WORKSPACE_RE = re.compile(r"^[a-z0-9]{3,12}$")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ExperimentConfig, preset
-from .data import Digits
-from .pipeline import run_experiment
-from .progress import ProgressFn, no_progress
+from ..config import ExperimentConfig, preset
+from ..data import Digits
+from ..progress import ProgressFn, no_progress
+from .run import run_experiment
 
 SETTINGS = ("overfit", "defended")
 ATTACKS = ("shadow", "seed_in_sample")

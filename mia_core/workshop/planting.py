@@ -24,19 +24,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .attacks import MembershipAttack, ReferenceQuery
-from .attacks.base import VERDICT_FPR
-from .config import ExperimentConfig
-from .data import Digits, to_model_input
-from .membership import LiraPicture, lira_picture, verdict_attack
-from .metrics import AttackMetrics, chance_band, evaluate
-from .pipeline import check_feasible, eval_records, shadow_run, shadow_specs, target_spec
-from .preprocess import INK_THRESHOLD, MIN_INK_PIXELS
-from .progress import ProgressFn, no_progress
-from .references import ReferenceSet, reference_set, reference_specs
-from .training import accuracy, predict_logits
-from .training.pool import InProcess
-from .workflows import demo_configs, fit_attacks
+from ..attacks import MembershipAttack, ReferenceQuery
+from ..attacks.base import VERDICT_FPR
+from ..config import ExperimentConfig
+from ..data import Digits, to_model_input
+from ..drawing.preprocess import INK_THRESHOLD, MIN_INK_PIXELS
+from ..experiment.membership import LiraPicture, lira_picture, verdict_attack
+from ..experiment.references import ReferenceSet, reference_set, reference_specs
+from ..experiment.run import check_feasible, eval_records, shadow_run, shadow_specs, target_spec
+from ..metrics import AttackMetrics, chance_band, evaluate
+from ..progress import ProgressFn, no_progress
+from ..storage.targets import demo_configs, fit_attacks
+from ..training import accuracy, predict_logits
+from ..training.pool import InProcess
 
 MAX_DRAWINGS = 40  # up to 20 planted and 20 kept out: they join the overfit demo's members
 PLANT_BASE = "demo-overfit"  # the demo target whose configuration a planted target trains with

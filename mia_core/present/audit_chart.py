@@ -5,7 +5,7 @@ implementation matches its analysis) and the one the audit refuted."""
 import numpy as np
 import plotly.graph_objects as go
 
-from .audit_bounds import gaussian_tradeoff
+from ..audit.bounds import gaussian_tradeoff
 
 FLOOR = 1e-3  # the log axes' lower end
 

@@ -14,12 +14,12 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from .attacks import IN_SAMPLE_NOTE, LABELS, REALISTIC
+from ..attacks import IN_SAMPLE_NOTE, LABELS, REALISTIC
+from ..data import Digits
+from ..experiment.sweep import describe, is_undefended
+from ..metrics import chance_band
 from .charts import attack_order, exposed_digits, privacy_utility, roc_chart
-from .data import Digits
-from .metrics import chance_band
-from .report import roc_curves, with_interval
-from .sweep import describe, is_undefended
+from .tables import roc_curves, with_interval
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}

@@ -1,10 +1,10 @@
 """Auditing epsilon in one training run (Steinke, Nasr, Jagielski, "Privacy auditing with one (1)
-training run", NeurIPS 2023, arXiv 2305.08846), black-box, and the white-box audit beside it (`audit_whitebox`).
+training run", NeurIPS 2023, arXiv 2305.08846), black-box, and the white-box audit beside it (`whitebox`).
 
 m canaries are drawn; each goes into the training set with probability 1/2. After one training run
 an auditor guesses "in" for the canaries the model is surest about, "out" for those it is least sure
-about, abstains on the rest, and counts the correct guesses (`audit_guesses`). Two analyses turn the
-count into an epsilon the run refutes (`audit_bounds`): Steinke et al.'s for (epsilon, delta)-DP, and
+about, abstains on the rest, and counts the correct guesses (`guesses`). Two analyses turn the
+count into an epsilon the run refutes (`bounds`): Steinke et al.'s for (epsilon, delta)-DP, and
 Mahloujifar, Melis & Chaudhuri's f-DP analysis for the Gaussian trade-off curve. Each comes with its
 ceiling, what every guess right would have proved: with few canaries a perfect attack proves little.
 
@@ -20,15 +20,15 @@ import time
 import numpy as np
 import torch
 
-from .attacks.signals import neg_log_loss
-from .audit_bounds import epsilon_lower_bound, one_run_p_value  # noqa: F401  (the bounds' home is audit_bounds)
-from .audit_guesses import AuditResult, judge
-from .audit_whitebox import run_white_box_audit
-from .config import ExperimentConfig
-from .data import Digits
-from .pipeline import split_for
-from .progress import ProgressFn, no_progress
-from .training import accuracy, predict_logits, train_model
+from ..attacks.signals import neg_log_loss
+from ..config import ExperimentConfig
+from ..data import Digits
+from ..experiment.run import split_for
+from ..progress import ProgressFn, no_progress
+from ..training import accuracy, predict_logits, train_model
+from .bounds import epsilon_lower_bound
+from .guesses import AuditResult, judge
+from .whitebox import run_white_box_audit
 
 BLACK_BOX_CANARIES = 200
 GUESS_SHARES = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0)  # guess counts, as shares of the canaries, fixed before looking

@@ -12,17 +12,16 @@ from itertools import chain
 import numpy as np
 from torch import nn
 
-from .attacks import AttackData, MembershipAttack, ReferenceData, ReferenceQuery, make_attack
-from .config import ExperimentConfig
-from .data import Digits, Splits, make_splits, splits_around
-from .metrics import AttackMetrics, RocCurve, advantage_chance_band, chance_band, evaluate
-from .progress import Progress, ProgressFn, no_progress
-from .training.altered_copies import label_answers
+from ..attacks import AttackData, MembershipAttack, ReferenceData, ReferenceQuery, make_attack
+from ..config import ExperimentConfig
+from ..data import Digits, Splits, make_splits, splits_around
+from ..metrics import AttackMetrics, RocCurve, advantage_chance_band, chance_band, evaluate, most_exposed
+from ..progress import Progress, ProgressFn, no_progress
+from ..training import EpochStats, accuracy, predict_logits
+from ..training.altered_copies import label_answers
+from ..training.many import uses_vmap_ensemble
+from ..training.pool import InProcess, ModelSpec, TrainedModel
 from .references import ReferenceSet, reference_plan, reference_set, reference_specs, train_references
-from .report import most_exposed
-from .training import EpochStats, accuracy, predict_logits
-from .training.many import uses_vmap_ensemble
-from .training.pool import InProcess, ModelSpec, TrainedModel
 
 
 EXPOSED = 10  # most exposed members kept per attack in the JSON

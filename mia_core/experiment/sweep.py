@@ -3,11 +3,11 @@
 import itertools
 from dataclasses import replace
 
-from .attacks import REALISTIC
-from .config import ExperimentConfig, TrainConfig
-from .data import Digits
-from .pipeline import run_experiment
-from .progress import ProgressFn, no_progress
+from ..attacks import REALISTIC
+from ..config import ExperimentConfig, TrainConfig
+from ..data import Digits
+from ..progress import ProgressFn, no_progress
+from .run import run_experiment
 
 EXPERIMENT_FIELDS = {"train_size": int}
 TRAIN_FIELDS = {"dropout": float, "weight_decay": float, "label_smoothing": float, "dp_epsilon": float,

@@ -1,0 +1,1 @@
+"""Auditing a training run's privacy: canaries, guesses, bounds."""

@@ -1,0 +1,1 @@
+"""Drawn digits: preprocessing and synthetic handwriting."""

@@ -1,0 +1,1 @@
+"""An experiment: the run, its references, sweeps, reproductions and one record's verdict."""

@@ -1,0 +1,1 @@
+"""Presentation: charts, plain-text tables, the HTML report."""

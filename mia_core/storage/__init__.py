@@ -1,0 +1,1 @@
+"""Stored models: the store, weights files, and the targets kept in it."""

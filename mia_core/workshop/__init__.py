@@ -1,0 +1,1 @@
+"""A workshop: the room, the guessing game, planted drawings."""
