@@ -7,6 +7,7 @@ import streamlit as st
 
 from ui.join import join_card
 from ui.room import big_type, presenting, research_hidden
+from ui.state import keep_workspace
 
 st.set_page_config(page_title="Membership inference on MNIST", page_icon=":material/search:", layout="wide")
 
@@ -22,6 +23,7 @@ pages = [
     *([st.Page("pages/experiments.py", title="Experiments", icon=":material/table_chart:")] if research else []),
 ]
 navigation = st.navigation([story, *pages] if presenter else pages)
+keep_workspace()
 if presenter:
     big_type()
     if navigation is not story:

@@ -6,10 +6,12 @@ Prints, from one run:
 - one session pressing "Train and attack" on the Defences page alone: seconds;
 - `--sessions` sessions pressing it with identical settings: seconds until all are done, and the ratio to one
   alone (they share one job);
-- as many sessions with different settings (other seeds): the same (their jobs share the worker processes),
-  and the cores the server, its workers and the browsers used meanwhile;
-- the Membership page's answer to a new digit (a stroke added on the canvas every PACE seconds) while those
-  run: median and maximum seconds;
+- as many sessions with different settings (other seeds): the same (their jobs share the worker processes);
+  `--no-different` leaves this phase out;
+- for each phase, the CPU seconds the server, its workers and this run's browsers used, per session, and the
+  1-minute load average before and after (other work on the machine shows there);
+- during the two phases with many sessions, the Membership page's answer to a new digit (a stroke added on the
+  canvas every PACE seconds, in one more session): median and maximum seconds;
 - the peak memory of the server and of its worker processes.
 
 Each phase uses seeds no earlier phase used, so no phase is answered from another's kept results.
@@ -25,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -35,6 +38,7 @@ from benchmarks.procfs import children, cpu_seconds  # noqa: E402
 
 DONE = "[data-testid='stMetric']"  # the Defences page's metrics: shown once a run is done
 PACE = 2.0  # seconds between two drawn digits: an attendee drawing one digit after another
+LIMIT_S = 60  # a digit not answered within this counts as unanswered
 
 
 def tree_peak_mb(pid: int) -> dict[str, float]:
@@ -50,16 +54,21 @@ def tree_peak_mb(pid: int) -> dict[str, float]:
 
 
 def cpu_by_kind(server: int) -> dict[str, float]:
-    """CPU seconds so far of the server, its workers, and every Chromium process (the attendees' browsers)."""
-    def is_browser(comm: Path) -> bool:
+    """CPU seconds so far of the server, its workers, and this run's Chromium processes (the attendees' browsers;
+    not those of anything else on the machine)."""
+    def is_browser(pid: int) -> bool:
         try:
-            return comm.read_text().startswith("chrom")
+            return Path(f"/proc/{pid}/comm").read_text().startswith("chrom")
         except OSError:  # it has just exited
             return False
 
-    browsers = [int(p.parent.name) for p in Path("/proc").glob("[0-9]*/comm") if is_browser(p)]
+    browsers = [p for p in children(os.getpid()) if is_browser(p)]
     return {"server": cpu_seconds(server), "workers": sum(cpu_seconds(c) for c in children(server)),
             "browsers": sum(cpu_seconds(b) for b in browsers)}
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
 
 
 def server_pid(url: str) -> int | None:
@@ -84,7 +93,7 @@ def press_train(browser, url: str, seed: int):
 
 def run_phase(browser, url: str, seeds: list[int], on_wait=None, server: int | None = None) -> tuple[float, dict]:
     """Open one session per seed, press "Train and attack" in each, and time until every one shows its result.
-    With the `server`'s pid: the cores each kind of process used on average meanwhile, too."""
+    With the `server`'s pid: the CPU seconds each kind of process used meanwhile, too."""
     pages = [press_train(browser, url, seed) for seed in seeds]
     before = cpu_by_kind(server) if server else {}
     start = time.perf_counter()
@@ -104,7 +113,16 @@ def run_phase(browser, url: str, seeds: list[int], on_wait=None, server: int | N
     after = cpu_by_kind(server) if server else {}
     for page in pages:
         page.context.close()
-    return seconds, {kind: (after[kind] - before[kind]) / seconds for kind in after}
+    return seconds, {kind: after[kind] - before[kind] for kind in after}
+
+
+def report(what: str, seconds: float, cpu: dict, sessions: int, load: tuple[float, float], alone: float | None = None,
+           asked: str = "") -> None:
+    ratio = f" = {seconds / alone:.2f}x one alone{asked}" if alone else ""
+    print(f"{what}: {seconds:.1f} s{ratio}; CPU seconds per session: "
+          + ", ".join(f"{kind} {used / sessions:.1f}" for kind, used in cpu.items())
+          + f" (cores used: {sum(cpu.values()) / seconds:.2f}); load average {load[0]:.1f} before, {load[1]:.1f} after",
+          flush=True)
 
 
 class MembershipProbe:
@@ -134,17 +152,30 @@ class MembershipProbe:
         self.page.mouse.up()
         self.strokes += 1
         start = time.perf_counter()
-        self.page.wait_for_function("old => { const i = document.querySelector(\"[data-testid='stImage'] img\");"
-                                    " return i && i.src !== old; }", arg=before, timeout=60_000, polling=50)
-        wait_ready(self.page, 60)
-        self.times.append(time.perf_counter() - start - 0.5)  # wait_ready settles for 0.5 s after the run
+        try:
+            self.page.wait_for_function("old => { const i = document.querySelector(\"[data-testid='stImage'] img\");"
+                                        " return i && i.src !== old; }", arg=before, timeout=LIMIT_S * 1000, polling=50)
+            wait_ready(self.page, LIMIT_S)
+            self.times.append(time.perf_counter() - start - 0.5)  # wait_ready settles for 0.5 s after the run
+        except PlaywrightTimeout:
+            self.times.append(float("inf"))  # no answer within LIMIT_S
         self.last = time.perf_counter()
+
+    def summary(self) -> str:
+        times, self.times = self.times, []
+        if not times:
+            return "no digit drawn"
+        late = sum(t == float("inf") for t in times)
+        return (f"median {statistics.median(times):.2f} s, max "
+                + (f"over {LIMIT_S} s ({late} unanswered)" if late else f"{max(times):.2f} s")
+                + f" over {len(times)} digits (asked: median < 1 s)")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=4)
     parser.add_argument("--port", type=int, default=None, help="the server's port (default: any free one)")
+    parser.add_argument("--no-different", action="store_true", help="leave out the phase with different settings")
     args = parser.parse_args(argv)
     if args.port:
         test_browser.free_port = lambda: args.port
@@ -157,20 +188,22 @@ def main(argv=None) -> int:
         with app_server({"MIA_STORE_DIR": store}) as url, sync_playwright() as p:
             pid = server_pid(url)
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            alone, _ = run_phase(browser, url, [1000])
-            print(f"one session alone: {alone:.1f} s", flush=True)
-            same, _ = run_phase(browser, url, [2000] * n)
-            print(f"{n} sessions, identical settings: {same:.1f} s = {same / alone:.2f}x one alone (asked: <= 1.3x)",
-                  flush=True)
+            load = load_average()
+            alone, cpu = run_phase(browser, url, [1000], server=pid)
+            report("one session alone", alone, cpu, 1, (load, load_average()))
             probe = MembershipProbe(browser, url)
             probe()  # warm: the models load once per server
             probe.times.clear()
-            different, cores = run_phase(browser, url, [3000 + i for i in range(n)], on_wait=probe, server=pid)
-            print(f"{n} sessions, different settings: {different:.1f} s = {different / alone:.2f}x one alone "
-                  "(asked: <= 2.5x); cores used meanwhile, on average: "
-                  + ", ".join(f"{kind} {used:.2f}" for kind, used in cores.items()))
-            print(f"Membership page, a new digit under that load: median {statistics.median(probe.times):.2f} s, "
-                  f"max {max(probe.times):.2f} s over {len(probe.times)} digits (asked: median < 1 s)")
+            load = load_average()
+            same, cpu = run_phase(browser, url, [2000] * n, on_wait=probe, server=pid)
+            report(f"{n} sessions, identical settings", same, cpu, n, (load, load_average()), alone,
+                   " (asked: <= 1.3x)")
+            print(f"Membership page, a new digit meanwhile: {probe.summary()}", flush=True)
+            if not args.no_different:
+                load = load_average()
+                different, cpu = run_phase(browser, url, [3000 + i for i in range(n)], on_wait=probe, server=pid)
+                report(f"{n} sessions, different settings", different, cpu, n, (load, load_average()), alone)
+                print(f"Membership page, a new digit meanwhile: {probe.summary()}", flush=True)
             browser.close()
             if pid:
                 peaks = tree_peak_mb(pid)

@@ -27,6 +27,7 @@ from .experiment.reproduce import SEED_TABLES, csv_text, markdown, read_csv, rep
 from .experiment.run import check_feasible, split_for
 from .experiment.sweep import describe, is_undefended, point_row, sweep_plan
 from .jobs import RAY_ADDRESS_ENV, Job, JobFailed, JobRunner, jobs_dir
+from .jobs.executors import one_thread_each
 from .metrics import chance_band
 from .models import ARCHITECTURES
 from .present import charts
@@ -68,6 +69,11 @@ EXECUTOR_ENV, WORKERS_ENV = "MIA_EXECUTOR", "MIA_WORKERS"  # the app server's ru
 class Service:
     def __init__(self, *, data_dir: str | None = None, executor: str | None = None, workers: int | None = None,
                  address: str | None = None, model_workers: int = 1):
+        # Queries run in the calling thread: a few hundred tiny operations per drawn digit (the target and each
+        # reference model on one image). With a thread pool per core, every operation waits for all of its
+        # threads, and while workers and browsers keep the cores busy one of them is often descheduled: seconds
+        # per digit instead of milliseconds. One thread each, as in the workers.
+        one_thread_each()
         self.data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
         self.digits = load_digits(self.data_dir)
         # The shipped demo models were trained on the embedded digits: with other data they do not apply.

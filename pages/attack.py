@@ -4,7 +4,7 @@ import streamlit as st
 
 from mia_core.service import (ATTACKS, IN_SAMPLE_NOTE, LABELS, REALISTIC, SHADOW_ATTACKS, AttackRun, StoreError,
                               build_report, charts, csv_text)
-from ui.jobs import wait_for
+from ui.jobs import finished, waiting, watch
 from ui.state import digits, inside_the_app, service
 
 inside_the_app()
@@ -37,13 +37,13 @@ if submitted:
     except (StoreError, ValueError) as err:
         st.error(f"Cannot attack {name}: {err}")
         st.stop()
-    result = wait_for(job, f"Attacking {name} with {shadows} shadow models")
-    if result is None:
-        st.stop()
-    runs.append(AttackRun.from_result(result, number=len(runs) + 1, target=name))
+    watch("attack_run", job, f"Attacking {name} with {shadows} shadow models", about=name)
+if (done := finished("attack_run")) and done.ok:
+    runs.append(AttackRun.from_result(done.result, number=len(runs) + 1, target=done.about))
 
 if not runs:
-    st.info("Run an attack to see its results here. Each run adds rows to the table.")
+    if not waiting("attack_run"):
+        st.info("Run an attack to see its results here. Each run adds rows to the table.")
     st.stop()
 
 order = {a: i for i, a in enumerate(charts.attack_order(ATTACKS))}  # the seed's in-sample fit last

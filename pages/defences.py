@@ -7,7 +7,7 @@ import streamlit as st
 from mia_core.service import (LABELS, ExperimentConfig, build_report, chance_band, charts, describe, is_undefended,
                               point_row, preset, read_csv)
 from ui.defences import run_sentence
-from ui.jobs import wait_for
+from ui.jobs import finished, watch
 from ui.links import to_url, url_choice, url_flag, url_number
 from ui.panels import audit_panel
 from ui.state import digits, inside_the_app, service, shipped_results
@@ -67,15 +67,14 @@ shipped = {label: read_csv(path) for label, name in SHIPPED_SWEEPS.items() if (p
 if submitted:
     try:
         point, cfg = configuration()
-        job = service().submit_experiment(cfg)
+        watch("defence_run", service().submit_experiment(cfg), "Training and attacking", about=(point, cfg))
     except ValueError as err:
         st.error(f"Cannot train this target: {err}")
-    else:
-        result = wait_for(job, "Training and attacking")
-        if result is not None:
-            result = {k: v for k, v in result.items() if k != "scores"}  # the per-record rows: not needed here
-            runs.append(point_row(point, cfg, result))
-            st.session_state["defence_last_result"] = result
+if (done := finished("defence_run")) and done.ok:
+    point, cfg = done.about
+    result = {k: v for k, v in done.result.items() if k != "scores"}  # the per-record rows: not needed here
+    runs.append(point_row(point, cfg, result))
+    st.session_state["defence_last_result"] = result
 
 if runs:
     last, first = runs[-1], runs[0]
@@ -114,11 +113,12 @@ with st.expander("Run a sweep (several minutes; points run in parallel, and poin
         go = st.form_submit_button("Run the sweep")
     if go:
         points = service().submit_sweep(BASE, {k: v for k, v in grid.items() if v})
-        results = [wait_for(job, f"Point {i}/{len(points)}: {describe(point)}") for i, (point, _, job) in
-                   enumerate(points, 1)]
-        if None not in results:
-            st.session_state["defence_sweep"] = [point_row(point, cfg, result) for (point, cfg, _), result
-                                                 in zip(points, results)]
+        watch("defence_sweep", [job for *_, job in points],
+              [f"Point {i}/{len(points)}: {describe(point)}" for i, (point, *_) in enumerate(points, 1)],
+              about=[(point, cfg) for point, cfg, _ in points])
+    if (done := finished("defence_sweep", "Running the sweep")) and done.ok:
+        st.session_state["defence_sweep"] = [point_row(point, cfg, result) for (point, cfg), result
+                                             in zip(done.about, done.results)]
 
 series = {**shipped, **({"this session's sweep": st.session_state["defence_sweep"]}
                         if st.session_state.get("defence_sweep") else {}),

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mia_core.service import SEED_TABLES, charts, markdown, read_csv, reproduce_rows
-from ui.jobs import wait_for
+from ui.jobs import finished, watch
 from ui.state import inside_the_app, service, shipped_results
 
 inside_the_app()
@@ -23,9 +23,9 @@ with st.form("reproduce"):
 
 if run and epochs:  # every run is a job: they share the workers, and runs anyone made before come back at once
     plan, jobs = service().submit_reproduction(epochs=tuple(sorted(epochs)), seeds=seeds)
-    results = [wait_for(job, f"{setting}, {n} epochs, seed {seed}") for (setting, n, seed, _), job in zip(plan, jobs)]
-    if None not in results:
-        st.session_state["experiment_rows"] = reproduce_rows(plan, results)
+    watch("reproduction", jobs, [f"{setting}, {n} epochs, seed {seed}" for setting, n, seed, _ in plan], about=plan)
+if (done := finished("reproduction", "Reproducing the tables")) and done.ok:
+    st.session_state["experiment_rows"] = reproduce_rows(done.about, done.results)
 rows = st.session_state.get("experiment_rows")
 shown = shipped_results("results.csv")
 if rows is None and shown is not None:

@@ -5,7 +5,7 @@ import os
 import streamlit as st
 
 from mia_core.service import DEMO, StoreError, with_interval
-from ui.jobs import wait_for
+from ui.jobs import finished, watch
 from ui.state import inside_the_app, service
 
 inside_the_app()
@@ -52,8 +52,9 @@ if missing:  # only with data other than the embedded digits, which the shipped 
             "shipped ones fit the embedded digits only; for this data, build them here" +
             (" (small test configuration)." if small else "."))
     if st.button("Build the demo models", type="primary"):
-        if wait_for(svc.submit_demo_build(small=small), "Building the demo models") is not None:
-            st.rerun()
+        watch("demo_build", svc.submit_demo_build(small=small), "Building the demo models")
+    if (done := finished("demo_build")) and done.ok:
+        st.rerun()
 else:
     cols = st.columns(len(DEMO))
     for col, name in zip(cols, DEMO):

@@ -5,7 +5,7 @@ from dataclasses import asdict, replace
 import streamlit as st
 
 from mia_core.service import EpochStats, ExperimentConfig, TrainConfig, TrainedTarget, charts, preset
-from ui.jobs import wait_for
+from ui.jobs import finished, watch
 from ui.panels import upload_panel
 from ui.state import inside_the_app, service, workspace_box
 
@@ -59,19 +59,21 @@ if submitted:
     except ValueError as err:
         st.error(f"Cannot train this target: {err}")
         st.stop()
-    chart, history = st.empty(), []
+    history = []  # the live curve: the epochs the status box has seen so far
 
-    def live(p):  # the curve as the worker reports it (a few times a second)
+    def live(p):  # inside the status box, at each of its reruns
         if p.stage == "target" and "loss" in p.metrics and (not history or history[-1].epoch < p.step):
             history.append(EpochStats(p.step, p.metrics["loss"], p.metrics["train_acc"], p.metrics.get("test_acc")))
-            chart.plotly_chart(curves(history), width="stretch")
+        if history:
+            st.plotly_chart(curves(history), width="stretch", key="live-curves")
 
-    if (result := wait_for(job, f"Training {name}", on_progress=live)) is not None:
-        done = TrainedTarget.from_result(result)
-        chart.plotly_chart(curves(service().history(name)), width="stretch")  # every epoch
-        st.success(f"{name}: train accuracy {done.train_accuracy:.1%}, test {done.test_accuracy:.1%} "
-                   f"(gap {done.gap:+.1%}), {done.seconds:.1f} s")
-        st.session_state["target"] = name
+    watch("training", job, f"Training {name}", about=name, on_progress=live)
+if (finish := finished("training")) and finish.ok:
+    name, done = finish.about, TrainedTarget.from_result(finish.result)
+    st.plotly_chart(curves(service().history(name)), width="stretch")  # every epoch
+    st.success(f"{name}: train accuracy {done.train_accuracy:.1%}, test {done.test_accuracy:.1%} "
+               f"(gap {done.gap:+.1%}), {done.seconds:.1f} s")
+    st.session_state["target"] = name
 
 upload_panel()
 

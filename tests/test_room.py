@@ -153,3 +153,28 @@ def test_an_attendees_answer_reaches_the_presenters_tally(monkeypatch, tmp_path)
     assert not attendee.exception
     st.cache_resource.clear()
 
+
+
+def test_a_sessions_workspace_lives_in_its_address_and_survives_a_reload(monkeypatch, tmp_path):
+    """Each new session gets its own random workspace, written into the URL (`ws=`); a reload (a new session with
+    that URL) finds the same one. A URL's `ws` that is no workspace's name is replaced; the presenter has none."""
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
+    st.cache_resource.clear()
+    first, second = (AppTest.from_file(APP, default_timeout=300).run() for _ in range(2))
+    spaces = [at.query_params["ws"] for at in (first, second)]
+    assert spaces[0] != spaces[1] and all(at.session_state["workspace"] == ws for at, ws in zip((first, second), spaces))
+    reload = AppTest.from_file(APP, default_timeout=300)
+    reload.query_params["ws"] = spaces[0]
+    reload.run()
+    reload.switch_page("pages/targets.py").run()
+    assert reload.session_state["workspace"] == spaces[0] and reload.query_params["ws"] == spaces[0]
+    assert any(spaces[0] in e.label for e in reload.expander)  # "Your models are yours: workspace ..."
+    odd = AppTest.from_file(APP, default_timeout=300)
+    odd.query_params["ws"] = "../../etc"
+    odd.run()
+    assert odd.query_params["ws"] not in ("../../etc", spaces[0]) and odd.session_state["workspace"] == odd.query_params["ws"]
+    presenter = AppTest.from_file(APP, default_timeout=300)
+    presenter.query_params["present"] = "1"
+    presenter.run()
+    assert "ws" not in presenter.query_params
+    st.cache_resource.clear()

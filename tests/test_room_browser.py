@@ -99,6 +99,16 @@ def test_two_attendees_train_with_the_default_name_and_neither_sees_a_server_pat
             page.screenshot(path=ARTIFACTS / f"room-10-attendee-{i + 1}-trained.png", full_page=True)
         stored = sorted(p.name for p in store.iterdir() if not p.name.startswith("."))
         assert len(stored) == 2 and all(name.startswith("overfit-seed0--by-") for name in stored)
+        # Each keeps its workspace in the page's address: on another page, and after a reload, its model is listed.
+        workspaces = [page.url.split("ws=")[1].split("&")[0] for page in pages]
+        assert len(set(workspaces)) == 2 and sorted(f"overfit-seed0--by-{w}" for w in workspaces) == stored
+        for page, ws in zip(pages, workspaces):
+            page.locator("[data-testid='stSidebarNavLink']", has_text="Overview").click()
+            page.get_by_text("Stored models:").wait_for()
+            page.reload()
+            wait_ready(page)
+            assert f"ws={ws}" in page.url
+            assert "overfit-seed0" in page.get_by_text("Stored models:").inner_text()
         for page in pages:
             page.context.close()
 

@@ -156,3 +156,24 @@ def test_an_upload_with_its_members_is_measured_like_a_target_trained_here(servi
     again = service.submit_attack("known", shadows=2, attacks=("loss",), references=2).result(timeout=300)
     assert again["data"]["members"] == len(tiny_overfit_run.target.splits.members)
     assert service.store.meta("known")["brought"]["members"] == again["data"]["members"]  # still known after
+
+
+def test_queries_in_the_servers_threads_use_one_thread_each(tmp_path, monkeypatch):
+    """A drawn digit is a few hundred tiny operations in the session's thread; with a thread pool per core each one
+    waits for a thread that busy cores have descheduled. The service leaves torch and the BLAS one thread each."""
+    import threading
+
+    import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    torch.set_num_threads(2)
+    with threadpool_limits(limits=2):
+        monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
+        svc = Service(executor="inline")
+        seen = []
+        session = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))  # as a page's script thread
+        session.start()
+        session.join()
+        assert torch.get_num_threads() == 1 and seen == [1]
+        assert {pool["num_threads"] for pool in threadpool_info()} == {1}
+        svc.shutdown()

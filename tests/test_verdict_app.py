@@ -100,3 +100,25 @@ def test_the_defences_page_says_in_a_sentence_what_each_run_changed(shipped):
 
     ran = [LABELS[a] for a in preset("overfit").attacks if a != "seed_in_sample"]
     assert ", ".join(ran) in at.caption[0].value and "dp preset's recipe" in at.caption[0].value  # what ran, named
+
+
+def test_a_digits_verdict_never_waits_on_a_job_and_each_attacker_loads_once_per_server(shipped, monkeypatch):
+    """The answer is computed in the session's thread, whatever the job runner has queued: the page submits no
+    job and waits on none. Two sessions (two workspaces) share each shipped target's loaded attacker."""
+    from mia_core import jobs, service
+
+    def no_jobs(*args, **kwargs):
+        raise AssertionError("the Membership page's answer went through the job runner")
+
+    monkeypatch.setattr(jobs.runner.JobRunner, "submit", no_jobs)
+    monkeypatch.setattr(jobs.runner.Job, "wait", no_jobs)
+    monkeypatch.setattr(jobs.runner.Job, "result", no_jobs)
+    loads = []
+    load = service.Service.load
+    monkeypatch.setattr(service.Service, "load", lambda self, name: loads.append(name) or load(self, name))
+    first = membership({"digit": "pick", "pool": "1", "which": "3"})
+    second = membership({"digit": "pick", "pool": "0", "which": "5"})
+    assert not first.exception and not second.exception
+    assert len(verdict_lines(first)) == len(verdict_lines(second)) == 2
+    assert first.session_state["workspace"] != second.session_state["workspace"]
+    assert sorted(loads) == ["demo-defended", "demo-overfit"]

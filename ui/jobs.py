@@ -1,59 +1,145 @@
-"""Waiting on a job in a page: its place in the queue, then its progress, then its result."""
+"""Waiting on jobs in a page: their place in the queue, then their progress, then their results.
+
+A page hands its jobs over with `watch(key, jobs, ...)` when it submits them, and asks `finished(key)` where their
+status belongs. While they run, only that status box reruns (an `st.fragment` every REDRAW_S): the page's script is
+not rerun, and the session is free to use the rest of the page. When the last one ends, the whole page reruns once,
+and `finished(key)` gives the results.
+"""
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
 
 from mia_core.service import Job, JobFailed, Progress, in_words
 
-REDRAW_S = 2.0  # the box's bar and words change at most this often within a stage: each redraw costs every browser
-
+REDRAW_S = 2.0  # the status box reruns this often while its jobs run: each redraw costs every browser
+WAITING = "jobs_waiting"  # session state: key -> Waiting
 
 STILL = ("[data-testid='stExpander'] *, [data-testid='stExpander'] *::before, [data-testid='stExpander'] *::after"
          " { animation: none !important; transition: none !important; }"
          " [data-testid='stStatusWidget'] { display: none !important; }")
 
 
-def wait_for(job: Job, label: str, *, on_progress: Callable[[Progress], None] | None = None,
-             container=st) -> dict | None:
-    """Block this session (only) until `job` is done, drawing where it stands. Returns the job's result, or
-    None after showing why it failed. Leaving the page stops the waiting, not the job: anyone who asks
-    for the same job again waits on it, or gets its kept result."""
-    if job.done() and job.future.exception() is None:
-        container.caption(f"{label}: answered from a result kept from an identical earlier run.")
-        return job.result()
-    # While it waits, the box's spinner and progress bar stand still between updates, and the header's running
-    # figure is hidden (the box says the job runs): animated, they repaint continuously in a browser without a GPU
-    # (headless Chromium, workshop_load's browsers, on the server's cores). The bar and its text still move with
-    # every update.
+@dataclass
+class Waiting:
+    """Jobs a page waits on under one key, with what the page kept with them when it submitted them."""
+
+    jobs: list[Job]
+    labels: list[str]
+    about: object = None
+    on_progress: Callable[[Progress], None] | None = None  # draws inside the status box, at each of its reruns
+    shared: bool = False  # someone asked for the same job a moment before this session
+    kept: bool = False  # every job was answered at once from a kept result
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What `finished` gives once: each job's result (None for one that failed: the page says why), and `about`."""
+
+    results: list[dict | None]
+    about: object = None
+
+    @property
+    def result(self) -> dict | None:
+        return self.results[0]
+
+    @property
+    def ok(self) -> bool:
+        return None not in self.results
+
+
+def watch(key: str, jobs: Job | list[Job], labels: str | list[str], *, about=None,
+          on_progress: Callable[[Progress], None] | None = None) -> None:
+    """Wait on `jobs` (just submitted) under `key`, in place of whatever this session waited on there before.
+    `about`: anything the page needs again with the results. `on_progress(p)` draws inside the status box (a
+    live curve) with the first job's latest progress, at each rerun of the box."""
+    jobs = [jobs] if isinstance(jobs, Job) else list(jobs)
+    labels = [labels] * len(jobs) if isinstance(labels, str) else list(labels)
+    shared = any(not j.done() and time.time() - j.submitted > 1 for j in jobs)
+    kept = all(j.done() and j.future.exception() is None for j in jobs)
+    st.session_state.setdefault(WAITING, {})[key] = Waiting(jobs, labels, about, on_progress, shared, kept)
+
+
+def waiting(key: str) -> bool:
+    """Whether this session waits on jobs under `key` that have not all ended."""
+    entry = st.session_state.get(WAITING, {}).get(key)
+    return entry is not None and not all(j.done() for j in entry.jobs)
+
+
+def finished(key: str, title: str | None = None) -> Finished | None:
+    """Here, the status of the jobs this session waits on under `key`: None while they run (the box redraws by
+    itself, and the page reruns when they end) or when nothing waits there; their results, once, when they have
+    all ended. `title`: the box's label for several jobs (default: the first job's label)."""
+    entry = st.session_state.get(WAITING, {}).get(key)
+    if entry is None:
+        return None
+    if all(j.done() for j in entry.jobs):
+        del st.session_state[WAITING][key]
+        return _ended(entry)
     st.html(f"<style>{STILL}</style>")
-    with container.status(label, expanded=True) as status:
-        if time.time() - job.submitted > 1:
+    _status(key, title or entry.labels[0])
+    return None
+
+
+def _ended(entry: Waiting) -> Finished:
+    results: list[dict | None] = []
+    for job, label in zip(entry.jobs, entry.labels):
+        error = job.future.exception()
+        if error is None:
+            results.append(job.result())
+        else:
+            st.error(f"{label} failed: {error}")
+            results.append(None)
+    if entry.kept:
+        st.caption("Answered from a result kept from an identical earlier run." if len(results) == 1 else
+                   f"All {len(results)} answered from results kept from identical earlier runs.")
+    return Finished(results, entry.about)
+
+
+@st.fragment(run_every=REDRAW_S)
+def _status(key: str, title: str) -> None:
+    """The box that reruns on its own while the jobs run, and reruns the page when they have ended."""
+    entry = st.session_state.get(WAITING, {}).get(key)
+    if entry is None:
+        return
+    jobs = entry.jobs
+    if all(j.done() for j in jobs):
+        st.rerun(scope="app")
+    done = sum(j.done() for j in jobs)
+    current = next(i for i, j in enumerate(jobs) if not j.done())
+    job = jobs[current]
+    with st.status(title if len(jobs) == 1 else f"{title}: {done} of {len(jobs)} done", expanded=True):
+        if entry.shared:
             st.caption("Someone asked for this same run a moment ago: you share their job.")
-        line, bar = st.empty(), st.progress(0.0, text="starting…")
-        shown = {"place": None, "stage": None, "at": 0.0}
+        if len(jobs) > 1:
+            st.caption(entry.labels[current])
+        place = job.place()
+        st.caption(f"In the queue: number {place}, behind jobs of other sessions (every worker is busy)." if place
+                   else f"Running on the {job.runner.executor_name} executor.")
+        progress = job.progress()
+        st.progress(0.0 if progress is None else min(progress.step / progress.total, 1.0),
+                    text="starting…" if progress is None else in_words(progress))
+    if entry.on_progress and current == 0 and progress is not None:
+        entry.on_progress(progress)
+    if not _served():
+        _wait_here(entry)
 
-        def waiting(j: Job) -> None:  # redrawn only when the place changes: every redraw costs each browser
-            place = j.place()
-            if place != shown["place"]:
-                shown["place"] = place
-                line.caption(f"In the queue: number {place}, behind jobs of other sessions (every worker is busy)."
-                             if place else f"Running on the {j.runner.executor_name} executor.")
 
-        def progress(p: Progress) -> None:  # the stage in words and a bar; redrawn at once for a new stage only
-            now = time.monotonic()
-            if p.stage != shown["stage"] or p.step >= p.total or now - shown["at"] >= REDRAW_S:
-                bar.progress(min(p.step / p.total, 1.0), text=in_words(p))
-                shown["stage"], shown["at"] = p.stage, now
-            if on_progress:
-                on_progress(p)
+def _served() -> bool:
+    """Whether a real server runs this session, whose browser reruns the box on its timer. AppTest's runtime (a
+    mock) has no browser and reruns no fragment on its own."""
+    from streamlit.runtime import Runtime
 
+    return Runtime.exists() and type(Runtime.instance()) is Runtime
+
+
+def _wait_here(entry: Waiting) -> None:
+    """Without a browser to rerun the box: wait for every job here, then rerun the page."""
+    for job in entry.jobs:
         try:
-            result = job.wait(progress, on_wait=waiting, poll=1.0)
-        except JobFailed as err:
-            status.update(label=f"{label}: failed.", state="error")
-            container.error(f"{label} failed: {err}")
-            return None
-        status.update(label=f"{label}: done.", state="complete")
-    return result
+            job.wait()
+        except JobFailed:  # the page's rerun says why
+            pass
+    st.rerun(scope="app")

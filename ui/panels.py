@@ -6,7 +6,7 @@ import streamlit as st
 
 from mia_core.service import (ARCHITECTURES, AuditResult, BroughtTarget, ExperimentConfig, audit_trade_off_chart,
                               with_interval)
-from ui.jobs import wait_for
+from ui.jobs import finished, watch
 from ui.state import service
 
 MEANING = (
@@ -37,8 +37,9 @@ def audit_panel(configuration: Callable[[], ExperimentConfig]) -> None:
         except ValueError as err:
             st.error(f"Cannot audit these settings: {err}")
         else:
-            if (audit := wait_for(job, "Training with canaries")) is not None:
-                st.session_state["epsilon_audit"] = audit
+            watch("epsilon_audit", job, "Training with canaries")
+    if (done := finished("epsilon_audit")) and done.ok:
+        st.session_state["epsilon_audit"] = done.result
     if audit := st.session_state.get("epsilon_audit"):
         audit_result(AuditResult.from_dict(audit))
 
@@ -77,20 +78,19 @@ def upload_panel() -> None:
                              help="How the shadow and reference models train: the attacker's guess at your recipe.")
         name = c2.text_input("Save as", "my-model")
         go = st.form_submit_button("Check and attack it")
-    if not go:
-        return
-    if weights is None:
+    if go and weights is None:
         st.error("Choose a .safetensors file first.")
+    elif go:
+        try:
+            job = service().submit_upload(name, weights.getvalue(), file=weights.name, arch=arch, guess=guess,
+                                          members=members.getvalue() if members else None)
+        except ValueError as err:  # a bad or taken name, or a file that is not such weights: nothing stored
+            st.error(f"Not stored: {err}")
+        else:
+            watch("upload", job, f"Training the attacker's models for {name}", about=name)
+    if not ((finish := finished("upload")) and finish.ok):
         return
-    try:
-        job = service().submit_upload(name, weights.getvalue(), file=weights.name, arch=arch, guess=guess,
-                                      members=members.getvalue() if members else None)
-    except ValueError as err:  # a bad or taken name, or a file that is not such weights: nothing stored
-        st.error(f"Not stored: {err}")
-        return
-    if (result := wait_for(job, f"Training the attacker's models for {name}")) is None:
-        return
-    done = BroughtTarget.from_result(result)
+    done, name = BroughtTarget.from_result(finish.result), finish.about
     st.session_state["target"] = name
     if done.strongest is not None:
         auc = with_interval(done.strongest_auc, done.strongest_auc_ci)

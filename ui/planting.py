@@ -12,7 +12,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from mia_core.service import (LABELS, MAX_DRAWINGS, Drawings, EmptyDrawing, LiraPicture, charts, describe_plant,
                               to_mnist, with_interval)
-from ui.jobs import wait_for
+from ui.jobs import finished, watch
 from ui.state import service
 
 MAX_SHOWN = MAX_DRAWINGS  # 20 planted and 20 kept out give a coin-flip band about half as wide as 5 and 5
@@ -171,7 +171,8 @@ def plant_panel() -> None:
         except ValueError as err:
             st.error(f"Cannot plant these drawings: {err}")
         else:
-            if (result := wait_for(job, "Training a target with your planted digits")) is not None:
-                st.session_state["plant_result"] = (result, snapshot)
+            watch("plant", job, "Training a target with your planted digits", about=snapshot)
+    if (done := finished("plant")) and done.ok:
+        st.session_state["plant_result"] = (done.result, done.about)
     if "plant_result" in st.session_state:
         show_result(*st.session_state["plant_result"])

@@ -42,14 +42,32 @@ def server() -> Service:
     return Service()
 
 
+WORKSPACE_PARAM = "ws"  # the page's URL keeps the session's workspace: a reload finds its models again
+
+
 def workspace() -> str:
-    """Where this session's own models are kept apart: a random name, or one the attendee chose (to find
-    their models again in a new session)."""
-    return st.session_state.setdefault("workspace", player()[:6])
+    """Where this session's own models are kept apart: the one its URL names (after a reload, or a link the
+    attendee kept), else a random name, or one the attendee chose (to find their models again in another
+    session). Written into the URL, which then keeps it across reloads."""
+    if "workspace" not in st.session_state:
+        try:
+            st.session_state["workspace"] = check_workspace(st.query_params.get(WORKSPACE_PARAM, ""))
+        except ValueError:  # none, or not a workspace's name
+            st.session_state["workspace"] = player()
+    if st.query_params.get(WORKSPACE_PARAM) != st.session_state["workspace"]:
+        st.query_params[WORKSPACE_PARAM] = st.session_state["workspace"]
+    return st.session_state["workspace"]
+
+
+def keep_workspace() -> None:
+    """On every page of an attendee's session, the URL names its workspace (the presenter has none)."""
+    if not presenting():
+        workspace()
 
 
 def use_workspace(text: str) -> None:
     st.session_state["workspace"] = check_workspace(text)
+    st.query_params[WORKSPACE_PARAM] = st.session_state["workspace"]
 
 
 def service() -> Service:
@@ -83,7 +101,9 @@ def workspace_box() -> None:
         return
     with st.expander(f"Your models are yours: workspace **{workspace()}**"):
         st.caption("What you train here is kept for your workspace only: no one else sees it, and your names never "
-                   "clash with theirs. Type the same workspace in a new session to find your models again.")
+                   "clash with theirs. This page's address keeps it (`ws=` in the link): a reload finds your models "
+                   "again, and so does the same workspace typed in a new session. Keep that part out of a link you "
+                   "pass on.")
         text = st.text_input("Workspace", workspace(), max_chars=12)
         if text != workspace():
             try:
