@@ -17,7 +17,7 @@ WEIGHT_DECAYS = [0.0, 1e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2]
 def use_preset(name: str) -> None:
     cfg = preset(name)
     st.session_state.update(train_size=cfg.train_size, epochs=cfg.train.epochs, dropout=cfg.train.dropout,
-                            weight_decay=cfg.train.weight_decay, model_name=f"{name}-seed{cfg.seed}")
+                            weight_decay=cfg.train.weight_decay, arch=cfg.train.arch, model_name=f"{name}-seed{cfg.seed}")
 
 
 def curves(history: list[EpochStats]):
@@ -42,6 +42,8 @@ with st.form("train"):
     train_size = c1.slider("Training-set size", 50, 6000, step=50, key="train_size")
     epochs = c1.slider("Epochs", 1, 150, key="epochs")
     seed = c1.number_input("Seed", 0, 10_000, 0, key="seed")
+    arch = c1.selectbox("Activation", ["lenet5_tanh", "lenet5"], key="arch",
+                        format_func={"lenet5_tanh": "tanh (LeCun's LeNet-5)", "lenet5": "ReLU"}.get)
     dropout = c2.slider("Dropout", 0.0, 0.9, step=0.05, key="dropout")
     weight_decay = c2.select_slider("L2 weight decay", WEIGHT_DECAYS, key="weight_decay")
     name = c2.text_input("Save as", key="model_name")
@@ -53,7 +55,7 @@ with st.form("train"):
 if submitted:
     try:
         cfg = replace(ExperimentConfig(train_size=train_size, seed=int(seed)),
-                      train=TrainConfig(epochs=epochs, dropout=dropout, weight_decay=weight_decay))
+                      train=TrainConfig(arch=arch, epochs=epochs, dropout=dropout, weight_decay=weight_decay))
         job = service().submit_training(name, cfg, overwrite=overwrite,
                                         hint="tick \"Replace my model of this name\" to replace it")  # a taken name fails here, before training
     except ValueError as err:

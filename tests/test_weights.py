@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from mia_core.cli import main
+from mia_core.config import preset
 from mia_core.storage.store import ModelStore
 from mia_core.training import predict_logits
 from mia_core.storage.weights import WeightsError, export_target, members_path, read_members, read_weights
@@ -88,7 +89,7 @@ def test_an_exported_target_brought_back_gives_the_same_figures(tmp_path, monkey
               "--executor", "inline"]
     assert main(["run", "--train-size", "100", "--save", "mine", "--json", str(tmp_path / "here.json"), *common]) == 0
     assert main(["export", "mine", "--out", str(tmp_path / "mine.safetensors")]) == 0
-    assert main(["run", "--target-weights", str(tmp_path / "mine.safetensors"), "--arch", "lenet5", "--members",
+    assert main(["run", "--target-weights", str(tmp_path / "mine.safetensors"), "--arch", preset("overfit").train.arch, "--members",
                  str(tmp_path / "mine.members.csv"), "--json", str(tmp_path / "brought.json"), *common]) == 0
     here, brought = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("here", "brought"))
     assert brought["target"]["weights"].endswith("mine.safetensors") and brought["data"]["members"] == 100
@@ -111,6 +112,6 @@ def test_a_hostile_file_given_to_run_exits_2_and_stores_nothing(tmp_path, export
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
     for name, path in hostile(tmp_path, exported).items():
         with pytest.raises(SystemExit) as exit_info:
-            main(["run", "--target-weights", str(path), "--arch", "lenet5", "--members", str(exported[1])])
+            main(["run", "--target-weights", str(path), "--arch", preset("overfit").train.arch, "--members", str(exported[1])])
         assert exit_info.value.code == 2 and "safetensors" in capsys.readouterr().err, name
     assert ModelStore(tmp_path / "store").names() == ["mine"] and not (tmp_path / "store" / ".jobs").exists()
