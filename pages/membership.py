@@ -7,7 +7,7 @@ from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
 from mia_core.service import DEMO, EmptyDrawing, StoreError, membership_report, query
-from ui.links import to_url, url_choice, url_names, url_number
+from ui.links import to_url, url_choice, url_names, url_number, url_refused
 from ui.planting import plant_panel
 from ui.state import digits, inside_the_app, loaded, service
 from ui.verdict import all_attacks, drawing_key, phone_layout, verdict_card, why_panel
@@ -71,6 +71,9 @@ with left:
         names = list(pools)
         pool = st.selectbox("From", names, index=url_number("pool", 0, len(names) - 1, 0))
         i = st.slider("Which one", 0, len(pools[pool]) - 1, url_number("which", 0, len(pools[pool]) - 1, 0))
+        if url_refused("pool", 0, len(names) - 1) or url_refused("which", 0, len(pools[pool]) - 1):
+            st.info(f"The link asked for a digit this page does not have: showing {pool}, number {i} "
+                    f"(0 to {len(pools[pool]) - 1}).")
         to_url(pool=names.index(pool), which=i)
         index = int(pools[pool][i])
         image, digit = digits().images[index], int(digits().labels[index])

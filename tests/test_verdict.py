@@ -59,9 +59,9 @@ def test_the_tally_reads_as_a_sentence_with_the_coin_flip():
     for i in range(20):
         tally = tally.add(member=True, flagged=i < 9).add(member=False, flagged=False)
     assert tally.sentence() == ("flagged 9 of 20 members and 0 of 20 non-members; at 1% FPR a coin flip flags about "
-                                "0.2 of 20")
+                                "1 in 100 (0.2 of 20 members, 0.2 of 20 non-members)")
     assert Tally().add(member=False, flagged=True).sentence() == (
-        "flagged 1 of 1 non-member; at 1% FPR a coin flip flags about 0.01 of 1")
+        "flagged 1 of 1 non-member; at 1% FPR a coin flip flags about 1 in 100 (0.01 of 1 non-member)")
     assert Tally().sentence() == "no verdicts yet"
 
 

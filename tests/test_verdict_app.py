@@ -38,7 +38,7 @@ def test_a_picked_digit_gets_a_verdict_per_target_that_says_right_or_wrong(shipp
     assert "it is not a member" in lines[0] and ("**RIGHT**" in lines[0]) == ("not flagged" in lines[0])
     assert all("**RIGHT**" in line or "**WRONG**" in line for line in lines)
     tally = [c.value for c in at.caption if c.value.startswith("This session, demo-overfit")]
-    assert tally and "of 1 non-member; at 1% FPR a coin flip flags about 0.01 of 1" in tally[0]
+    assert tally and "of 1 non-member; at 1% FPR a coin flip flags about 1 in 100 (0.01 of 1 non-member)" in tally[0]
 
     at.run()  # a rerun of the same digit is not counted twice
     assert "of 1 non-member;" in next(c.value for c in at.caption if c.value.startswith("This session, demo-overfit"))
@@ -122,3 +122,12 @@ def test_a_digits_verdict_never_waits_on_a_job_and_each_attacker_loads_once_per_
     assert len(verdict_lines(first)) == len(verdict_lines(second)) == 2
     assert first.session_state["workspace"] != second.session_state["workspace"]
     assert sorted(loads) == ["demo-defended", "demo-overfit"]
+
+
+def test_a_link_to_a_digit_the_page_does_not_have_says_so_and_shows_the_first(shipped):
+    for which in ("99999", "abc"):
+        at = membership({"digit": "pick", "pool": "1", "which": which})
+        assert not at.exception
+        assert any("asked for a digit this page does not have" in i.value for i in at.info), which
+        assert at.query_params["which"] in ("0", ["0"])
+    assert not any("does not have" in i.value for i in membership({"digit": "pick", "pool": "1", "which": "3"}).info)

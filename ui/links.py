@@ -25,6 +25,16 @@ def url_number(key: str, low: float, high: float, default, *, step: float = 1.0)
     return type(default)(snapped)
 
 
+def url_refused(key: str, low: float, high: float) -> bool:
+    """Whether the URL gives `key` a value outside [low, high], or not a number: `url_number` then falls back."""
+    if key not in st.query_params:
+        return False
+    try:
+        return not low <= float(st.query_params[key]) <= high
+    except ValueError:
+        return True
+
+
 def url_flag(key: str, default: bool = False) -> bool:
     text = st.query_params.get(key)
     return default if text is None else text in ("1", "true", "on")

@@ -159,14 +159,15 @@ class Tally:
         return Tally(self.members, self.flagged_members, self.non_members + 1, self.flagged_non_members + flagged)
 
     def sentence(self, fpr: float = VERDICT_FPR) -> str:
-        """E.g. "flagged 9 of 20 members and 0 of 20 non-members; at 1% FPR a coin flip flags about 0.2 of 20"."""
+        """E.g. "flagged 9 of 20 members and 0 of 20 non-members; at 1% FPR a coin flip flags about 1 in 100 (0.2 of 20
+        members, 0.2 of 20 non-members)"."""
         if not self.members + self.non_members:
             return "no verdicts yet"
-        parts = []
-        if self.members:
-            parts.append(f"{self.flagged_members} of {self.members} member{'s' * (self.members != 1)}")
-        if self.non_members:
-            parts.append(f"{self.flagged_non_members} of {self.non_members} non-member{'s' * (self.non_members != 1)}")
-        guesses = [n for n in (self.members, self.non_members) if n]
-        chance = " and ".join(f"{fpr * n:.2g} of {n}" for n in dict.fromkeys(guesses))
-        return f"flagged {' and '.join(parts)}; at {fpr:.0%} FPR a coin flip flags about {chance}"
+        parts, chance = [], []
+        for count, flagged, kind in ((self.members, self.flagged_members, "member"),
+                                     (self.non_members, self.flagged_non_members, "non-member")):
+            if count:
+                parts.append(f"{flagged} of {count} {kind}{'s' * (count != 1)}")
+                chance.append(f"{fpr * count:.2g} of {count} {kind}{'s' * (count != 1)}")
+        return (f"flagged {' and '.join(parts)}; at {fpr:.0%} FPR a coin flip flags about 1 in {round(1 / fpr)} "
+                f"({', '.join(chance)})")
