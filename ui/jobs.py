@@ -14,7 +14,8 @@ import streamlit as st
 
 from mia_core.service import Job, JobFailed, Progress, in_words
 
-REDRAW_S = 2.0  # the status box reruns this often while its jobs run: each redraw costs every browser
+REDRAW_S = 4.0  # the status box reruns this often while its jobs run. Each rerun costs the server a fragment run
+# and the browser a redraw of its page, for every waiting session; a job of minutes needs no faster bar.
 WAITING = "jobs_waiting"  # session state: key -> Waiting
 
 STILL = ("[data-testid='stExpander'] *, [data-testid='stExpander'] *::before, [data-testid='stExpander'] *::after"
