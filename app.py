@@ -27,5 +27,5 @@ keep_workspace()
 if presenter:
     big_type()
     if navigation is not story:
-        join_card(size=160, container=st.sidebar)
+        join_card(size=140, container=st.sidebar)
 navigation.run()

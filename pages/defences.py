@@ -86,7 +86,8 @@ if runs:
         col.metric(label, f"{last[key]:{fmt}}", change, delta_color=colour)
     st.caption(f"Changes are against this session's first run. An AUC from {CHANCE[0]:.3f} to {CHANCE[1]:.3f} is what "
                f"a coin flip scores 95% of the time on {BASE.eval_members} members + {BASE.non_members} non-members. "
-               f"Last run's best attack: {last['best_attack']}, AUC {last['best_auc']:.3f} "
+               f"Last run's best attack: {LABELS.get(last['best_attack'], last['best_attack'])}, "
+               f"AUC {last['best_auc']:.3f} "
                f"[{last['best_auc_low']:.3f}, {last['best_auc_high']:.3f}] (95% interval). " +
                (f"DP-SGD spent epsilon {last['epsilon']:.2f} (delta 1e-5)." if last["epsilon"] not in ("", None) else ""))
     for number, run in enumerate(runs, 1):

@@ -6,8 +6,9 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from mia_core.service import DEMO, EmptyDrawing, StoreError, membership_report, query
-from ui.links import to_url, url_choice, url_names, url_number, url_refused
+from mia_core.service import DEMO, EmptyDrawing, StoreError, membership_report
+from ui.digit_pick import picked_digit
+from ui.links import to_url, url_choice, url_names
 from ui.planting import plant_panel
 from ui.state import digits, inside_the_app, loaded, service
 from ui.verdict import all_attacks, drawing_key, phone_layout, verdict_card, why_panel
@@ -43,7 +44,7 @@ source = st.radio("Digit", list(SOURCES.values()), horizontal=True, key="digit_s
                   index=list(SOURCES).index(url_choice("digit", list(SOURCES), "draw")))
 to_url(targets=targets, digit=next(k for k, v in SOURCES.items() if v == source))
 left, right = st.columns([1, 1])
-box = right.container(key="verdict")  # the answer: beside the canvas, or pinned to a phone's screen
+box = right.container(key="verdict")  # the answer: beside the canvas, or below it on a phone
 with left:
     if source == "Draw one":
         with st.container(key="drawing"):  # room above the canvas for its toolbar
@@ -64,25 +65,7 @@ with left:
         st.caption("A digit you draw now was in no model's training set, the target's or the reference models': "
                    "a flag on it is a false positive, which at 1% FPR happens about once in a hundred drawings.")
     else:
-        first = models[targets[0]].target.splits
-        pools = {f"members of {targets[0]}": first.members, f"non-members of {targets[0]}": first.non_members,
-                 "unseen test digits": first.test} if len(first.members) else {
-                 f"digits the attacker set aside ({targets[0]}'s training set is not known)": first.non_members}
-        names = list(pools)
-        pool = st.selectbox("From", names, index=url_number("pool", 0, len(names) - 1, 0))
-        i = st.slider("Which one", 0, len(pools[pool]) - 1, url_number("which", 0, len(pools[pool]) - 1, 0))
-        if url_refused("pool", 0, len(names) - 1) or url_refused("which", 0, len(pools[pool]) - 1):
-            st.info(f"The link asked for a digit this page does not have: showing {pool}, number {i} "
-                    f"(0 to {len(pools[pool]) - 1}).")
-        to_url(pool=names.index(pool), which=i)
-        index = int(pools[pool][i])
-        image, digit = digits().images[index], int(digits().labels[index])
-        reports = {n: query(m.target.model, image, m.attacks, label=digit,
-                            reference=m.reference_query(digits(), index=index)) for n, m in models.items()}
-        truth = {n: m.target.role(index) == "member" if m.target.members_known else None for n, m in models.items()}
-        record = f"digit-{index}"
-        st.markdown(f"**Ground truth:** digit {digit}; " + "; ".join(
-            f"{n}: **{m.target.role(index)}**" for n, m in models.items()))
+        reports, truth, record = picked_digit(models)
     some = next(iter(reports.values()))
     st.image(Image.fromarray(some.image).resize((112, 112), Image.NEAREST), caption="what the model sees (28x28)")
 verdict_card(box, reports, truth, record, drawn=source == "Draw one")

@@ -7,6 +7,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from mia_core.attacks import LABELS
 from mia_core.cli import main as cli
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -120,7 +121,7 @@ def test_build_demo_then_membership_and_attack(app_env):
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table.columns) == ["attack", "demo-overfit", "demo-defended"]
-    assert {"shadow", "loss", "lira_online", "lira_offline", "rmia"} <= set(table["attack"])
+    assert {LABELS[a] for a in ("shadow", "loss", "lira_online", "lira_offline", "rmia")} <= set(table["attack"])
     assert ((table[["demo-overfit", "demo-defended"]] >= 0) & (table[["demo-overfit", "demo-defended"]] <= 1)).all().all()
     assert "Ground truth" in at.markdown[-1].value or any("Ground truth" in m.value for m in at.markdown)
     at.selectbox[0].set_value(at.selectbox[0].options[1]).run()  # non-members of the first target

@@ -47,6 +47,17 @@ def test_defended_target_sits_near_chance(digits):
 
 
 @pytest.mark.slow
+def test_the_pools_a_person_picks_from_mix_the_classes_in_an_order_set_by_the_seed(tiny_overfit_run, digits):
+    target = tiny_overfit_run.target
+    assert np.all(np.diff(digits.labels[target.splits.members]) >= 0)  # in index order: by class, 0s first
+    pools = target.pick_pools()
+    assert list(pools) == ["members", "non_members", "test"]
+    for name, pool in pools.items():
+        assert sorted(pool) == sorted(getattr(target.splits, name))
+        assert len(set(digits.labels[pool[:20]])) >= 6, name
+    assert all(np.array_equal(a, b) for a, b in zip(pools.values(), target.pick_pools().values()))
+
+
 def test_same_seed_same_numbers(tiny_overfit, digits, tiny_overfit_run):
     again = run_experiment(tiny_overfit, digits).to_json()
     first = tiny_overfit_run.to_json()

@@ -1,14 +1,17 @@
-"""The room in a real browser: the presenter's join card, the game as a fresh server's first request and played to
-a score, two attendees training with default names, and the room's pages on a phone and a projector.
+"""The room in a real browser: the presenter's join card, every screen of the story on a 1280x720 projector with the
+room's answers in, the game as a fresh server's first request and played to a score that stays in view, two
+attendees training with default names, and the room's pages on a phone and a projector.
 
 Screenshots land in test-artifacts/room-*.png."""
 
+import re
 from pathlib import Path
 
 import pytest
 
 import test_browser
 from test_browser import ARTIFACTS, app_server, browser, open_page, wait_ready  # noqa: F401  (browser: a fixture)
+from ui.presenter import SCREENS
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(test_browser.CHROMIUM is None, reason="Debian's chromium is not installed")]
@@ -26,24 +29,64 @@ def test_presenter_mode_shows_the_join_card_with_a_qr_code_and_a_link(app_url, b
     assert card.locator("img").count() == 1 and card.locator("img").bounding_box()["width"] >= 150  # the QR code
     link = card.locator("a[href^='http://']").first.get_attribute("href")
     assert link.endswith("/game") and ":" in link.split("//", 1)[1]
+    card.locator("h3").first.hover()
+    assert card.locator("a[href^='#']").count() == 0  # the link is a heading without an anchor to copy
     assert page.locator("h1").first.inner_text().strip() == "Join the room"
     page.screenshot(path=ARTIFACTS / "room-1-present-join.png")
-    for shot in range(2, 8):  # Next through the story; every screen opens without an exception
-        page.get_by_role("button", name="Next").click()
-        page.wait_for_timeout(300)  # the rerun starts
-        wait_ready(page)
-        assert page.locator("[data-testid='stException']").count() == 0
-        page.screenshot(path=ARTIFACTS / f"room-{shot}-present-step.png")
-    assert page.get_by_role("button", name="Next").is_disabled()
     page.close()
 
 
-def play_a_round(page) -> None:
+def fits_the_screen(page) -> bool:
+    """Nothing of the page lies below the fold: its main area does not scroll."""
+    return page.locator("[data-testid='stMain']").evaluate("(main) => main.scrollHeight <= main.clientHeight + 1")
+
+
+def answer_on_a_phone(phone, url: str) -> None:
+    """An attendee answers the presenter's open question at the top of "Beat the attack"."""
+    open_page(phone, url, "game")
+    phone.locator(".st-key-room_question button").first.click()
+    wait_ready(phone)
+
+
+def test_every_step_of_the_story_fits_a_projector_with_the_rooms_answers(app_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    phone = browser.new_context(viewport={"width": 390, "height": 664}, is_mobile=True, has_touch=True).new_page()
+    open_page(page, app_url, "?present=1")
+    for step, screen in enumerate(SCREENS, 1):
+        if screen.question:  # one attendee answers it
+            answer_on_a_phone(phone, app_url)
+            page.get_by_text(re.compile(r"^The room: 1 answer$")).wait_for(timeout=20_000)  # the live tally
+            sizes = page.locator(".st-key-tally_chart text").evaluate_all(
+                "(texts) => texts.map(t => parseFloat(getComputedStyle(t).fontSize))")
+            assert sizes and min(sizes) >= 18, sizes  # read from the back of the room
+        if screen.show == "guess":  # the answer revealed: the longest version of the screen
+            page.get_by_text("Reveal the answer").click()
+            wait_ready(page)
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.screenshot(path=ARTIFACTS / f"room-present-step-{step}.png")
+        assert fits_the_screen(page), step
+        qr = page.locator("[data-testid='stSidebar'] .st-key-join img")  # every later screen: the code in the sidebar
+        assert step == 1 or qr.bounding_box()["y"] + qr.bounding_box()["height"] <= 720, step
+        if step < len(SCREENS):
+            page.get_by_role("button", name="Next").click()
+            page.wait_for_timeout(300)  # the rerun starts
+            wait_ready(page)
+    assert page.get_by_role("button", name="Next").is_disabled()
+    phone.context.close()
+    page.close()
+
+
+def play_a_round(page) -> float:
+    """Guess "member" for every digit and send the guesses; returns how far the page was scrolled then."""
     for radio in page.locator("[data-testid='stRadio']").all():
         radio.get_by_text("member", exact=True).click()
-    page.get_by_role("button", name="Show the attack's verdicts and the truth").click()
+    send = page.get_by_role("button", name="Show the attack's verdicts and the truth")
+    send.scroll_into_view_if_needed()
+    sent_at = page.locator("[data-testid='stMain']").evaluate("(main) => main.scrollTop")
+    send.click()
     page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
     wait_ready(page)
+    return sent_at
 
 
 def test_the_game_as_a_fresh_servers_first_request_plays_a_round_to_a_score(tmp_path, browser):
@@ -67,6 +110,30 @@ def test_the_game_as_a_fresh_servers_first_request_plays_a_round_to_a_score(tmp_
         page.get_by_role("cell", name="ada", exact=True).wait_for()  # on the room's leaderboard
         page.screenshot(path=ARTIFACTS / "room-9-game-score.png", full_page=True)
         page.close()
+
+
+def in_view(page, selector: str) -> bool:
+    """The element's middle is on the screen, and nothing (the app's header) covers it there."""
+    return page.locator(selector).first.evaluate("""(el) => {
+        const box = el.getBoundingClientRect(), x = box.left + box.width / 2, y = box.top + box.height / 2;
+        return 0 <= y && y <= window.innerHeight && el.contains(document.elementFromPoint(x, y));
+    }""")
+
+
+@pytest.mark.parametrize("width, height", [(390, 664), (1280, 720)])
+def test_the_score_of_a_round_is_in_view_once_the_guesses_are_sent(app_url, browser, width, height):
+    phone = width < 640
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone)
+    page = context.new_page()
+    open_page(page, app_url, "game")
+    sent_at = play_a_round(page)  # pressed at the foot of the round's digits
+    # where the page stays when the outcome replaces the form (a browser keeps the scroll, unless the page shrank)
+    page.locator("[data-testid='stMain']").evaluate("(main, top) => { main.scrollTop = top; }", sent_at)
+    page.wait_for_timeout(300)
+    page.screenshot(path=ARTIFACTS / f"room-game-score-{width}x{height}.png")
+    assert in_view(page, "[data-testid='stMetric'] >> nth=0") and in_view(page, "[data-testid='stMetric'] >> nth=1")
+    assert no_sideways_scroll(page)
+    context.close()
 
 
 @pytest.mark.parametrize("path", ["game", "", "targets", "?present=1"])

@@ -27,7 +27,13 @@ def membership(params: dict) -> AppTest:
 
 
 def verdict_lines(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if "flagged" in m.value and "**" in m.value]
+    """The card's line per target (not the phone's summary of them, which starts with **Verdict**)."""
+    return [m.value for m in at.markdown if "flagged" in m.value and m.value.startswith("**demo-")]
+
+
+def phone_summary(at: AppTest) -> list[str]:
+    """A phone's summary, pinned to its screen: its lines."""
+    return next(m.value for m in at.markdown if m.value.startswith("**Verdict** at 1% FPR")).split("  \n")
 
 
 def test_a_picked_digit_gets_a_verdict_per_target_that_says_right_or_wrong(shipped):
@@ -37,6 +43,10 @@ def test_a_picked_digit_gets_a_verdict_per_target_that_says_right_or_wrong(shipp
     assert len(lines) == 2 and lines[0].startswith("**demo-overfit**") and lines[1].startswith("**demo-defended**")
     assert "it is not a member" in lines[0] and ("**RIGHT**" in lines[0]) == ("not flagged" in lines[0])
     assert all("**RIGHT**" in line or "**WRONG**" in line for line in lines)
+    summary = phone_summary(at)  # one short line per target
+    assert [line.split(":")[0] for line in summary[1:]] == ["**demo-overfit**", "**demo-defended**"]
+    assert all(("MEMBER" in line) != ("not flagged" in line) and line.endswith(("RIGHT", "WRONG"))
+               for line in summary[1:])
     tally = [c.value for c in at.caption if c.value.startswith("This session, demo-overfit")]
     assert tally and "of 1 non-member; at 1% FPR a coin flip flags about 1 in 100 (0.01 of 1 non-member)" in tally[0]
 
@@ -50,8 +60,10 @@ def test_every_attacks_figures_stay_in_the_page_below_the_verdict(shipped):
     at = membership({"digit": "pick", "pool": "0", "which": "0"})
     assert not at.exception
     assert [e.label for e in at.expander] == ["Why this verdict: LiRA's picture of this digit", "Member probability"]
-    table = at.dataframe[0].value
-    assert table["attack"].tolist()[0] == "shadow" and "seed_in_sample" not in table["attack"].tolist()
+    table = at.dataframe[0].value  # each attack by the name people read
+    assert table["attack"].tolist()[0] == "Shadow models (Shokri)"
+    assert "LiRA online (Carlini et al.)" in table["attack"].tolist()
+    assert not any("in-sample" in name or "_" in name for name in table["attack"])
 
 
 @pytest.mark.slow
@@ -124,10 +136,13 @@ def test_a_digits_verdict_never_waits_on_a_job_and_each_attacker_loads_once_per_
     assert sorted(loads) == ["demo-defended", "demo-overfit"]
 
 
-def test_a_link_to_a_digit_the_page_does_not_have_says_so_and_shows_the_first(shipped):
+def test_a_link_names_the_same_digit_on_every_server_and_one_the_page_does_not_have_says_so(shipped):
+    at = membership({"digit": "pick", "pool": "1", "which": "7"})  # the link docs/workshop.md hands out
+    assert not any("does not have" in i.value for i in at.info)
+    assert ("**Ground truth:** digit 6; demo-overfit: **non-member (held out)**; demo-defended: **member**"
+            in [m.value for m in at.markdown])  # dataset digit 6843: the pools are shuffled by the target's seed
     for which in ("99999", "abc"):
         at = membership({"digit": "pick", "pool": "1", "which": which})
         assert not at.exception
         assert any("asked for a digit this page does not have" in i.value for i in at.info), which
         assert at.query_params["which"] in ("0", ["0"])
-    assert not any("does not have" in i.value for i in membership({"digit": "pick", "pool": "1", "which": "3"}).info)

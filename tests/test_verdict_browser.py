@@ -1,5 +1,6 @@
-"""The verdict as a room sees it: on a 1280x720 projector and on an iPhone 13 with touch, a drawn digit's verdict card
-appears within 20 s on the first screen, with no sideways scroll; a picked pool digit's verdict says right or wrong.
+"""The verdict as a room sees it: on a 1280x720 projector a drawn digit's verdict card appears within 20 s beside the
+canvas; on an iPhone 13 with touch, a line per target stays at the foot of the screen, clear of the canvas and its
+toolbar; no sideways scroll; a picked pool digit's verdict says right or wrong.
 
 Screenshots (the visible screen, not the whole page) land in test-artifacts/."""
 
@@ -13,6 +14,7 @@ playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(tb.CHROMIUM is None, reason="Debian's chromium is not installed")]
 VERDICT = ".st-key-verdict"
+PIN = ".st-key-verdict_pin"  # a phone's one line per target, kept in view
 SAID = ("flagged as a member", "not flagged")
 
 
@@ -75,9 +77,18 @@ def test_projector_a_drawn_digit_gets_its_verdict_above_the_fold(app_url, chromi
     assert all(target in text for target in ("demo-overfit", "demo-defended")), text
     assert "RIGHT" in text or "WRONG" in text  # a drawing is a non-member of every model: the truth is known
     assert on_first_screen(page, VERDICT)
+    assert page.locator(PIN).is_hidden()  # the card beside the canvas says it all
     assert no_sideways_scroll(page)
     assert page.locator("[data-testid='stException']").count() == 0
     page.close()
+
+
+def uncovered(page, selector: str, points: list[tuple[float, float]]) -> bool:
+    """Whether a finger at each of `points` (unit-square points of the element) touches the element itself."""
+    return page.locator(selector).first.evaluate("""(el, points) => points.every(([u, v]) => {
+        const box = el.getBoundingClientRect();  // the canvas lives in a shadow root: ask that root what is on top
+        return el.contains(el.getRootNode().elementFromPoint(box.left + u * box.width, box.top + v * box.height));
+    })""", [list(p) for p in points])
 
 
 def test_phone_a_touch_drawn_digit_gets_its_verdict_in_view(app_url, chromium):
@@ -91,13 +102,19 @@ def test_phone_a_touch_drawn_digit_gets_its_verdict_in_view(app_url, chromium):
     tb.wait_ready(page)
     page.screenshot(path=tb.ARTIFACTS / "verdict-iphone13.png")
     assert "demo-overfit" in text, text
-    assert on_first_screen(page, VERDICT)  # right after drawing, without scrolling
-    card_top = page.locator(VERDICT).bounding_box()["y"]
-    for name in ("Undo", "Reset canvas & history"):  # clear and undo visible, above the card, without a hover
+    pin = page.locator(PIN)  # right after drawing, without scrolling: one line per target at the screen's foot
+    assert on_first_screen(page, PIN) and pin.bounding_box()["height"] <= 0.25 * page.viewport_size["height"]
+    lines = pin.inner_text().strip().splitlines()
+    assert len(lines) == 3 and all(("MEMBER" in line) != ("not flagged" in line) for line in lines[1:]), lines
+    pin_top = pin.bounding_box()["y"]
+    for name in ("Undo", "Reset canvas & history"):  # clear and undo visible, above the pin, without a hover
         button = page.get_by_role("button", name=name).first
         box = button.bounding_box()
-        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= card_top, (name, box, card_top)
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= pin_top, (name, box, pin_top)
         assert button.evaluate("(b) => getComputedStyle(b.closest('.dc-toolbar')).opacity") == "1"
+    corners = [(0.05, 0.05), (0.95, 0.05), (0.5, 0.5), (0.05, 0.95), (0.95, 0.95)]
+    assert uncovered(page, "canvas.upper-canvas", corners)  # the whole canvas takes the next stroke
+    assert page.locator(VERDICT).bounding_box()["y"] > page.locator("canvas.upper-canvas").bounding_box()["y"]
     assert no_sideways_scroll(page)
     for title in ("Why this verdict", "Member probability"):  # the charts below, one column
         page.get_by_text(title).first.click()

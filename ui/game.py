@@ -18,6 +18,18 @@ DEFINITION = ("This guessing game is the formal definition of a membership infer
               "2023, \"SoK: Let the privacy games begin\").")
 MEMBER, OUTSIDER = "member", "not a member"
 LEADERS = 15  # rows of the leaderboard shown
+# The outcome replaces the form in place, where the page was scrolled to its send button: the score sticks to the
+# top of the screen, under the app's header, from wherever that was. On a phone its two figures share one row.
+SCORE_CSS = """<style>
+[data-testid='stLayoutWrapper']:has(> .st-key-game_score) { position: sticky; top: 3.75rem; z-index: 999; }
+.st-key-game_score { background-color: #ffffff; border-bottom: 2px solid #444; padding: 0.2rem 0 0.3rem 0; }
+@media (max-width: 640px) {
+  .st-key-game_score [data-testid="stHorizontalBlock"] { flex-wrap: nowrap; }
+  .st-key-game_score [data-testid="stColumn"] { min-width: 0; }
+  .st-key-game_score [data-testid="stMetricValue"] > div { font-size: 1.7rem; }
+  .st-key-game_score [data-testid="stMetricLabel"] * { white-space: normal; }
+}
+</style>"""
 
 
 def big(image: np.ndarray, size: int = 96) -> Image.Image:
@@ -65,9 +77,11 @@ def guess_form(dealt) -> list[bool] | None:
 
 def show_outcome(dealt, guesses: list[bool], said, points) -> None:
     mark = {True: ":green[right]", False: ":red[wrong]"}
-    c1, c2 = st.columns(2)
-    c1.metric("You", f"{points.human} / {points.total}")
-    c2.metric(f"Attack: {said.label}", f"{points.attack} / {points.total}")
+    st.html(SCORE_CSS)
+    with st.container(key="game_score"):
+        c1, c2 = st.columns(2)
+        c1.metric("You", f"{points.human} / {points.total}")
+        c2.metric(f"Attack: {said.label}", f"{points.attack} / {points.total}")
     for start in range(0, len(dealt.index), 5):
         for col, i in zip(st.columns(5), range(start, min(start + 5, len(dealt.index)))):
             truth = bool(dealt.member[i])

@@ -10,6 +10,7 @@ import streamlit as st
 
 JOIN_URL_ENV = "MIA_JOIN_URL"  # the address the room should open, when the server sits behind another name
 WILDCARD = ("", "0.0.0.0", "::")
+NO_SIGN_UP = "no sign-up: you choose a nickname to play"
 
 
 def lan_address() -> str | None:
@@ -55,15 +56,19 @@ def qr_png(text: str, *, scale: int = 8) -> bytes:
     return buffer.getvalue()
 
 
-def join_card(*, size: int = 300, container=st) -> str:
-    """The keyed card (`st-key-join`) with the QR code and the link; returns the link."""
+def join_card(*, size: int = 300, container=st, beside: bool = False) -> str:
+    """The keyed card (`st-key-join`) with the QR code and the link; returns the link. `beside`: the words to the
+    right of the code, for a wide, short screen; else above and below it."""
     url, reachable = join_url(st.get_option("server.address"), int(st.get_option("server.port")),
                               lan=lan_address(), override=os.environ.get(JOIN_URL_ENV))
     with container.container(key="join", border=True):
-        st.markdown("**Join the room:** scan the code, or open")
-        st.markdown(f"### [{url.split('://', 1)[1]}]({url})")
-        st.image(qr_png(url), width=size, caption="no sign-up: you choose a nickname to play")
+        code, words = st.columns([1, 2], vertical_alignment="center") if beside else (st, st)
+        words.markdown("**Join the room:** scan the code, or open")
+        words.subheader(f"[{url.split('://', 1)[1]}]({url})", anchor=False)
+        code.image(qr_png(url), width=size, caption=None if beside else NO_SIGN_UP)
+        if beside:
+            words.caption(NO_SIGN_UP)
         if not reachable:
-            st.warning("This server listens on this computer only, so the room cannot open the link. Start it "
-                       "with `streamlit run app.py --server.address 0.0.0.0` (on the room's network).")
+            words.warning("This server listens on this computer only, so the room cannot open the link. Start it "
+                          "with `streamlit run app.py --server.address 0.0.0.0` (on the room's network).")
     return url

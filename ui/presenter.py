@@ -17,6 +17,15 @@ SWEEP_COMMAND = ("python -m mia_core sweep --grid dropout=0,0.25,0.5 --grid weig
                  "--out sweep.csv")
 DEMO_COMMAND = "python scripts/build_demo_models.py"
 GUESS_SEED = 7  # the digit the whole room judges on the "member or not" screen
+# Charts for the back of the room: every label at this size in px. An axis's own font, which the app's chart theme
+# sets, overrides the layout's, so each chart names it too.
+BIG_FONT = 22
+# Each screen fits a 1280x720 projector without scrolling: less empty space above and below the page than
+# Streamlit's, and the join card's note for the presenter in ordinary type.
+STORY_CSS = """<style>
+.stApp [data-testid='stMainBlockContainer'] { padding-top: 3rem; padding-bottom: 1rem; }
+.stApp .st-key-join [data-testid='stAlert'] p { font-size: 1rem; }
+</style>"""
 
 
 @dataclass(frozen=True)
@@ -28,13 +37,7 @@ class Screen:
 
 
 def join_screen() -> None:
-    left, right = st.columns([3, 2])
-    with left:
-        st.markdown("Scan the code with your phone's camera, or type the link. You will play **Beat the attack** and "
-                    "answer the questions on the big screen. Nothing to install, no account: a made-up nickname is "
-                    "all the leaderboard keeps.")
-    with right:
-        join_card(size=230)
+    join_card(size=230, beside=True)
 
 
 def guess_screen(reveal: bool) -> None:
@@ -56,7 +59,7 @@ def guess_screen(reveal: bool) -> None:
 
 
 def compare_screen() -> None:
-    cols = st.columns(len(DEMO))
+    *cols, room_column = st.columns([1, 1, 1.1])
     for col, (name, kind) in zip(cols, DEMO.items()):
         try:
             summary = service().demo_summary(name)
@@ -66,10 +69,10 @@ def compare_screen() -> None:
         col.metric(f"{kind}: test accuracy", f"{summary.test_accuracy:.1%}", f"train {summary.train_accuracy:.1%}",
                    delta_color="off")
         if summary.shadow_auc is not None:
-            col.markdown(f"shadow-attack AUC **{with_interval(summary.shadow_auc, summary.shadow_auc_ci)}** "
-                         "(0.5 = a coin flip)")
-    tally()
-    st.caption(f"The shipped demo targets, built by `{DEMO_COMMAND}`; 95% intervals.")
+            col.markdown(f"shadow-attack AUC **{with_interval(summary.shadow_auc, summary.shadow_auc_ci)}**")
+    with room_column:
+        tally()
+    st.caption(f"The shipped demo targets, built by `{DEMO_COMMAND}`; 95% intervals; an AUC of 0.5 is a coin flip.")
 
 
 def defence_screen() -> None:
@@ -81,15 +84,14 @@ def defence_screen() -> None:
         return
     strongest = min(rows, key=lambda r: r["best_auc"])
     figure = go.Figure()
-    for row, name in ((undefended, "no defence"), (strongest, describe(strongest))):
+    for row, name in ((undefended, "no defence"), (strongest, f"the strongest defence: {describe(strongest)}")):
         figure.add_bar(x=["test accuracy", "best attack AUC"], y=[row["test_accuracy"], row["best_auc"]], name=name,
                        text=[f"{row['test_accuracy']:.1%}", f"{row['best_auc']:.2f}"], textposition="outside",
-                       textfont=dict(size=22))
-    figure.update_layout(height=300, margin=dict(t=20, b=20), yaxis=dict(range=[0, 1.1]), font=dict(size=18),
-                         legend=dict(orientation="h"))
-    st.markdown(f"Measured here, the strongest of them ({describe(strongest)}): test accuracy "
-                f"**{strongest['test_accuracy']:.1%}** (no defence: {undefended['test_accuracy']:.1%}), the best "
-                f"attack's AUC **{strongest['best_auc']:.2f}** (no defence: {undefended['best_auc']:.2f}).")
+                       textfont=dict(size=BIG_FONT))
+    figure.update_layout(height=280, margin=dict(t=50, b=10), font=dict(size=BIG_FONT),
+                         yaxis=dict(range=[0, 1.15], tickfont=dict(size=BIG_FONT)),
+                         xaxis=dict(tickfont=dict(size=BIG_FONT)),
+                         legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", font=dict(size=BIG_FONT)))
     st.plotly_chart(figure, width="stretch")
     st.caption(f"From `{SWEEP_COMMAND}` (shipped in assets/results). AUC intervals: no defence "
                f"[{undefended['best_auc_low']:.2f}, {undefended['best_auc_high']:.2f}], {describe(strongest)} "
@@ -97,7 +99,9 @@ def defence_screen() -> None:
 
 
 SCREENS = [
-    Screen("Join the room", "", show="join"),
+    Screen("Join the room", "Scan the code with your phone's camera, or type the link. You will play **Beat the "
+                            "attack** and answer the questions on the big screen. Nothing to install, no account: a "
+                            "made-up nickname is all the leaderboard keeps.", show="join"),
     Screen("Was your record in the training data?",
            "A hospital trains a model on its patients' records. If anyone who can *ask the model questions* can tell "
            "that your record was among them, they learn that you were a patient: without ever seeing the data.\n\n"
@@ -114,8 +118,8 @@ SCREENS = [
            Question("leaks", "Which model gives its training digits away more?", ("overfitted", "defended")),
            show="compare"),
     Screen("A defence, and what it costs",
-           "Dropout and weight decay (L2) make a model generalise: it answers its training digits and new ones "
-           "alike, and the attack has less to go on. Does it work, and what does it cost?", show="defence"),
+           "Dropout and weight decay (L2) make a model answer its training digits and new ones alike: the attack "
+           "has less to go on. Does it work, and what does it cost?", show="defence"),
     Screen("Differential privacy, and checking its promise",
            "DP-SGD clips each digit's influence on training and adds noise: it *proves* that no attack can do much "
            "better than a coin flip, by a margin ε (smaller is more private).\n\nAn **audit** checks the promise from "
@@ -139,21 +143,24 @@ def tally() -> None:
     total = sum(counts.values())
     st.markdown(f"**The room:** {total} answer{'s' if total != 1 else ''}")
     figure = go.Figure(go.Bar(x=list(counts.values()), y=list(counts), orientation="h",
-                              text=[str(v) for v in counts.values()], textposition="auto"))
-    figure.update_layout(height=60 + 50 * len(counts), margin=dict(l=10, r=10, t=10, b=10), font=dict(size=20),
-                         xaxis=dict(visible=False, range=[0, max(1, max(counts.values())) * 1.1]))
+                              text=[str(v) for v in counts.values()], textposition="auto",
+                              textfont=dict(size=BIG_FONT)))
+    figure.update_layout(height=40 + 45 * len(counts), margin=dict(l=10, r=10, t=10, b=10), font=dict(size=BIG_FONT),
+                         xaxis=dict(visible=False, range=[0, max(1, max(counts.values())) * 1.1]),
+                         yaxis=dict(tickfont=dict(size=BIG_FONT)))
     st.plotly_chart(figure, width="stretch", key="tally_chart")
 
 
 def story() -> None:
     """The current screen (from the URL's `step`, else this session's), with Back and Next."""
+    st.html(STORY_CSS)
     step = st.session_state.setdefault("story_step", url_number("step", 0, len(SCREENS) - 1, 0))
     screen = SCREENS[step]
     if screen.question:
         room().ask(screen.question)
     else:
         room().close()
-    st.title(screen.title)
+    st.title(screen.title, anchor=False)
     back, where, forward = st.columns([1, 2, 1])
     if back.button("Back", disabled=step == 0, width="stretch", icon=":material/arrow_back:"):
         move(-1)
@@ -164,7 +171,7 @@ def story() -> None:
     if screen.text:
         st.markdown(screen.text)
     if screen.show != "join":
-        join_card(size=160, container=st.sidebar)
+        join_card(size=140, container=st.sidebar)
     if screen.show:
         SHOWN[screen.show]()
 

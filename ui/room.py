@@ -18,6 +18,8 @@ PRESENTER_CODE_ENV = "MIA_PRESENTER_CODE"
 ATTENDEE_ENV = "MIA_ATTENDEE_MODE"
 ATTENDEE_FLAG = "--attendees"
 ON = ("1", "true", "on", "yes")
+# Large type for the room; the sidebar's page links and join card (for the presenter, and a phone's camera) in
+# ordinary type, so that the card's code stays on a 720-pixel-high screen under the links.
 BIG_TYPE = """<style>
   .stApp [data-testid='stMarkdownContainer'] p, .stApp [data-testid='stMarkdownContainer'] li { font-size: 1.55rem; }
   .stApp h1 { font-size: 3.2rem !important; } .stApp h2 { font-size: 2.4rem !important; }
@@ -25,6 +27,9 @@ BIG_TYPE = """<style>
   .stApp [data-testid='stMetricValue'], .stApp [data-testid='stMetricValue'] * { font-size: 3rem !important; }
   .stApp [data-testid='stCaptionContainer'] { font-size: 1.15rem; }
   .stApp button p { font-size: 1.3rem; }
+  .stApp [data-testid='stSidebarNavLink'] p { font-size: 1rem; }
+  .stApp [data-testid='stSidebar'] .st-key-join p, .stApp [data-testid='stSidebar'] .st-key-join h3 {
+    font-size: 1.1rem !important; }
 </style>"""
 
 

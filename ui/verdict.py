@@ -5,19 +5,19 @@ import streamlit as st
 
 from mia_core.service import LABELS, VERDICT_FPR, MembershipReport, Tally, charts
 
-# On a phone the card stays in view at the bottom of the screen while the canvas is used; on wider screens it sits
-# beside the canvas. The page's own bottom padding keeps the last widgets reachable above it.
+# On wider screens the card sits beside the canvas. On a phone it falls below the canvas, and a one-line-per-target
+# summary (`verdict_pin`) stays in view at the bottom of the screen, short enough to leave the canvas and its toolbar
+# free; the page's own bottom padding keeps the last widgets reachable above it.
 # The canvas's toolbar floats above the canvas: the drawing's container leaves it room, and it stays visible.
 PHONE_CSS = """<style>
 .st-key-drawing { padding-top: 2.4rem; }
+div.st-key-verdict_pin { display: none; }
 @media (max-width: 640px) {
-  .st-key-verdict { position: fixed; left: 0; right: 0; bottom: 0; z-index: 999990; max-height: 32vh;
-    overflow-y: auto; background-color: #ffffff; display: block;
-    border-top: 3px solid #444; padding: 0.3rem 0.7rem 0.4rem 0.7rem; box-shadow: 0 -4px 12px rgba(0,0,0,0.15); }
-  .st-key-verdict > * { margin-bottom: 0.15rem; }
-  .st-key-verdict p { font-size: 0.85rem; line-height: 1.3; }
-  .st-key-verdict [data-testid="stCaptionContainer"] p { font-size: 0.75rem; }
-  [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; padding-bottom: 36vh; }
+  div.st-key-verdict_pin { display: block; position: fixed; left: 0; right: 0; bottom: 0; z-index: 999990;
+    max-height: 25vh; overflow-y: auto; background-color: #ffffff; border-top: 3px solid #444;
+    padding: 0.3rem 0.8rem 0.35rem 0.8rem; box-shadow: 0 -4px 12px rgba(0,0,0,0.15); }
+  .st-key-verdict_pin p { font-size: 0.95rem; line-height: 1.4; }
+  [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; padding-bottom: calc(25vh + 1rem); }
   h1 { font-size: 1.8rem !important; }
 }
 </style>"""
@@ -82,8 +82,9 @@ def drawing_key(drawn: bool) -> str:
 
 def verdict_card(box, reports: dict[str, MembershipReport], truth: dict[str, bool | None], record: str,
                  *, drawn: bool) -> None:
-    """Fill the keyed container `box`: one line per target. `truth`: target -> member or not (None: unknown);
-    a drawing is a non-member of every model."""
+    """Fill the keyed container `box`: one line per target, and the summary a phone keeps in view. `truth`:
+    target -> member or not (None: unknown); a drawing is a non-member of every model."""
+    verdict_pin(reports, truth)
     with box:
         st.markdown(f"**Verdict** at {VERDICT_FPR:.0%} false-positive rate")
         for target, report in reports.items():
@@ -108,6 +109,20 @@ def verdict_card(box, reports: dict[str, MembershipReport], truth: dict[str, boo
                 st.caption(f"This session, {target}: {tally.sentence()}.")
 
 
+def verdict_pin(reports: dict[str, MembershipReport], truth: dict[str, bool | None]) -> None:
+    """The summary in one keyed container (`verdict_pin`), one short line per target: shown on phones only."""
+    lines = [f"**Verdict** at {VERDICT_FPR:.0%} FPR, details below"]
+    for target, report in reports.items():
+        verdict, member = report.verdict, truth.get(target)
+        if verdict is None:
+            lines.append(f"{target}: no verdict")
+            continue
+        said = "🔴 **MEMBER**" if verdict.flagged else "⚪ not flagged"
+        right = "" if member is None else f" · {'RIGHT' if verdict.right(member) else 'WRONG'}"
+        lines.append(f"**{target}**: {said}{right}")
+    st.container(key="verdict_pin").markdown("  \n".join(lines))
+
+
 def why_panel(reports: dict[str, MembershipReport]) -> None:
     """LiRA's picture per target: where the target's confidence on this digit falls among its reference models'."""
     pictures = {t: r.lira for t, r in reports.items() if r.lira is not None}
@@ -130,7 +145,7 @@ def all_attacks(reports: dict[str, MembershipReport]) -> None:
                     ", ".join(f"class {r.label} for {n}" for n, r in reports.items()) + ")")
         st.plotly_chart(charts.member_probabilities({n: r.member_probability for n, r in reports.items()}),
                         width="stretch", config={"displayModeBar": False})
-        st.dataframe([{"attack": a, **{n: round(r.member_probability[a], 3) for n, r in reports.items()}}
+        st.dataframe([{"attack": LABELS.get(a, a), **{n: round(r.member_probability[a], 3) for n, r in reports.items()}}
                       for a in charts.attack_order(some.member_probability)], hide_index=True)
         st.plotly_chart(charts.class_probabilities({n: r.probabilities for n, r in reports.items()}),
                         width="stretch", config={"displayModeBar": False})

@@ -52,6 +52,18 @@ class TargetRun:
         """Which set one example belongs to, in words; for a model brought without its training set, unknown."""
         return self.splits.role(index) if self.members_known else "membership unknown"
 
+    def pick_pools(self) -> dict[str, np.ndarray]:
+        """The digits a person picks by number, as dataset indices: "members", "non_members" and "test", or only
+        "non_members" when the training set is not known. A split's indices are sorted, and the embedded digits by
+        class, so in index order a pool starts with all its 0s; here each is shuffled by the target's seed, which
+        mixes the classes and keeps a number meaning the same digit on every server."""
+        splits = self.splits
+        parts = {"non_members": splits.non_members}
+        if self.members_known:
+            parts = {"members": splits.members, "non_members": splits.non_members, "test": splits.test}
+        rng = np.random.default_rng([self.config.seed, 41])
+        return {name: rng.permutation(part) for name, part in parts.items()}
+
     @property
     def epsilon(self) -> float | None:
         """DP-SGD's epsilon spent (at `config.train.dp_delta`); None without DP."""
