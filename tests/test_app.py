@@ -65,6 +65,7 @@ def test_the_shipped_demo_models_answer_at_once(tmp_path, monkeypatch):
     st.cache_resource.clear()
     at = open_app()
     assert "ready" in at.success[0].value and not at.button  # nothing to build on a fresh clone
+    at.session_state["every_attack"] = True  # the expander with every attack's table, open
     at.switch_page("pages/membership.py").run()
     at.radio(key="digit_source").set_value("Pick an MNIST digit").run()
     assert not at.exception
@@ -117,6 +118,7 @@ def test_build_demo_then_membership_and_attack(app_env):
     at.switch_page("pages/membership.py").run()
     assert not at.exception
     assert "Draw a digit" in at.info[0].value  # the canvas starts empty: a hint, not a prediction
+    at.session_state["every_attack"] = True  # the expander with every attack's table, open
     at.radio(key="digit_source").set_value("Pick an MNIST digit").run()
     assert not at.exception
     table = at.dataframe[0].value

@@ -19,10 +19,14 @@ def shipped(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
-def membership(params: dict) -> AppTest:
+def membership(params: dict, *, opened: tuple[str, ...] = ()) -> AppTest:
+    """The Membership page at a link with `params`, with the expanders keyed in `opened` open (an expander's
+    charts and tables are built only while it is open)."""
     at = AppTest.from_file(APP, default_timeout=300)
     at.query_params.update(params)
     at.run()
+    for key in opened:
+        at.session_state[key] = True
     return at.switch_page("pages/membership.py").run()
 
 
@@ -60,6 +64,9 @@ def test_every_attacks_figures_stay_in_the_page_below_the_verdict(shipped):
     at = membership({"digit": "pick", "pool": "0", "which": "0"})
     assert not at.exception
     assert [e.label for e in at.expander] == ["Why this verdict: LiRA's picture of this digit", "Member probability"]
+    assert not at.dataframe and not at.get("plotly_chart")  # closed: nothing built
+    at = membership({"digit": "pick", "pool": "0", "which": "0"}, opened=("why_verdict", "every_attack"))
+    assert len(at.get("plotly_chart")) == 2 + 2  # LiRA's picture per target; every attack; the classes
     table = at.dataframe[0].value  # each attack by the name people read
     assert table["attack"].tolist()[0] == "Shadow models (Shokri)"
     assert "LiRA online (Carlini et al.)" in table["attack"].tolist()

@@ -116,8 +116,9 @@ def test_phone_a_touch_drawn_digit_gets_its_verdict_in_view(app_url, chromium):
     assert uncovered(page, "canvas.upper-canvas", corners)  # the whole canvas takes the next stroke
     assert page.locator(VERDICT).bounding_box()["y"] > page.locator("canvas.upper-canvas").bounding_box()["y"]
     assert no_sideways_scroll(page)
-    for title in ("Why this verdict", "Member probability"):  # the charts below, one column
+    for title, charts in (("Why this verdict", 1), ("Member probability", 3)):  # built when opened; one column
         page.get_by_text(title).first.click()
+        page.locator(".js-plotly-plot").nth(charts).wait_for(timeout=60_000)
         tb.wait_ready(page)
     assert page.locator(".js-plotly-plot").count() >= 3  # LiRA's picture per target, every attack, the classes
     widths = page.locator(".js-plotly-plot").evaluate_all("(plots) => plots.map(p => p.getBoundingClientRect().right)")
@@ -139,6 +140,7 @@ def test_a_picked_pool_digit_says_whether_the_attack_was_right(app_url, chromium
     tb.open_page(page, app_url, "membership?digit=pick&pool=0&which=0")  # a member of demo-overfit
     wait_for_verdict(page)
     page.get_by_text("Why this verdict").first.click()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # built when opened
     tb.wait_ready(page)
     picture = page.locator(".js-plotly-plot").first
     picture.scroll_into_view_if_needed()

@@ -128,7 +128,9 @@ def why_panel(reports: dict[str, MembershipReport]) -> None:
     pictures = {t: r.lira for t, r in reports.items() if r.lira is not None}
     if not pictures:
         return
-    with st.expander("Why this verdict: LiRA's picture of this digit", expanded=False):
+    with st.expander("Why this verdict: LiRA's picture of this digit", key="why_verdict", on_change="rerun") as why:
+        if not why.open:  # built when opened: a drawn digit's answer draws no chart nobody looks at
+            return
         st.caption("Each tick is one reference model the attacker trained itself: blue ones never saw this digit, red "
                    "ones trained on it. The curves are the Gaussians LiRA fits to them; the black line is the "
                    "target. Far to the right of the blue curve, and the digit looks like a member.")
@@ -138,9 +140,12 @@ def why_panel(reports: dict[str, MembershipReport]) -> None:
 
 
 def all_attacks(reports: dict[str, MembershipReport]) -> None:
-    """Every attack's member probability, chart and table, with the class probabilities: for the curious."""
+    """Every attack's member probability, chart and table, with the class probabilities: for the curious, built
+    only while its expander is open (as is LiRA's picture)."""
     some = next(iter(reports.values()))
-    with st.expander("Member probability", expanded=False):
+    with st.expander("Member probability", key="every_attack", on_change="rerun") as every:
+        if not every.open:
+            return
         st.markdown("Every attack's member probability, coloured as on every page (the attacks condition on " +
                     ", ".join(f"class {r.label} for {n}" for n, r in reports.items()) + ")")
         st.plotly_chart(charts.member_probabilities({n: r.member_probability for n, r in reports.items()}),
