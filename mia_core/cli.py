@@ -14,7 +14,7 @@ from .config import PRESETS, ExperimentConfig, preset
 from .data import DATA_DIR_ENV, load_digits
 from .experiment.reproduce import markdown, reproduce_rows, write_csv
 from .experiment.run import check_feasible
-from .experiment.sweep import configure, grid_points, parse_grid, point_row
+from .experiment.sweep import DefenceRun, configure, grid_points, parse_grid
 from .jobs import EXECUTORS, RAY_ADDRESS_ENV, Job, JobFailed
 from .jobs.executors import RayClusterError, available_cores
 from .models import ARCHITECTURES
@@ -295,15 +295,17 @@ def prepare_sweep(args):
     def run() -> int:
         progress = TqdmProgress(disable=args.quiet)
         points = service.submit_sweep(base, grid)  # all at once: they run in parallel on the workers
-        rows = []
+        runs = []
         for i, (point, cfg, job) in enumerate(points, 1):
-            rows.append(point_row(point, cfg, wait(job, progress, what=f"point {i}/{len(points)}")))
-            print(f"point {i}/{len(points)}: " + ", ".join(f"{k}={rows[-1][k]}" for k in grid)
-                  + f"; test accuracy {rows[-1]['test_accuracy']:.4f}, shadow AUC "
-                  f"{rows[-1].get('shadow_auc', float('nan')):.3f}", file=sys.stderr)
+            run = DefenceRun.from_result(point, cfg, wait(job, progress, what=f"point {i}/{len(points)}"))
+            runs.append(run)
+            shadow = run.attacks.get("shadow")
+            print(f"point {i}/{len(points)}: " + ", ".join(f"{k}={run.settings[k]}" for k in grid)
+                  + f"; test accuracy {run.test_accuracy:.4f}, shadow AUC "
+                  f"{shadow.auc if shadow else float('nan'):.3f}", file=sys.stderr)
         progress.close()
-        write_csv(rows, args.out)
-        print(f"wrote {len(rows)} points to {args.out}")
+        write_csv([run.to_row() for run in runs], args.out)
+        print(f"wrote {len(runs)} points to {args.out}")
         return 0
     return run
 
@@ -337,7 +339,7 @@ def prepare_audit(args):
 
 
 def prepare_plant(args):
-    from .workshop.planting import Drawings
+    from .workshop.planting import Drawings, PlantOutcome
     from .present.tables import plant_summary
 
     drawings = Drawings.from_npz(args.digits)  # a bad file fails here, with what is wrong with it
@@ -350,7 +352,7 @@ def prepare_plant(args):
         progress.close()
         service.shutdown()
         out["command"] = "python -m mia_core " + " ".join(shlex.quote(a) for a in args.argv)
-        print(plant_summary(out))
+        print(plant_summary(PlantOutcome.from_json(out)))
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(out, indent=1))
@@ -373,14 +375,14 @@ def read_json(path: Path, what: str, key: str) -> dict:
 
 def prepare_report(args):
     from .present.html_report import build
-    from .experiment.reproduce import read_csv
+    from .experiment.sweep import read_sweep
 
     result = read_json(args.run, "a run's JSON (python -m mia_core run --json)", "roc")
     audit = read_json(args.audit, "an audit's JSON (python -m mia_core audit --json)", "audit")["audit"] \
         if args.audit else None
     if args.sweep and not args.sweep.is_file():
         raise ValueError(f"no sweep file {str(args.sweep)!r}")
-    sweep = read_csv(args.sweep) if args.sweep else None
+    sweep = read_sweep(args.sweep) if args.sweep else None
     digits = load_digits(args.data_dir)
     if digits.source != result["data"]["source"]:  # the exposed records' indices mean other digits here
         print(f"note: the run used {result['data']['source']}, not {digits.source}: no record images", file=sys.stderr)

@@ -237,6 +237,12 @@ class AttackMetrics:
                             else list(value))
         return out
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "AttackMetrics":
+        """The figures `to_dict` wrote (a run's or a plant job's JSON)."""
+        return cls(**{k: ({f: None if v is None else tuple(v) for f, v in value.items()} if isinstance(value, dict)
+                          else tuple(value)) if k.endswith("_ci") else value for k, value in d.items()})
+
 
 def evaluate(statistic: np.ndarray, probability: np.ndarray, is_member: np.ndarray, *,
              seed: int = 0, resamples: int = RESAMPLES) -> tuple[AttackMetrics, RocCurve]:

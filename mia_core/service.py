@@ -22,10 +22,10 @@ from .audit.one_run import canaries
 from .config import ExperimentConfig, TrainConfig, preset
 from .data import DATA_DIR_ENV, load_digits
 from .drawing.preprocess import EmptyDrawing, to_mnist
-from .experiment.membership import LiraPicture, MembershipReport, Tally, membership_report, query
+from .experiment.membership import MembershipReport, Tally, membership_report, query
 from .experiment.reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
 from .experiment.run import check_feasible, split_for
-from .experiment.sweep import describe, is_undefended, point_row, sweep_plan
+from .experiment.sweep import DefenceRun, describe, is_undefended, read_sweep, sweep_plan
 from .jobs import RAY_ADDRESS_ENV, Job, JobFailed, JobRunner, jobs_dir
 from .jobs.executors import one_thread_each
 from .metrics import chance_band
@@ -42,21 +42,22 @@ from .storage.targets import DEMO, SHADOW_ATTACKS, LoadedTarget, brought_config,
 from .storage.weights import WeightsError, members_from_text, read_members, read_weights, weights_from_bytes
 from .training import EpochStats
 from .workshop.game import ROUND_SIZE, deal, playing_attack, score, verdicts
-from .workshop.planting import MAX_DRAWINGS, Drawings, plant_config
+from .workshop.planting import MAX_DRAWINGS, Drawings, PlantOutcome, plant_config
 from .workshop.room import Question, Room, check_nickname
 
 __all__ = [  # what pages and ui/ use
     "ARCHITECTURES", "ATTACKS", "DEMO", "IN_SAMPLE_NOTE", "LABELS", "MAX_DRAWINGS", "REALISTIC", "SEED_TABLES",
     "SHADOW_ATTACKS", "VERDICT_FPR",
     # typed results and configurations
-    "AttackRun", "AuditResult", "BroughtTarget", "DemoSummary", "Drawings", "EpochStats", "ExperimentConfig", "LiraPicture",
-    "LoadedTarget", "MembershipReport", "Progress", "StoredTarget", "Tally", "TrainConfig", "TrainedTarget",
+    "AttackRun", "AuditResult", "BroughtTarget", "DefenceRun", "DemoSummary", "Drawings", "EpochStats",
+    "ExperimentConfig", "LoadedTarget", "MembershipReport", "PlantOutcome", "Progress", "StoredTarget", "Tally",
+    "TrainConfig", "TrainedTarget",
     # errors a page shows
     "EmptyDrawing", "Job", "JobFailed", "StoreError",
     "Service",
     # presentation and reading results
     "audit_trade_off_chart", "build_report", "chance_band", "charts", "csv_text", "describe", "describe_plant",
-    "in_words", "is_undefended", "markdown", "membership_report", "point_row", "preset", "query", "read_csv",
+    "in_words", "is_undefended", "markdown", "membership_report", "preset", "query", "read_csv", "read_sweep",
     "reproduce_rows", "to_mnist", "with_interval",
     # the workshop room: the membership game and the room's shared state
     "ROUND_SIZE", "Question", "Room", "check_nickname", "check_workspace", "deal", "playing_attack", "score",

@@ -1,30 +1,18 @@
 """Train or load an overfitted or a defended LeNet target, with live training curves."""
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import streamlit as st
 
-from mia_core.service import EpochStats, ExperimentConfig, TrainConfig, TrainedTarget, charts, preset
+from mia_core.service import ExperimentConfig, TrainConfig, TrainedTarget
 from ui.jobs import finished, watch
 from ui.panels import upload_panel
 from ui.state import inside_the_app, service, workspace_box
+from ui.targets import curves, live_curve, saved_targets, use_preset
 
 inside_the_app()
 
 WEIGHT_DECAYS = [0.0, 1e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2]
-
-
-def use_preset(name: str) -> None:
-    cfg = preset(name)
-    st.session_state.update(train_size=cfg.train_size, epochs=cfg.train.epochs, dropout=cfg.train.dropout,
-                            weight_decay=cfg.train.weight_decay, arch=cfg.train.arch, model_name=f"{name}-seed{cfg.seed}")
-
-
-def curves(history: list[EpochStats]):
-    """The training curves with the legend below them: on a phone the two panels keep the screen's width."""
-    return charts.training_curves(history).update_layout(legend=dict(orientation="h", yanchor="top", y=-0.3),
-                                                         height=340)
-
 
 if "train_size" not in st.session_state:
     use_preset("overfit")
@@ -61,15 +49,7 @@ if submitted:
     except ValueError as err:
         st.error(f"Cannot train this target: {err}")
         st.stop()
-    history = []  # the live curve: the epochs the status box has seen so far
-
-    def live(p):  # inside the status box, at each of its reruns
-        if p.stage == "target" and "loss" in p.metrics and (not history or history[-1].epoch < p.step):
-            history.append(EpochStats(p.step, p.metrics["loss"], p.metrics["train_acc"], p.metrics.get("test_acc")))
-        if history:
-            st.plotly_chart(curves(history), width="stretch", key="live-curves")
-
-    watch("training", job, f"Training {name}", about=name, on_progress=live)
+    watch("training", job, f"Training {name}", about=name, on_progress=live_curve())
 if (finish := finished("training")) and finish.ok:
     name, done = finish.about, TrainedTarget.from_result(finish.result)
     st.plotly_chart(curves(service().history(name)), width="stretch")  # every epoch
@@ -78,25 +58,4 @@ if (finish := finished("training")) and finish.ok:
     st.session_state["target"] = name
 
 upload_panel()
-
-st.subheader("Saved targets")
-targets, problems = service().stored_targets()
-for problem in problems:
-    st.warning(problem)
-if not targets:
-    st.info("No targets yet: train one above, or build the demo models on the Overview page.")
-    st.stop()
-number = st.column_config.NumberColumn
-st.dataframe([asdict(t) for t in targets], hide_index=True, width="stretch",
-             column_config={"train_size": "train size", "weight_decay": number("L2", format="%g"),
-                            "train_accuracy": number("train acc", format="percent"),
-                            "test_accuracy": number("test acc", format="percent")})
-names = [t.name for t in targets]
-current = st.session_state.get("target")
-chosen = st.selectbox("Load a target", names, index=names.index(current) if current in names else 0)
-if st.button("Load", key="load"):
-    st.session_state["target"] = chosen
-if st.session_state.get("target") in names:
-    shown = st.session_state["target"]
-    st.write(f"Loaded target: **{shown}** (used by the Attack page).")
-    st.plotly_chart(curves(service().history(shown)), width="stretch", key="saved-curves")
+saved_targets()

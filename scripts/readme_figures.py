@@ -20,7 +20,7 @@ from pathlib import Path
 from mia_core.cli import build_parser, canary_count, config_from_args, sweep_base
 from mia_core.config import preset
 from mia_core.experiment.reproduce import markdown, reproduce_rows, write_csv
-from mia_core.experiment.sweep import parse_grid, point_row
+from mia_core.experiment.sweep import DefenceRun, parse_grid
 from mia_core.present.tables import with_interval
 from mia_core.service import Service
 
@@ -93,7 +93,7 @@ def parsed(command: str) -> argparse.Namespace:
 
 class Figures:
     """Submits every command's jobs at once; `results()` maps each command to what it prints from: a run's or
-    an audit's JSON, a sweep's CSV rows, a reproduction's rows."""
+    an audit's JSON, a sweep's runs, a reproduction's rows."""
 
     def __init__(self, service: Service):
         self.service = service
@@ -119,7 +119,7 @@ class Figures:
         out = {}
         for command, pending in self.pending.items():
             if isinstance(pending, list):  # a sweep
-                out[command] = [point_row(p, c, j.result()) for p, c, j in pending]
+                out[command] = [DefenceRun.from_result(p, c, j.result()) for p, c, j in pending]
             elif isinstance(pending, tuple):  # a reproduction
                 steps, jobs = pending
                 out[command] = reproduce_rows(steps, [j.result() for j in jobs])
@@ -292,14 +292,14 @@ def defences_section(results: dict) -> list[str]:
     return lines
 
 
-def sweep_table(rows: list[dict], *settings: str) -> list[str]:
-    """A sweep's CSV rows: its settings (column, heading pairs), test accuracy and the best realistic attack."""
-    columns, headings = settings[0::2], settings[1::2]
+def sweep_table(runs: list[DefenceRun], *settings: str) -> list[str]:
+    """A sweep's runs: its settings (name, heading pairs), test accuracy and the best realistic attack."""
+    names, headings = settings[0::2], settings[1::2]
     table = ["| " + " | ".join(headings) + " | test acc | best realistic attack | its AUC |",
-             "|" + "---|" * (len(columns) + 3)]
-    for r in rows:
-        table.append("| " + " | ".join(f"{r[c]:g}" for c in columns) + f" | {r['test_accuracy']:.3f} | "
-                     f"{r['best_attack']} | {r['best_auc']:.3f} [{r['best_auc_low']:.3f}, {r['best_auc_high']:.3f}] |")
+             "|" + "---|" * (len(names) + 3)]
+    for r in runs:
+        table.append("| " + " | ".join(f"{r.settings[n]:g}" for n in names) + f" | {r.test_accuracy:.3f} | "
+                     f"{r.best_attack} | {with_interval(r.best_auc, r.best_auc_ci)} |")
     return table
 
 
@@ -308,28 +308,28 @@ def split_sweep_section(results: dict) -> list[str]:
             *sweep_table(results[split_sweep()], "split_held_out", "held out"), ""]
 
 
-def rate(row: dict, attack: str) -> str:
-    value = row.get(f"{attack}_tpr_at_1pct_fpr")
-    return "not run" if value is None else "n/a" if value == "" else f"{value:.3f}"
+def rate(run: DefenceRun, attack: str) -> str:
+    figures = run.attacks.get(attack)
+    return "not run" if figures is None else "n/a" if figures.tpr is None else f"{figures.tpr:.3f}"
 
 
-def auc_cell(row: dict, attack: str) -> str:
-    if f"{attack}_auc" not in row:
-        return "not run"
-    return with_interval(row[f"{attack}_auc"], (row[f"{attack}_auc_low"], row[f"{attack}_auc_high"]))
+def auc_cell(run: DefenceRun, attack: str) -> str:
+    figures = run.attacks.get(attack)
+    return "not run" if figures is None else with_interval(figures.auc, figures.auc_ci)
 
 
 def dropout_sweep_section(results: dict) -> list[str]:
-    rows = results[dropout_sweep()]
+    runs = results[dropout_sweep()]
     lines = ["## Dropout and L2 on the overfit preset", "", *code(dropout_sweep()),
              "| dropout | L2 | test acc | LiRA online AUC | LiRA online TPR@1%FPR | loss AUC | loss TPR@1%FPR |",
              "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['dropout']:g} | {r['weight_decay']:g} | {r['test_accuracy']:.3f} | "
+    for r in runs:
+        lines.append(f"| {r.settings['dropout']:g} | {r.settings['weight_decay']:g} | {r.test_accuracy:.3f} | "
                      f"{auc_cell(r, 'lira_online')} | {rate(r, 'lira_online')} | {auc_cell(r, 'loss')} | "
                      f"{rate(r, 'loss')} |")
-    lira = [r["lira_online_tpr_at_1pct_fpr"] for r in rows if r.get("lira_online_tpr_at_1pct_fpr") not in ("", None)]
-    tests = [r["test_accuracy"] for r in rows]
+    lira = [r.attacks["lira_online"].tpr for r in runs
+            if "lira_online" in r.attacks and r.attacks["lira_online"].tpr is not None]
+    tests = [r.test_accuracy for r in runs]
     found = f"online LiRA finds {share(lira)} of the members at 1% FPR, and " if lira else ""
     lines += ["", f"Across the grid {found}test accuracy moves between {min(tests):.3f} and {max(tests):.3f}: dropout "
               f"and L2 alone do not defend the {preset('overfit').train_size}-member target. Training on more digits "
@@ -430,8 +430,8 @@ def main(argv=None) -> int:
         Path(args.out).write_text(document)
         print(f"wrote {args.out}", file=sys.stderr)
     if args.write_assets:
-        write_csv(results[dropout_sweep()], ASSETS / "sweep.csv")
-        write_csv(results[split_sweep()], ASSETS / "split_sweep.csv")
+        write_csv([run.to_row() for run in results[dropout_sweep()]], ASSETS / "sweep.csv")
+        write_csv([run.to_row() for run in results[split_sweep()]], ASSETS / "split_sweep.csv")
         write_csv(results[reproduction()], ASSETS / "results.csv")
         (ASSETS / "results.md").write_text(markdown(results[reproduction()]))
         print(f"wrote {ASSETS}/sweep.csv, split_sweep.csv, results.csv, results.md", file=sys.stderr)

@@ -291,8 +291,7 @@ def test_a_sweep_run_on_the_defences_page_is_charted_at_once(app_env, monkeypatc
     at.multiselect[1].set_value([0.0])  # L2 values
     at.button(key="FormSubmitter:sweep-Run the sweep").click().run()
     assert not at.exception and not at.error
-    rows = at.session_state["defence_sweep"]
-    assert [(r["dropout"], r["weight_decay"]) for r in rows] == [(0.5, 0.0)]
+    assert [run.settings for run in at.session_state["defence_sweep"]] == [{"dropout": 0.5, "weight_decay": 0.0}]
     assert "this session's sweep" in at.get("plotly_chart")[0].proto.spec  # charted beside the shipped sweeps
     assert not any(app_env.rglob("sweep.csv"))  # a session's sweep is its own: no shared file written
 

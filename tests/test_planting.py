@@ -10,7 +10,8 @@ import pytest
 from mia_core.cli import main
 from mia_core.config import ExperimentConfig
 from mia_core.drawing.handwriting import drawn_digit, sample_drawings
-from mia_core.workshop.planting import Attacker, Drawings, DrawingsError, plant_config, plant_digits, train_attacker
+from mia_core.workshop.planting import (Attacker, Drawings, DrawingsError, PlantOutcome, plant_config, plant_digits,
+                                        train_attacker)
 from mia_core.present.tables import with_interval
 from mia_core.service import Service
 from mia_core.storage.store import SHIPPED_ROOT, ModelStore
@@ -79,6 +80,13 @@ def test_planted_drawings_stand_out_where_the_same_drawings_on_the_target_withou
     k = len(result["attacks"])
     wider = result["chance_band_best_of"]
     assert wider["attacks"] == k and wider["band"][0] < low and wider["band"][1] > high
+    # what a page reads: the job's JSON typed again, every figure in it
+    answer = json.loads(json.dumps(result))
+    outcome = PlantOutcome.from_json(answer)
+    assert json.loads(json.dumps(outcome.to_json())) == answer
+    assert outcome.flagged.planted == sum(d.flagged["rmia"] for d in outcome.drawings if d.planted)
+    assert outcome.drawings[0].lira.target == pytest.approx(row["lira"]["target"])
+    assert outcome.baseline_attacks["rmia"].auc_ci == tuple(result["baseline"]["attacks"]["rmia"]["auc_ci"])
 
 
 @pytest.mark.slow

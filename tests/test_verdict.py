@@ -12,6 +12,7 @@ from mia_core.attacks.base import VERDICT_FPR
 from mia_core.attacks.signals import scaled_true_class_confidence
 from mia_core.present.charts import ATTACK_COLOURS, attack_order, lira_figure, member_probabilities
 from mia_core.experiment.membership import MembershipReport, Tally, Verdict, lira_picture, query
+from mia_core.experiment.sweep import DefenceRun
 
 
 def report(statistic: dict, threshold: dict, references: int) -> MembershipReport:
@@ -143,9 +144,11 @@ def test_every_attack_has_its_own_colour_and_the_seeds_fit_comes_last():
                                                           "Shadow models (Shokri)": ATTACK_COLOURS["shadow"]}
 
 
-def defence_run(auc: float, low: float, high: float, accuracy: float, **settings) -> dict:
-    return {"dropout": 0.0, "weight_decay": 0.0, **settings, "best_attack": "rmia", "best_auc": auc,
-            "best_auc_low": low, "best_auc_high": high, "test_accuracy": accuracy}
+def defence_run(auc: float, low: float, high: float, accuracy: float, **settings) -> DefenceRun:
+    return DefenceRun(settings={"dropout": 0.0, "weight_decay": 0.0, **settings}, seed=0, members=200,
+                      train_accuracy=1.0, test_accuracy=accuracy, gap=1.0 - accuracy, epsilon=None, attacks={},
+                      best_attack="rmia", best_auc=auc, best_auc_ci=(low, high), best_tpr=0.02, best_accuracy=0.55,
+                      seconds=1.0)
 
 
 def test_a_defence_run_is_one_sentence_that_says_whether_the_change_is_outside_the_intervals():
@@ -166,10 +169,11 @@ def test_a_defence_run_is_one_sentence_that_says_whether_the_change_is_outside_t
 
 def test_the_trade_off_chart_prints_each_points_defences_beside_it():
     from mia_core.present.charts import privacy_utility, short_label
-    from mia_core.experiment.sweep import describe
 
     runs = [defence_run(0.642, 0.6, 0.68, 0.9), defence_run(0.6, 0.56, 0.64, 0.93, dropout=0.5, weight_decay=1e-3)]
-    runs = [{**r, "best_tpr": 0.02, "best_accuracy": 0.55} for r in runs]
-    assert [short_label(r) for r in runs] == ["none", "drop 0.5, L2 0.001"]
-    fig = privacy_utility({"this session's runs": runs}, labels=describe)
+    assert [short_label(r.settings) for r in runs] == ["none", "drop 0.5, L2 0.001"]
+    fig = privacy_utility({"this session's runs": runs})
     assert fig.data[0].mode == "markers+text" and list(fig.data[0].texttemplate) == ["none", "drop 0.5, L2 0.001"]
+    assert list(fig.data[0].text) == ["dropout=0, weight_decay=0", "dropout=0.5, weight_decay=0.001"]  # on hover
+    bars = fig.data[0].error_x  # the best attack's 95% AUC interval
+    assert list(bars.arrayminus) == pytest.approx([0.042, 0.04]) and list(bars.array) == pytest.approx([0.038, 0.04])

@@ -96,11 +96,14 @@ def test_planting_the_sample_drawings_shows_each_attacks_auc_beside_its_baseline
 
 
 def test_the_defences_page_says_in_a_sentence_what_each_run_changed(shipped):
+    from mia_core.service import DefenceRun
+
     def row(auc, low, high, accuracy, **settings):
-        return {"dropout": 0.0, "weight_decay": 0.0, "label_smoothing": 0.0, "early_stopping": 0, "dp_epsilon": "",
-                "split_models": "", "labels_only": False, **settings, "best_attack": "rmia", "best_auc": auc,
-                "best_auc_low": low, "best_auc_high": high, "test_accuracy": accuracy, "gap": 0.1, "best_tpr": 0.02,
-                "best_accuracy": 0.6, "epsilon": ""}
+        return DefenceRun(settings={"dropout": 0.0, "weight_decay": 0.0, "label_smoothing": 0.0, "early_stopping": 0,
+                                    "dp_epsilon": None, "split_models": None, "labels_only": False, **settings},
+                          seed=0, members=200, train_accuracy=accuracy + 0.1, test_accuracy=accuracy, gap=0.1,
+                          epsilon=None, attacks={}, best_attack="rmia", best_auc=auc, best_auc_ci=(low, high),
+                          best_tpr=0.02, best_accuracy=0.6, seconds=1.0)
 
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()

@@ -10,7 +10,7 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from mia_core.service import (LABELS, MAX_DRAWINGS, Drawings, EmptyDrawing, LiraPicture, charts, describe_plant,
+from mia_core.service import (LABELS, MAX_DRAWINGS, Drawings, EmptyDrawing, PlantOutcome, charts, describe_plant,
                               to_mnist, with_interval)
 from ui.jobs import finished, watch
 from ui.state import service
@@ -82,64 +82,64 @@ def show_drawings(drawings: list[dict]) -> None:
             d["planted"] = col.checkbox("planted", d["planted"], key=f"plant_flag_{i}_{id(d)}")
 
 
-def show_result(result: dict, drawings: list[dict]) -> None:
-    t, b = result["target"], result["baseline"]["target"]
-    st.markdown(f"**Your target** trained on the overfit demo's {result['config']['train_size']} members and your "
-                f"{result['data']['planted']} planted drawings: test accuracy {t['test_accuracy']:.1%}; it names "
-                f"{t['planted_accuracy']:.0%} of your planted and {t['kept_out_accuracy']:.0%} of your kept-out "
+def show_result(outcome: PlantOutcome, drawings: list[dict]) -> None:
+    t, b = outcome.target, outcome.baseline_target
+    st.markdown(f"**Your target** trained on the overfit demo's {outcome.config.train_size} members and your "
+                f"{outcome.planted} planted drawings: test accuracy {t.test_accuracy:.1%}; it names "
+                f"{t.planted_accuracy:.0%} of your planted and {t.kept_out_accuracy:.0%} of your kept-out "
                 f"drawings right. **The baseline**, the same target trained without any of your drawings: test "
-                f"accuracy {b['test_accuracy']:.1%}. Both trained in {result['seconds']['targets']:.0f} s; the "
-                f"attacker's models: {result['attacker']}.")
-    for line in describe_plant(result, LABELS):
+                f"accuracy {b.test_accuracy:.1%}. Both trained in {outcome.seconds['targets']:.0f} s; the "
+                f"attacker's models: {outcome.attacker}.")
+    for line in describe_plant(outcome, LABELS):
         st.markdown(line)
-    names = list(result["attacks"])
+    names = list(outcome.attacks)
 
     def mean(attack: str, planted: bool) -> str:
-        chosen = [d["member_probability"][attack] for d in result["drawings"] if d["planted"] == planted]
+        chosen = [d.member_probability[attack] for d in outcome.drawings if d.planted == planted]
         return f"{np.mean(chosen):.3f}"
 
     st.table([{"attack": LABELS.get(a, a), "planted: mean P(member)": mean(a, True),
                "kept out: mean P(member)": mean(a, False),
-               "AUC, planted vs kept out [95%]": with_interval(m["auc"], m["auc_ci"])}
-              for a, m in result["attacks"].items()])
+               "AUC, planted vs kept out [95%]": with_interval(m.auc, m.auc_ci)}
+              for a, m in outcome.attacks.items()])
     st.markdown("**The baseline**: the same drawings scored on the same target trained without any of them. A fair "
                 "test sits in the coin-flip band here; planted drawings that stand out above do so by membership.")
-    st.table([{"attack": LABELS.get(a, a), "AUC with your drawings planted [95%]": with_interval(m["auc"], m["auc_ci"]),
-               "baseline AUC (target without them) [95%]": with_interval(result["baseline"]["attacks"][a]["auc"],
-                                                                        result["baseline"]["attacks"][a]["auc_ci"])}
-              for a, m in result["attacks"].items()])
-    low, high = result["chance_band"]
-    st.caption(f"With {result['data']['planted']} planted and {result['data']['kept_out']} kept-out drawings, a coin "
+    st.table([{"attack": LABELS.get(a, a), "AUC with your drawings planted [95%]": with_interval(m.auc, m.auc_ci),
+               "baseline AUC (target without them) [95%]": with_interval(outcome.baseline_attacks[a].auc,
+                                                                        outcome.baseline_attacks[a].auc_ci)}
+              for a, m in outcome.attacks.items()])
+    low, high = outcome.chance_band
+    st.caption(f"With {outcome.planted} planted and {outcome.kept_out} kept-out drawings, a coin "
                f"flip's AUC falls between {low:.2f} and {high:.2f} 95% of the time for one attack chosen beforehand; "
-               f"for the best of {result['chance_band_best_of']['attacks']} attacks, up to "
-               f"{result['chance_band_best_of']['band'][1]:.2f}. More drawings narrow it.")
-    verdict = result["verdict"]["attack"]
+               f"for the best of {outcome.best_of} attacks, up to {outcome.chance_band_best_of[1]:.2f}. More drawings "
+               "narrow it.")
+    verdict = outcome.verdict_attack
 
     def said(flag: bool | None) -> str:
         return "—" if flag is None else ("flagged" if flag else "not flagged")
 
-    st.dataframe([{"drawing": png(d["image"]), "digit": r["label"], "role": "planted" if r["planted"] else "kept out",
-                   "predicted": r["predicted"],
-                   f"verdict ({LABELS.get(verdict, verdict)}, 1% FPR)": said(r["flagged"].get(verdict)),
-                   "verdict on the baseline": said(r["baseline_flagged"].get(verdict)),
-                   **{LABELS.get(a, a): round(r["member_probability"][a], 3) for a in names}}
-                  for d, r in zip(drawings, result["drawings"])],
+    st.dataframe([{"drawing": png(d["image"]), "digit": r.label, "role": "planted" if r.planted else "kept out",
+                   "predicted": r.predicted,
+                   f"verdict ({LABELS.get(verdict, verdict)}, 1% FPR)": said(r.flagged.get(verdict)),
+                   "verdict on the baseline": said(r.baseline_flagged.get(verdict)),
+                   **{LABELS.get(a, a): round(r.member_probability[a], 3) for a in names}}
+                  for d, r in zip(drawings, outcome.drawings)],
                  column_config={"drawing": st.column_config.ImageColumn("drawing")}, hide_index=True)
-    pictured = [i for i, r in enumerate(result["drawings"]) if r["lira"] is not None]
+    pictured = [i for i, r in enumerate(outcome.drawings) if r.lira is not None]
     if pictured:
         with st.expander("LiRA's picture of each drawing"):
             i = st.selectbox("Drawing", pictured, key="plant_picture",
-                             format_func=lambda i: f"#{i + 1}: a {result['drawings'][i]['label']}, "
-                                                   + ("planted" if result["drawings"][i]["planted"] else "kept out"))
-            r = result["drawings"][i]
-            st.plotly_chart(charts.lira_figure(LiraPicture.from_dict(r["lira"]), target="with your drawings",
-                                                also={"baseline": r["baseline_lira_target"]}),
+                             format_func=lambda i: f"#{i + 1}: a {outcome.drawings[i].label}, "
+                                                   + ("planted" if outcome.drawings[i].planted else "kept out"))
+            r = outcome.drawings[i]
+            st.plotly_chart(charts.lira_figure(r.lira, target="with your drawings",
+                                                also={"baseline": r.baseline_lira_target}),
                             width="stretch", config={"displayModeBar": False})
             st.caption("Blue ticks: the attacker's reference models, none of which saw your drawing. Black line: the "
                        "confidence on it of the target trained with your planted drawings; dashed: the baseline's, "
                        "trained without them. A planted drawing the target memorised sits far right of the blue curve.")
     with st.expander("Every attack's member probability per drawing"):
-        st.plotly_chart(charts.planted_against_kept_out(result["drawings"]), width="stretch")
+        st.plotly_chart(charts.planted_against_kept_out(outcome.drawings), width="stretch")
 
 
 def plant_panel() -> None:
@@ -173,6 +173,6 @@ def plant_panel() -> None:
         else:
             watch("plant", job, "Training a target with your planted digits", about=snapshot)
     if (done := finished("plant")) and done.ok:
-        st.session_state["plant_result"] = (done.result, done.about)
+        st.session_state["plant_result"] = (PlantOutcome.from_json(done.result), done.about)
     if "plant_result" in st.session_state:
         show_result(*st.session_state["plant_result"])

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import streamlit as st
 
-from mia_core.service import (DEMO, Question, StoreError, deal, describe, is_undefended, read_csv, verdicts,
+from mia_core.service import (DEMO, Question, StoreError, deal, describe, is_undefended, read_sweep, verdicts,
                               with_interval)
 from ui.game import GAME_TARGET, big, leaderboard
 from ui.join import join_card
@@ -77,16 +77,17 @@ def compare_screen() -> None:
 
 def defence_screen() -> None:
     path = shipped_results("sweep.csv")
-    rows = read_csv(path) if path else []
-    undefended = next((r for r in rows if is_undefended(r)), None)
-    if not rows or undefended is None:
+    runs = read_sweep(path) if path else []
+    undefended = next((r for r in runs if is_undefended(r.settings)), None)
+    if not runs or undefended is None:
         st.info("No shipped sweep: run it on the Defences page.")
         return
-    strongest = min(rows, key=lambda r: r["best_auc"])
+    strongest = min(runs, key=lambda r: r.best_auc)
     figure = go.Figure()
-    for row, name in ((undefended, "no defence"), (strongest, f"the strongest defence: {describe(strongest)}")):
-        figure.add_bar(x=["test accuracy", "best attack AUC"], y=[row["test_accuracy"], row["best_auc"]], name=name,
-                       text=[f"{row['test_accuracy']:.1%}", f"{row['best_auc']:.2f}"], textposition="outside",
+    strongest_name = f"the strongest defence: {describe(strongest.settings)}"
+    for run, name in ((undefended, "no defence"), (strongest, strongest_name)):
+        figure.add_bar(x=["test accuracy", "best attack AUC"], y=[run.test_accuracy, run.best_auc], name=name,
+                       text=[f"{run.test_accuracy:.1%}", f"{run.best_auc:.2f}"], textposition="outside",
                        textfont=dict(size=BIG_FONT))
     figure.update_layout(height=280, margin=dict(t=50, b=10), font=dict(size=BIG_FONT),
                          yaxis=dict(range=[0, 1.15], tickfont=dict(size=BIG_FONT)),
@@ -94,8 +95,8 @@ def defence_screen() -> None:
                          legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", font=dict(size=BIG_FONT)))
     st.plotly_chart(figure, width="stretch")
     st.caption(f"From `{SWEEP_COMMAND}` (shipped in assets/results). AUC intervals: no defence "
-               f"[{undefended['best_auc_low']:.2f}, {undefended['best_auc_high']:.2f}], {describe(strongest)} "
-               f"[{strongest['best_auc_low']:.2f}, {strongest['best_auc_high']:.2f}].")
+               f"[{undefended.best_auc_ci[0]:.2f}, {undefended.best_auc_ci[1]:.2f}], {describe(strongest.settings)} "
+               f"[{strongest.best_auc_ci[0]:.2f}, {strongest.best_auc_ci[1]:.2f}].")
 
 
 SCREENS = [

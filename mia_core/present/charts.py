@@ -1,6 +1,6 @@
 """Plotly figures for the pages and the take-home report. Inputs are plain numbers and arrays, never widgets."""
 
-from collections.abc import Callable
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.express as px
@@ -8,6 +8,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mia_core.attacks import ATTACKS, LABELS
+from mia_core.experiment.sweep import DefenceRun, describe
+from mia_core.workshop.planting import PlantedDrawing
 
 MEMBER, NON_MEMBER = "#d62728", "#1f77b4"
 # One colour per attack, the same on every page and in the report; the seed's in-sample fit, not an attack, is grey.
@@ -164,13 +166,13 @@ def lira_figure(picture, *, title: str = "", target: str = "the target", also: d
     return fig
 
 
-def planted_against_kept_out(drawings: list[dict]) -> go.Figure:
-    """drawings: a `plant` result's rows (planted, member_probability per attack): one dot per drawing."""
+def planted_against_kept_out(drawings: Sequence[PlantedDrawing]) -> go.Figure:
+    """A plant job's drawings, each attack's member probability of each: one dot per drawing."""
     fig = go.Figure()
     for planted, name, colour in ((True, "planted", MEMBER), (False, "kept out", NON_MEMBER)):
-        rows = [d for d in drawings if d["planted"] == planted]
-        attacks = [LABELS.get(a, a) for d in rows for a in d["member_probability"]]
-        fig.add_box(y=attacks, x=[p for d in rows for p in d["member_probability"].values()], name=name,
+        shown = [d for d in drawings if d.planted == planted]
+        attacks = [LABELS.get(a, a) for d in shown for a in d.member_probability]
+        fig.add_box(y=attacks, x=[p for d in shown for p in d.member_probability.values()], name=name,
                     orientation="h", boxpoints="all", pointpos=0, marker_color=colour, line_color=colour,
                     fillcolor="rgba(0,0,0,0)")
     fig.add_vline(x=0.5, line_dash="dot", annotation_text="coin flip", annotation_position="top",
@@ -210,38 +212,39 @@ SHORT = {"dropout": "drop", "weight_decay": "L2", "label_smoothing": "smooth", "
          "dp_epsilon": "ε", "dp_noise": "σ", "split_models": "split"}
 
 
-def short_label(row: dict) -> str:
+def short_label(settings: dict) -> str:
     """A point's defences in a few characters, to print beside it on a chart: "drop 0.5, L2 0.001"."""
-    parts = [f"{short} {row[key]:g}" if isinstance(row[key], (int, float)) else f"{short} {row[key]}"
-             for key, short in SHORT.items() if row.get(key) not in (None, "", 0, 0.0)]
-    parts += ["labels only"] if row.get("labels_only") in (True, "True", 1.0) else []
+    parts = [f"{short} {settings[key]:g}" if isinstance(settings[key], (int, float)) else f"{short} {settings[key]}"
+             for key, short in SHORT.items() if settings.get(key) not in (None, 0, 0.0)]
+    parts += ["labels only"] if settings.get("labels_only") in (True, "True", 1.0) else []
     return ", ".join(parts) or "none"
 
 
-def privacy_utility(series: dict[str, list[dict]], *, labels: Callable[[dict], str],
-                    baseline: dict | None = None, seed_accuracies: dict[str, float] | None = None,
+def privacy_utility(series: dict[str, list[DefenceRun]], *, baseline: DefenceRun | None = None,
+                    seed_accuracies: dict[str, float] | None = None,
                     chance_auc: tuple[float, float] | None = None) -> go.Figure:
     """Test accuracy against the strongest realistic attack, one marker per trained target.
 
-    series: a name (a sweep, this session's runs) -> dicts with test_accuracy, best_auc,
-    best_tpr (TPR@1%FPR), best_accuracy; each series its own colour. labels: a point's hover text.
-    chance_auc: the AUC band a coin flip falls in, shaded."""
+    series: a name (a sweep, this session's runs) -> its runs, each series its own colour; a run's settings in
+    words are its hover text. chance_auc: the AUC band a coin flip falls in, shaded."""
     fig = make_subplots(rows=1, cols=3, shared_yaxes=True,
                         subplot_titles=("best attack AUC", "best attack TPR @ 1% FPR", "best attack accuracy"))
     colours = px.colors.qualitative.D3
     for col, key in enumerate(("best_auc", "best_tpr", "best_accuracy"), 1):
-        for i, (name, points) in enumerate(series.items()):
-            points = [p for p in points if p.get(key) not in ("", None)]  # an unresolved TPR has no place
-            fig.add_scatter(x=[p[key] for p in points], y=[p["test_accuracy"] for p in points],
-                            mode="markers+text" if col == 1 else "markers", text=[labels(p) for p in points],
-                            texttemplate=[short_label(p) for p in points] if col == 1 else None,
+        for i, (name, runs) in enumerate(series.items()):
+            runs = [r for r in runs if getattr(r, key) is not None]  # an unresolved TPR has no place
+            auc_bars = dict(type="data", symmetric=False, array=[r.best_auc_ci[1] - r.best_auc for r in runs],
+                            arrayminus=[r.best_auc - r.best_auc_ci[0] for r in runs])
+            fig.add_scatter(x=[getattr(r, key) for r in runs], y=[r.test_accuracy for r in runs],
+                            mode="markers+text" if col == 1 else "markers", text=[describe(r.settings) for r in runs],
+                            texttemplate=[short_label(r.settings) for r in runs] if col == 1 else None,
                             textposition="top center", textfont=dict(size=9),
-                            error_x=error_bars(points, key) if key == "best_auc" else None,
+                            error_x=auc_bars if key == "best_auc" else None,
                             hovertemplate="%{text}<br>attack %{x:.3f}<br>test accuracy %{y:.3f}",
                             marker=dict(size=10, color=colours[i % len(colours)]), name=name,
                             legendgroup=name, showlegend=col == 1, row=1, col=col)
         if baseline:
-            fig.add_scatter(x=[baseline[key]], y=[baseline["test_accuracy"]], mode="markers", name="undefended",
+            fig.add_scatter(x=[getattr(baseline, key)], y=[baseline.test_accuracy], mode="markers", name="undefended",
                             marker=dict(size=16, symbol="star", color=MEMBER), showlegend=col == 1, row=1, col=col)
     if chance_auc:
         fig.add_vrect(x0=chance_auc[0], x1=chance_auc[1], fillcolor="grey", opacity=0.15, line_width=0, row=1, col=1)

@@ -16,7 +16,7 @@ from plotly.offline import get_plotlyjs
 
 from ..attacks import IN_SAMPLE_NOTE, LABELS, REALISTIC
 from ..data import Digits
-from ..experiment.sweep import describe, is_undefended
+from ..experiment.sweep import DefenceRun, is_undefended
 from ..metrics import chance_band, tpr_chance_band
 from .charts import attack_order, exposed_digits, privacy_utility, roc_chart
 from .tables import roc_curves, with_interval
@@ -99,10 +99,10 @@ def _figure(fig: go.Figure) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
 
 
-def build(result: dict, *, digits: Digits | None = None, sweep: list[dict] | None = None,
+def build(result: dict, *, digits: Digits | None = None, sweep: list[DefenceRun] | None = None,
           audit: dict | None = None, title: str = "Membership inference report") -> str:
     """The whole report as one HTML string. `digits` (the data the run used) draws the most exposed
-    records; `sweep` (rows of a sweep CSV) adds the privacy-utility chart; `audit` the epsilon audit."""
+    records; `sweep` (a sweep's runs, `read_sweep`) adds the privacy-utility chart; `audit` the epsilon audit."""
     d, t, attacks = result["data"], result["target"], result["attacks"]
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p class=note>Written {time.strftime('%Y-%m-%d %H:%M')} from a run on {html.escape(d['source'])}.</p>",
@@ -136,9 +136,9 @@ def build(result: dict, *, digits: Digits | None = None, sweep: list[dict] | Non
                   _figure(exposed_digits(images, np.array([r["probability"] for r in rows])))]
 
     if sweep:
-        baseline = next((p for p in sweep if is_undefended(p)), None)
+        baseline = next((run for run in sweep if is_undefended(run.settings)), None)
         parts += ["<h2>Privacy and utility</h2>",
-                  _figure(privacy_utility({"sweep": sweep}, labels=describe, baseline=baseline,
+                  _figure(privacy_utility({"sweep": sweep}, baseline=baseline,
                                           chance_auc=tuple(result["chance_band"])))]
 
     if audit:

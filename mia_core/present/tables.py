@@ -5,6 +5,7 @@ import numpy as np
 from ..attacks import IN_SAMPLE_NOTE, LABELS
 from ..audit.guesses import ACCOUNTANT_NOTE
 from ..metrics import RocCurve
+from ..workshop.planting import PlantOutcome
 
 def with_interval(value: float | None, interval, digits: int = 3) -> str:
     """'0.669 [0.620, 0.716]', or 'n/a' for a figure the data cannot resolve."""
@@ -93,66 +94,66 @@ def chance_lines(result: dict, members: int, non_members: int) -> str:
     return "\n".join(lines)
 
 
-def describe_plant(result: dict, labels: dict[str, str] | None = None) -> list[str]:
-    """A `plant` result (its JSON) in plain sentences: the verdicts at 1% FPR, the verdict attack's AUC against its
+def describe_plant(outcome: PlantOutcome, labels: dict[str, str] | None = None) -> list[str]:
+    """A plant job's outcome in plain sentences: the verdicts at 1% FPR, the verdict attack's AUC against its
     baseline and the coin-flip band, and the best attack's AUC against the band corrected for trying them all."""
     labels = labels or {}
-    baseline = (result.get("baseline") or {}).get("attacks", {})
-    planted, kept_out = result["data"]["planted"], result["data"]["kept_out"]
-    low, high = result["chance_band"]
+    baseline = outcome.baseline_attacks or {}
+    planted, kept_out = outcome.planted, outcome.kept_out
+    low, high = outcome.chance_band
     lines = []
-    verdict = result["verdict"]
-    name = verdict["attack"]
-    if name is not None and verdict["flagged"] is not None:
-        f, b = verdict["flagged"], verdict["baseline_flagged"]
-        lines.append(f"At {verdict['fpr']:.0%} FPR, {labels.get(name, name)} flagged {f['planted']} of {planted} "
-                     f"planted and {f['kept_out']} of {kept_out} kept-out drawings as members (a coin flip flags "
-                     f"about {verdict['fpr'] * planted:.2g} of {planted})" + (
-                         f"; on the same target trained without any drawing, {b['planted']} and {b['kept_out']}."
+    name = outcome.verdict_attack
+    if name is not None and outcome.flagged is not None:
+        f, b, fpr = outcome.flagged, outcome.baseline_flagged, outcome.verdict_fpr
+        lines.append(f"At {fpr:.0%} FPR, {labels.get(name, name)} flagged {f.planted} of {planted} "
+                     f"planted and {f.kept_out} of {kept_out} kept-out drawings as members (a coin flip flags "
+                     f"about {fpr * planted:.2g} of {planted})" + (
+                         f"; on the same target trained without any drawing, {b.planted} and {b.kept_out}."
                          if b else "."))
-        m = result["attacks"][name]
-        where = ("inside the coin-flip band" if low <= m["auc"] <= high else "below the coin-flip band"
-                 if m["auc"] < low else "above the coin-flip band, its whole interval too" if m["auc_ci"][0] > high
+        m = outcome.attacks[name]
+        where = ("inside the coin-flip band" if low <= m.auc <= high else "below the coin-flip band"
+                 if m.auc < low else "above the coin-flip band, its whole interval too" if m.auc_ci[0] > high
                  else "above the coin-flip band, though its interval reaches into it")
-        lines.append(f"{labels.get(name, name)} tells planted from kept-out drawings with AUC {m['auc']:.2f} "
-                     f"[{m['auc_ci'][0]:.2f}, {m['auc_ci'][1]:.2f}], {where} ({low:.2f} to {high:.2f} for "
+        lines.append(f"{labels.get(name, name)} tells planted from kept-out drawings with AUC {m.auc:.2f} "
+                     f"[{m.auc_ci[0]:.2f}, {m.auc_ci[1]:.2f}], {where} ({low:.2f} to {high:.2f} for "
                      f"{planted} + {kept_out} drawings)" + (
                          f"; the baseline, the same drawings on the target trained without them, scores "
-                         f"{baseline[name]['auc']:.2f}." if name in baseline else "."))
-    best = max(result["attacks"], key=lambda a: result["attacks"][a]["auc"])
-    k, (low_k, high_k) = result["chance_band_best_of"]["attacks"], result["chance_band_best_of"]["band"]
-    beyond = "beyond" if result["attacks"][best]["auc"] > high_k else "not beyond"
+                         f"{baseline[name].auc:.2f}." if name in baseline else "."))
+    best = max(outcome.attacks, key=lambda a: outcome.attacks[a].auc)
+    k, (low_k, high_k) = outcome.best_of, outcome.chance_band_best_of
+    beyond = "beyond" if outcome.attacks[best].auc > high_k else "not beyond"
     lines.append(f"The best of the {k} attacks, {labels.get(best, best)}, reaches AUC "
-                 f"{result['attacks'][best]['auc']:.2f}"
-                 + (f" (baseline {baseline[best]['auc']:.2f})" if best in baseline else "") + ": "
+                 f"{outcome.attacks[best].auc:.2f}"
+                 + (f" (baseline {baseline[best].auc:.2f})" if best in baseline else "") + ": "
                  f"{beyond} {high_k:.2f}, the coin-flip band's top corrected for picking the best of {k} attacks.")
     return lines
 
 
-def plant_summary(result: dict) -> str:
-    """A `plant` run in words: the target, each drawing's member probabilities, each attack's AUC."""
-    t, d = result["target"], result["data"]
-    names = list(result["attacks"])
-    lines = [f"target: the overfit demo's {result['config']['train_size']} members + {d['planted']} planted drawings; "
-             f"train accuracy {t['train_accuracy']:.4f}, test accuracy {t['test_accuracy']:.4f}; it names "
-             f"{t['planted_accuracy']:.0%} of the planted and {t['kept_out_accuracy']:.0%} of the kept-out drawings "
+def plant_summary(outcome: PlantOutcome) -> str:
+    """A plant run in words: the target, each drawing's member probabilities, each attack's AUC."""
+    t = outcome.target
+    names = list(outcome.attacks)
+    lines = [f"target: the overfit demo's {outcome.config.train_size} members + {outcome.planted} planted drawings; "
+             f"train accuracy {t.train_accuracy:.4f}, test accuracy {t.test_accuracy:.4f}; it names "
+             f"{t.planted_accuracy:.0%} of the planted and {t.kept_out_accuracy:.0%} of the kept-out drawings "
              "right",
-             f"attacker: {result['attacker']}",
-             "seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items()),
+             f"attacker: {outcome.attacker}",
+             "seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in outcome.seconds.items()),
              "", "member probability of each drawing:",
              " ".join(f"{h:>9}" for h in ("drawing", "digit", "role", *names))]
-    for i, row in enumerate(result["drawings"]):
-        lines.append(" ".join(f"{v:>9}" for v in (i, row["label"], "planted" if row["planted"] else "kept out",
-                                                    *(f"{row['member_probability'][a]:.3f}" for a in names))))
-    lines += ["", f"telling {d['planted']} planted from {d['kept_out']} kept-out drawings (95% bootstrap intervals):"]
-    baseline = (result.get("baseline") or {}).get("attacks", {})
-    lines += [f"  {LABELS.get(a, a):<34} AUC {with_interval(m['auc'], m['auc_ci'])}"
-              + (f"   baseline (target without them) {with_interval(baseline[a]['auc'], baseline[a]['auc_ci'])}"
-                 if a in baseline else "") for a, m in result["attacks"].items()]
-    low, high = result["chance_band"]
+    for i, drawing in enumerate(outcome.drawings):
+        lines.append(" ".join(f"{v:>9}" for v in (i, drawing.label, "planted" if drawing.planted else "kept out",
+                                                    *(f"{drawing.member_probability[a]:.3f}" for a in names))))
+    lines += ["", f"telling {outcome.planted} planted from {outcome.kept_out} kept-out drawings (95% bootstrap "
+                  "intervals):"]
+    baseline = outcome.baseline_attacks or {}
+    lines += [f"  {LABELS.get(a, a):<34} AUC {with_interval(m.auc, m.auc_ci)}"
+              + (f"   baseline (target without them) {with_interval(baseline[a].auc, baseline[a].auc_ci)}"
+                 if a in baseline else "") for a, m in outcome.attacks.items()]
+    low, high = outcome.chance_band
     lines.append(f"AUCs from {low:.3f} to {high:.3f} are what a coin flip scores 95% of the time on so few drawings.")
-    if result.get("baseline"):
-        lines += ["", *describe_plant(result, LABELS)]
+    if outcome.baseline_attacks:
+        lines += ["", *describe_plant(outcome, LABELS)]
     return "\n".join(lines)
 
 

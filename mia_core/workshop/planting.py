@@ -3,9 +3,9 @@ drawings, and every attack's member probability and verdict for each drawing, pl
 the baseline: the same drawings scored on the same target trained without any of them.
 
     drawings = Drawings.from_npz("mine.npz")  # images uint8 [n, 28, 28], labels [n], planted bool [n]
-    result = plant_digits(plant_config(), digits, drawings)
-    result.to_json()["attacks"]["loss"]["auc"]  # how well the loss attack tells planted from kept out
-    result.to_json()["baseline"]["attacks"]["loss"]["auc"]  # the same, on the target that saw none of them
+    outcome = plant_digits(plant_config(), digits, drawings).outcome()
+    outcome.attacks["loss"].auc  # how well the loss attack tells planted from kept out
+    outcome.baseline_attacks["loss"].auc  # the same, on the target that saw none of them
 
 Planted and kept-out drawings should show the same digits: with different digits on each side, an attack
 partly measures the digit's class, which the baseline then shows as an AUC away from 0.5.
@@ -19,7 +19,7 @@ holds exactly those models. The kept-out drawings are scored as new digits, as t
 import base64
 import time
 import zipfile
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -162,14 +162,132 @@ def score_drawings(model, attacker: Attacker, digits: Digits, drawings: Drawings
     return DrawingScores(logits.argmax(1), probability, flagged, metrics, pictures)
 
 
+@dataclass(frozen=True)
+class DrawingAccuracy:
+    """A target's test accuracy, and the share of the planted and of the kept-out drawings it names right."""
+
+    test_accuracy: float
+    planted_accuracy: float
+    kept_out_accuracy: float
+    train_accuracy: float | None = None  # on its members and the planted drawings (None: not measured, the baseline)
+
+    def to_dict(self) -> dict:
+        return {**({} if self.train_accuracy is None else {"train_accuracy": self.train_accuracy}),
+                "test_accuracy": self.test_accuracy, "planted_accuracy": self.planted_accuracy,
+                "kept_out_accuracy": self.kept_out_accuracy}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DrawingAccuracy":
+        return cls(d["test_accuracy"], d["planted_accuracy"], d["kept_out_accuracy"], d.get("train_accuracy"))
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """How many planted and kept-out drawings an attack flagged as members."""
+
+    planted: int
+    kept_out: int
+
+
+@dataclass(frozen=True)
+class PlantedDrawing:
+    """One drawing as the attacks see it: on the target trained with the planted drawings, and on the baseline."""
+
+    label: int
+    planted: bool
+    predicted: int  # the target's class for it
+    member_probability: dict[str, float]  # attack -> member probability
+    flagged: dict[str, bool | None]  # attack -> flagged as a member at VERDICT_FPR; None: the attack has no threshold
+    baseline_member_probability: dict[str, float] | None  # the same on the baseline (None: no baseline)
+    baseline_flagged: dict[str, bool | None] | None
+    lira: LiraPicture | None  # LiRA's picture of it, when the attacker has LiRA
+    baseline_lira_target: float | None  # the baseline's value on LiRA's picture
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "planted": self.planted, "predicted": self.predicted,
+                "member_probability": self.member_probability, "flagged": self.flagged,
+                "baseline_member_probability": self.baseline_member_probability,
+                "baseline_flagged": self.baseline_flagged, "lira": None if self.lira is None else self.lira.to_dict(),
+                "baseline_lira_target": self.baseline_lira_target}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PlantedDrawing":
+        return cls(d["label"], d["planted"], d["predicted"], d["member_probability"], d["flagged"],
+                   d["baseline_member_probability"], d["baseline_flagged"],
+                   None if d["lira"] is None else LiraPicture.from_dict(d["lira"]), d["baseline_lira_target"])
+
+
+@dataclass(frozen=True)
+class PlantOutcome:
+    """What a plant job answers, typed: the target trained with the planted drawings, every attack's view of each
+    drawing and its figures for telling planted from kept-out drawings, and the same on the baseline (the same
+    target trained without any drawing). `to_json` is the job's answer and the command line's JSON; `from_json`
+    reads either back."""
+
+    config: ExperimentConfig
+    planted: int  # how many drawings were planted
+    kept_out: int
+    target: DrawingAccuracy
+    attacker: str  # in words: whose shadow and reference models the attacks used
+    drawings: tuple[PlantedDrawing, ...]
+    attacks: dict[str, AttackMetrics]  # attack -> telling the planted from the kept-out drawings
+    baseline_target: DrawingAccuracy | None  # None: no baseline trained
+    baseline_attacks: dict[str, AttackMetrics] | None
+    verdict_attack: str | None  # the attack whose verdicts count, as on the Membership page for a drawing
+    verdict_fpr: float
+    flagged: Flagged | None  # its verdicts, counted per side (None: no verdict attack)
+    baseline_flagged: Flagged | None
+    chance_band: tuple[float, float]  # AUCs a coin flip scores 95% of the time on this many drawings
+    best_of: int  # how many attacks the best is picked from
+    chance_band_best_of: tuple[float, float]  # the same for the best of them: Bonferroni, each at 1 - 0.05 / k
+    seconds: dict[str, float]  # per stage
+
+    def to_json(self) -> dict:
+        return {
+            "config": self.config.to_dict(),
+            "data": {"planted": self.planted, "kept_out": self.kept_out},
+            "target": self.target.to_dict(),
+            "attacker": self.attacker,
+            "drawings": [d.to_dict() for d in self.drawings],
+            "attacks": {a: m.to_dict() for a, m in self.attacks.items()},
+            "baseline": None if self.baseline_target is None else {
+                "target": self.baseline_target.to_dict(),
+                "attacks": {a: m.to_dict() for a, m in self.baseline_attacks.items()}},
+            "verdict": {"attack": self.verdict_attack, "fpr": self.verdict_fpr,
+                        "flagged": None if self.flagged is None else asdict(self.flagged),
+                        "baseline_flagged": None if self.baseline_flagged is None else asdict(self.baseline_flagged)},
+            "chance_band": list(self.chance_band),
+            "chance_band_best_of": {"attacks": self.best_of, "band": list(self.chance_band_best_of)},
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> "PlantOutcome":
+        baseline, verdict = d["baseline"], d["verdict"]
+        flagged, baseline_flagged = verdict["flagged"], verdict["baseline_flagged"]
+        return cls(config=ExperimentConfig.from_dict(d["config"]), planted=d["data"]["planted"],
+                   kept_out=d["data"]["kept_out"], target=DrawingAccuracy.from_dict(d["target"]),
+                   attacker=d["attacker"], drawings=tuple(PlantedDrawing.from_dict(r) for r in d["drawings"]),
+                   attacks={a: AttackMetrics.from_dict(m) for a, m in d["attacks"].items()},
+                   baseline_target=None if baseline is None else DrawingAccuracy.from_dict(baseline["target"]),
+                   baseline_attacks=None if baseline is None else {
+                       a: AttackMetrics.from_dict(m) for a, m in baseline["attacks"].items()},
+                   verdict_attack=verdict["attack"], verdict_fpr=verdict["fpr"],
+                   flagged=None if flagged is None else Flagged(**flagged),
+                   baseline_flagged=None if baseline_flagged is None else Flagged(**baseline_flagged),
+                   chance_band=tuple(d["chance_band"]),
+                   best_of=d["chance_band_best_of"]["attacks"],
+                   chance_band_best_of=tuple(d["chance_band_best_of"]["band"]), seconds=d["seconds"])
+
+
 @dataclass
 class PlantResult:
     config: ExperimentConfig
     drawings: Drawings
     scores: DrawingScores  # on the target trained with the planted drawings
     baseline: DrawingScores | None  # on the same target trained without any drawing (None: not trained)
-    accuracy: dict[str, float]  # the planted target on its members, the test set, the planted drawings
-    baseline_accuracy: dict[str, float] | None  # the target without drawings on the test set and the drawings
+    accuracy: DrawingAccuracy  # the planted target on its members, the test set, the planted drawings
+    baseline_accuracy: DrawingAccuracy | None  # the target without drawings on the test set and the drawings
     attacker: str
     attacks: dict[str, MembershipAttack]  # the attacker's fitted attacks
     references: int  # how many reference models the attacker has
@@ -182,7 +300,7 @@ class PlantResult:
         thresholds = {a: attack.threshold_at(VERDICT_FPR) for a, attack in self.attacks.items()}
         return verdict_attack(thresholds, references=self.references, unseen=True)
 
-    def to_json(self) -> dict:
+    def outcome(self) -> PlantOutcome:
         d, s, b = self.drawings, self.scores, self.baseline
         planted, kept_out = int(d.planted.sum()), int((~d.planted).sum())
         chosen = self.deciding_attack
@@ -192,36 +310,28 @@ class PlantResult:
             f = scores.flagged.get(attack)
             return None if f is None else bool(f[i])
 
-        def counts(scores: DrawingScores | None) -> dict | None:
+        def counts(scores: DrawingScores | None) -> Flagged | None:
             f = scores.flagged.get(chosen) if chosen and scores is not None else None
-            return None if f is None else {"planted": int(f[d.planted].sum()), "kept_out": int(f[~d.planted].sum())}
+            return None if f is None else Flagged(int(f[d.planted].sum()), int(f[~d.planted].sum()))
 
-        return {
-            "config": self.config.to_dict(),
-            "data": {"planted": planted, "kept_out": kept_out},
-            "target": self.accuracy,
-            "attacker": self.attacker,
-            "drawings": [{"label": int(d.labels[i]), "planted": bool(d.planted[i]), "predicted": int(s.predicted[i]),
-                          "member_probability": {a: float(p[i]) for a, p in s.probability.items()},
-                          "flagged": {a: flag(s, a, i) for a in s.probability},
-                          "baseline_member_probability": None if b is None else {
-                              a: float(p[i]) for a, p in b.probability.items()},
-                          "baseline_flagged": None if b is None else {a: flag(b, a, i) for a in b.probability},
-                          "lira": None if s.pictures is None else s.pictures[i].to_dict(),
-                          "baseline_lira_target": None if b is None or b.pictures is None else b.pictures[i].target}
-                         for i in range(len(d.labels))],
-            "attacks": {a: m.to_dict() for a, m in s.metrics.items()},
-            # the same drawings on the same target trained without any of them: where a fair test sits
-            "baseline": None if b is None else {"target": self.baseline_accuracy,
-                                                "attacks": {a: m.to_dict() for a, m in b.metrics.items()}},
-            # the verdicts at VERDICT_FPR of the attack the Membership page uses, counted per side
-            "verdict": {"attack": chosen, "fpr": VERDICT_FPR, "flagged": counts(s), "baseline_flagged": counts(b)},
-            # AUCs a coin flip scores 95% of the time on this many planted and kept-out drawings
-            "chance_band": list(chance_band(planted, kept_out)),
-            # the same for the best of k attacks: Bonferroni-corrected, each band at 1 - 0.05 / k
-            "chance_band_best_of": {"attacks": k, "band": list(chance_band(planted, kept_out, level=1 - 0.05 / k))},
-            "seconds": self.seconds,
-        }
+        drawings = tuple(PlantedDrawing(
+            label=int(d.labels[i]), planted=bool(d.planted[i]), predicted=int(s.predicted[i]),
+            member_probability={a: float(p[i]) for a, p in s.probability.items()},
+            flagged={a: flag(s, a, i) for a in s.probability},
+            baseline_member_probability=None if b is None else {a: float(p[i]) for a, p in b.probability.items()},
+            baseline_flagged=None if b is None else {a: flag(b, a, i) for a in b.probability},
+            lira=None if s.pictures is None else s.pictures[i],
+            baseline_lira_target=None if b is None or b.pictures is None else b.pictures[i].target)
+            for i in range(len(d.labels)))
+        return PlantOutcome(
+            config=self.config, planted=planted, kept_out=kept_out, target=self.accuracy, attacker=self.attacker,
+            drawings=drawings, attacks=dict(s.metrics), baseline_target=None if b is None else self.baseline_accuracy,
+            baseline_attacks=None if b is None else dict(b.metrics), verdict_attack=chosen, verdict_fpr=VERDICT_FPR,
+            flagged=counts(s), baseline_flagged=counts(b), chance_band=tuple(chance_band(planted, kept_out)), best_of=k,
+            chance_band_best_of=tuple(chance_band(planted, kept_out, level=1 - 0.05 / k)), seconds=self.seconds)
+
+    def to_json(self) -> dict:
+        return self.outcome().to_json()
 
 
 def plant_digits(cfg: ExperimentConfig, digits: Digits, drawings: Drawings, *, attacker: Attacker | None = None,
@@ -244,16 +354,16 @@ def plant_digits(cfg: ExperimentConfig, digits: Digits, drawings: Drawings, *, a
     scores = score_drawings(trained.model, attacker, digits, drawings, seed=cfg.seed)
     base = score_drawings(without[0].model, attacker, digits, drawings, seed=cfg.seed) if without else None
     right = scores.predicted == drawings.labels
-    accuracy_of = {"train_accuracy": accuracy(trained.model, *both.tensors(spec.index)),
-                   "test_accuracy": accuracy(trained.model, *digits.tensors(splits.test)),
-                   "planted_accuracy": float(right[drawings.planted].mean()),
-                   "kept_out_accuracy": float(right[~drawings.planted].mean())}
+    accuracy_of = DrawingAccuracy(test_accuracy=accuracy(trained.model, *digits.tensors(splits.test)),
+                                  planted_accuracy=float(right[drawings.planted].mean()),
+                                  kept_out_accuracy=float(right[~drawings.planted].mean()),
+                                  train_accuracy=accuracy(trained.model, *both.tensors(spec.index)))
     baseline_of = None
     if without:
         base_right = base.predicted == drawings.labels
-        baseline_of = {"test_accuracy": accuracy(without[0].model, *digits.tensors(splits.test)),
-                       "planted_accuracy": float(base_right[drawings.planted].mean()),
-                       "kept_out_accuracy": float(base_right[~drawings.planted].mean())}
+        baseline_of = DrawingAccuracy(test_accuracy=accuracy(without[0].model, *digits.tensors(splits.test)),
+                                      planted_accuracy=float(base_right[drawings.planted].mean()),
+                                      kept_out_accuracy=float(base_right[~drawings.planted].mean()))
     return PlantResult(cfg, drawings, scores, base, accuracy_of, baseline_of, attacker.source, attacker.attacks,
                        len(attacker.references.models),
                        {"attacker": attacker.seconds, "targets": trained.seconds + sum(w.seconds for w in without),
