@@ -58,6 +58,7 @@ def test_the_pools_a_person_picks_from_mix_the_classes_in_an_order_set_by_the_se
     assert all(np.array_equal(a, b) for a, b in zip(pools.values(), target.pick_pools().values()))
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers(tiny_overfit, digits, tiny_overfit_run):
     again = run_experiment(tiny_overfit, digits).to_json()
     first = tiny_overfit_run.to_json()
