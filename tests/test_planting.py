@@ -121,7 +121,7 @@ def test_the_service_reuses_the_shipped_attacker_and_keeps_nothing(tmp_path, mon
 def test_the_command_line_plants_and_reports_each_attacks_auc(tmp_path, capsys):
     digits_file, out = tmp_path / "mine.npz", tmp_path / "plant.json"
     np.savez(digits_file, **sample_drawings(planted=3, kept_out=3))
-    assert main(["plant", "--digits", str(digits_file), "--json", str(out), "--quiet"]) == 0
+    assert main(["plant", "--digits", str(digits_file), "--json", str(out), "--executor", "inline", "--quiet"]) == 0
     result = json.loads(out.read_text())
     assert set(result["attacks"]) >= {"shadow", "loss", "lira_online", "lira_offline", "rmia"}
     assert result["command"].startswith("python -m mia_core plant --digits")
