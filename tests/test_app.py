@@ -63,7 +63,7 @@ def test_every_page_renders_on_an_empty_store(app_env):
 def test_the_shipped_demo_models_answer_at_once(tmp_path, monkeypatch):
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("MIA_EXECUTOR", "inline")
-    st.cache_resource.clear()  # the shipped models as yet unloaded: loading them here is checked too
+    new_app_server()
     at = open_app()
     assert "ready" in at.success[0].value and not at.button  # nothing to build on a fresh clone
     at.switch_page("pages/membership.py").run()
@@ -136,7 +136,7 @@ def test_target_trained_in_the_app_matches_the_command_line(app_env):
 
     out = app_env / "cli.json"
     cli(["run", "--train-size", "100", "--epochs", "5", "--dropout", "0", "--weight-decay", "0", "--shadows", "2",
-         "--seed", "0", "--attacks", ",".join(app_rows.index), "--quiet", "--json", str(out)])
+         "--seed", "0", "--attacks", ",".join(app_rows.index), "--executor", "inline", "--quiet", "--json", str(out)])
     expected = json.loads(out.read_text())["attacks"]
     assert set(app_rows.index) <= set(expected)  # the app ran the realistic attacks, the command line those and more
     for attack in app_rows.index:

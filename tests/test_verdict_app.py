@@ -116,7 +116,8 @@ def test_the_defences_page_says_in_a_sentence_what_each_run_changed(shipped):
 
 def test_a_digits_verdict_never_waits_on_a_job_and_each_attacker_loads_once_per_server(shipped, monkeypatch):
     """The answer is computed in the session's thread, whatever the job runner has queued: the page submits no
-    job and waits on none. Two sessions (two workspaces) share each shipped target's loaded attacker."""
+    job and waits on none. Two sessions (two workspaces) share each shipped target's loaded attacker, and loading
+    it writes nothing."""
     from mia_core import jobs, service
 
     def no_jobs(*args, **kwargs):
@@ -135,6 +136,7 @@ def test_a_digits_verdict_never_waits_on_a_job_and_each_attacker_loads_once_per_
     assert len(verdict_lines(first)) == len(verdict_lines(second)) == 2
     assert first.session_state["workspace"] != second.session_state["workspace"]
     assert sorted(loads) == ["demo-defended", "demo-overfit"]
+    assert not shipped.exists()  # nothing written on a fresh clone: not even the model store's folder
 
 
 def test_a_link_to_a_digit_the_page_does_not_have_says_so_and_shows_the_first(shipped):
