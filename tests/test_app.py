@@ -1,12 +1,14 @@
 """AppTest: every page renders, its widgets are there, and a small train-and-attack run completes."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from conftest import new_app_server
 from mia_core.attacks import LABELS
 from mia_core.cli import main as cli
 
@@ -22,10 +24,10 @@ def app_env(tmp_path, monkeypatch):
     monkeypatch.setenv("MIA_EXECUTOR", "inline")
     monkeypatch.setenv("MIA_DEMO_SMALL", "1")
     monkeypatch.setattr("mia_core.storage.store.SHIPPED_ROOT", tmp_path / "nothing shipped")
-    st.cache_resource.clear()
+    new_app_server()
     st.cache_data.clear()
     yield tmp_path
-    st.cache_resource.clear()
+    new_app_server()
 
 
 def test_pages_enter_the_engine_through_the_service_module_only():
@@ -62,7 +64,7 @@ def test_every_page_renders_on_an_empty_store(app_env):
 def test_the_shipped_demo_models_answer_at_once(tmp_path, monkeypatch):
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("MIA_EXECUTOR", "inline")
-    st.cache_resource.clear()
+    new_app_server()
     at = open_app()
     assert "ready" in at.success[0].value and not at.button  # nothing to build on a fresh clone
     at.session_state["every_attack"] = True  # the expander with every attack's table, open
@@ -71,40 +73,7 @@ def test_the_shipped_demo_models_answer_at_once(tmp_path, monkeypatch):
     assert not at.exception
     assert list(at.dataframe[0].value.columns) == ["attack", "demo-overfit", "demo-defended"]
     assert not (tmp_path / "store").exists()  # reading the shipped models wrote nothing
-    st.cache_resource.clear()
-
-
-@pytest.mark.slow
-def test_plant_mode_trains_this_sessions_target_and_forgets_it(tmp_path, monkeypatch):
-    """The Membership page's second half on the shipped demo: drawings (as the canvas would give them) in this
-    session's state, one press, every attack's view of each drawing; nothing written to the store."""
-    from mia_core.drawing.handwriting import sample_drawings
-
-    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
-    monkeypatch.setenv("MIA_EXECUTOR", "inline")
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.query_params["mode"] = "plant"
-    at.run()
-    at.switch_page("pages/membership.py").run()
-    assert not at.exception and at.info[0].value.startswith("No drawings yet")
-    train = next(b for b in at.button if b.label == "Train a target with my planted digits")
-    assert train.disabled  # nothing planted and nothing kept out yet
-    sample = sample_drawings(planted=2, kept_out=2)
-    at.session_state["plant_drawings"] = [{"image": image, "label": int(label), "planted": bool(planted)}
-                                          for image, label, planted in zip(*sample.values())]
-    at.run()
-    next(b for b in at.button if b.label == "Train a target with my planted digits").click().run()
-    assert not at.exception
-    table = at.table[0].value
-    assert list(table.columns)[1:] == ["planted: mean P(member)", "kept out: mean P(member)",
-                                       "AUC, planted vs kept out [95%]"]
-    assert "LiRA offline (Carlini et al.)" in table["attack"].tolist()
-    # the drawings and their target stayed in the session: no file anywhere in the store (a progress folder, empty)
-    assert [p for p in (tmp_path / "store").rglob("*") if p.is_file()] == []
-    next(b for b in at.button if b.label == "Forget my drawings").click().run()
-    assert "plant_result" not in at.session_state and not at.table
-    st.cache_resource.clear()
+    new_app_server()
 
 
 @pytest.mark.slow
@@ -170,7 +139,7 @@ def test_target_trained_in_the_app_matches_the_command_line(app_env):
 
     out = app_env / "cli.json"
     cli(["run", "--train-size", "100", "--epochs", "5", "--dropout", "0", "--weight-decay", "0", "--shadows", "2",
-         "--seed", "0", "--attacks", ",".join(app_rows.index), "--quiet", "--json", str(out)])
+         "--seed", "0", "--attacks", ",".join(app_rows.index), "--executor", "inline", "--quiet", "--json", str(out)])
     expected = json.loads(out.read_text())["attacks"]
     assert set(app_rows.index) <= set(expected)  # the app ran the realistic attacks, the command line those and more
     for attack in app_rows.index:
@@ -189,18 +158,17 @@ def test_impossible_training_config_is_an_error_message(app_env):
     assert "Cannot train this target" in at.error[0].value and "model name" in at.error[0].value
 
 
-def demo_with_a_corrupt_file(app_env, model: str, file: str) -> AppTest:
-    """Build the demo through the UI, then overwrite one stored file with junk (as a crash or a user might)."""
-    at = open_app()
-    at.button[0].click().run()
+def demo_with_a_corrupt_file(app_env, small_demo, model: str, file: str) -> AppTest:
+    """The small demo in the store (as the Overview page's button builds it: test_build_demo_then_membership_and_attack),
+    one stored file overwritten with junk (as a crash or a user might)."""
+    shutil.copytree(small_demo.folder, app_env / "store")
     (app_env / "store" / model / file).write_bytes(b"junk")
-    st.cache_resource.clear()
-    return at
+    return open_app()
 
 
 @pytest.mark.slow
-def test_corrupt_model_is_an_error_message_not_a_trace(app_env):
-    at = demo_with_a_corrupt_file(app_env, "demo-overfit", "target.pt")
+def test_corrupt_model_is_an_error_message_not_a_trace(app_env, small_demo):
+    at = demo_with_a_corrupt_file(app_env, small_demo, "demo-overfit", "target.pt")
     at.switch_page("pages/attack.py").run()
     at.selectbox[0].set_value("demo-overfit")
     at.button[0].click().run()
@@ -209,7 +177,12 @@ def test_corrupt_model_is_an_error_message_not_a_trace(app_env):
 
 
 @pytest.mark.slow
-def test_experiments_page_runs_a_small_reproduction(app_env):
+def test_experiments_page_runs_a_small_reproduction(app_env, monkeypatch):
+    import mia_core.config as config
+
+    for name, dropout in (("overfit", 0.0), ("defended", 0.5)):  # the tables' two settings, seconds-long
+        monkeypatch.setitem(config.PRESETS, name, config.ExperimentConfig(
+            train_size=60, shadows=1, train=config.TrainConfig(epochs=3, dropout=dropout)))
     at = open_app()
     at.switch_page("pages/experiments.py").run()
     assert any("The shipped tables" in c.value for c in at.caption)
@@ -258,7 +231,8 @@ def test_defences_page_switches_on_split_ai(app_env, monkeypatch):
 def test_defences_page_hides_confidences_and_audits_epsilon(app_env, monkeypatch):
     import mia_core.config as config
 
-    small = config.ExperimentConfig(train_size=60, shadows=1, attacks=("loss",), train=config.TrainConfig(epochs=3))
+    small = config.ExperimentConfig(train_size=60, shadows=1, attacks=("loss",), non_members=200, test_size=200,
+                                    train=config.TrainConfig(epochs=3))  # labels only: each record is asked many times
     monkeypatch.setitem(config.PRESETS, "overfit", small)
     at = open_app()
     at.switch_page("pages/defences.py").run()
@@ -300,7 +274,8 @@ def test_a_sweep_run_on_the_defences_page_is_charted_at_once(app_env, monkeypatc
 def test_a_defences_link_opens_its_settings_and_a_run_writes_them_back(app_env, monkeypatch):
     import mia_core.config as config
 
-    small = config.ExperimentConfig(train_size=60, shadows=1, attacks=("loss",), train=config.TrainConfig(epochs=3))
+    small = config.ExperimentConfig(train_size=60, shadows=1, attacks=("loss",), non_members=200, test_size=200,
+                                    train=config.TrainConfig(epochs=3))  # labels only: each record is asked many times
     monkeypatch.setitem(config.PRESETS, "overfit", small)
     at = AppTest.from_file(APP, default_timeout=300)
     at.query_params.update({"dropout": "0.25", "weight_decay": "0.001", "seed": "7", "labels_only": "1",
@@ -318,8 +293,8 @@ def test_a_defences_link_opens_its_settings_and_a_run_writes_them_back(app_env, 
 
 
 @pytest.mark.slow
-def test_corrupt_weights_on_the_membership_page_are_a_message(app_env):
-    at = demo_with_a_corrupt_file(app_env, "demo-defended", "shadows.pt")
+def test_corrupt_weights_on_the_membership_page_are_a_message(app_env, small_demo):
+    at = demo_with_a_corrupt_file(app_env, small_demo, "demo-defended", "shadows.pt")
     at.switch_page("pages/membership.py").run()
     assert not at.exception
     assert "shadows.pt: not a valid weights file" in at.error[0].value

@@ -8,7 +8,8 @@ import pytest
 from mia_core.cli import main
 from mia_core.experiment.reproduce import read_csv
 
-SMALL = ["--train-size", "60", "--epochs", "4", "--shadows", "1", "--quiet"]
+SIZE = ["--train-size", "60", "--epochs", "4", "--shadows", "1"]
+SMALL = [*SIZE, "--executor", "inline", "--quiet"]  # the jobs in this process: no worker processes to start
 
 
 @pytest.mark.slow
@@ -146,7 +147,8 @@ def test_a_configuration_the_data_cannot_hold_fails_before_training(capsys):
 @pytest.mark.slow
 def test_a_labels_only_target_says_which_attacks_cannot_run(tmp_path, capsys):
     out = tmp_path / "r.json"
-    assert main(["run", *SMALL, "--labels-only", "--attacks", "label_only,loss,confidence", "--json", str(out)]) == 0
+    assert main(["run", *SMALL, "--labels-only", "--attacks", "label_only,loss,confidence", "--non-members", "200",
+                 "--json", str(out)]) == 0  # labels only: each record is asked many times
     r = json.loads(out.read_text())
     assert set(r["attacks"]) == {"label_only"} and r["config"]["labels_only"] is True
     assert set(r["not_run"]) == {"loss", "confidence"} and "labels only" in r["not_run"]["loss"]
@@ -162,7 +164,7 @@ def test_labels_only_with_no_label_attack_is_refused(capsys):
 def test_audit_from_the_command_line(tmp_path, capsys):
     out = tmp_path / "audit.json"
     assert main(["audit", "--preset", "overfit", "--train-size", "60", "--epochs", "20", "--canaries", "40",
-                 "--quiet", "--json", str(out)]) == 0
+                 "--executor", "inline", "--quiet", "--json", str(out)]) == 0
     a = json.loads(out.read_text())["audit"]
     assert a["canaries"] == 40 and a["confidence"] == 0.95 and a["accountant_epsilon"] is None
     assert a["epsilon_lower_bound"] <= a["epsilon_ceiling"] and a["kind"] == "black-box"
@@ -174,8 +176,8 @@ def test_white_box_audit_from_the_command_line(tmp_path, capsys):
     from mia_core.audit.whitebox import WHITE_BOX_CANARIES
 
     out = tmp_path / "audit.json"
-    assert main(["audit", "--preset", "dp", "--train-size", "300", "--epochs", "2", "--white-box", "--quiet",
-                 "--json", str(out)]) == 0
+    assert main(["audit", "--preset", "dp", "--train-size", "300", "--epochs", "2", "--white-box", "--executor",
+                 "inline", "--quiet", "--json", str(out)]) == 0
     a = json.loads(out.read_text())["audit"]
     assert a["kind"] == "white-box" and a["canaries"] == WHITE_BOX_CANARIES
     assert max(a["epsilon_lower_bound"], a["epsilon_lower_bound_fdp"]) <= a["accountant_epsilon"]
@@ -200,8 +202,8 @@ def test_save_never_replaces_a_stored_model_unless_asked(tmp_path, monkeypatch, 
 def test_progress_in_a_log_file_is_one_line_per_stage(tmp_path):
     log = tmp_path / "log.txt"
     with log.open("w") as err:
-        subprocess.run([sys.executable, "-m", "mia_core", "run", *SMALL[:-1], "--attacks", "loss"], stderr=err,
-                       stdout=subprocess.DEVNULL, check=True)
+        subprocess.run([sys.executable, "-m", "mia_core", "run", *SIZE, "--attacks", "loss"], stderr=err,
+                       stdout=subprocess.DEVNULL, check=True)  # each stage's line as the worker processes report it
     text = log.read_text()
     assert "\r" not in text and "target: done" in text and "shadow 1/1: done" in text
 
@@ -210,12 +212,12 @@ def test_progress_in_a_log_file_is_one_line_per_stage(tmp_path):
 def test_a_sweep_on_ray_matches_the_local_workers(tmp_path):
     """The same points on a local Ray instance and on the worker processes: the same rows."""
     pytest.importorskip("ray")
-    rows = {}
-    for executor in ("ray", "local"):
-        out = tmp_path / f"{executor}.csv"
-        env = {**os.environ, "MIA_JOBS_DIR": str(tmp_path / executor)}  # each computes its own
-        subprocess.run([sys.executable, "-m", "mia_core", "sweep", "--grid", "dropout=0,0.5", "--grid", "epochs=3",
-                        "--grid", "train_size=60", "--shadows", "1", "--attacks", "loss", "--out", str(out),
-                        "--executor", executor, "--quiet"], env=env, check=True, stdout=subprocess.DEVNULL)
-        rows[executor] = [{k: r[k] for k in ("dropout", "test_accuracy", "loss_auc")} for r in read_csv(out)]
+    sweeps = {executor: subprocess.Popen(  # both at once; each computes its own (its own jobs folder)
+        [sys.executable, "-m", "mia_core", "sweep", "--grid", "dropout=0,0.5", "--grid", "epochs=3", "--grid",
+         "train_size=60", "--shadows", "1", "--attacks", "loss", "--out", str(tmp_path / f"{executor}.csv"),
+         "--executor", executor, "--quiet"], env={**os.environ, "MIA_JOBS_DIR": str(tmp_path / executor)},
+        stdout=subprocess.DEVNULL) for executor in ("ray", "local")}
+    assert [sweep.wait(timeout=600) for sweep in sweeps.values()] == [0, 0]
+    rows = {executor: [{k: r[k] for k in ("dropout", "test_accuracy", "loss_auc")}
+                       for r in read_csv(tmp_path / f"{executor}.csv")] for executor in sweeps}
     assert rows["ray"] == rows["local"] and len(rows["ray"]) == 2

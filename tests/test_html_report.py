@@ -20,9 +20,9 @@ def report(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("report")
     run, audit, out = folder / "run.json", folder / "audit.json", folder / "report.html"
     assert main(["run", "--train-size", "100", "--epochs", "20", "--shadows", "2", "--attacks",
-                 "shadow,loss,seed_in_sample", "--quiet", "--json", str(run)]) == 0
+                 "shadow,loss,seed_in_sample", "--executor", "inline", "--quiet", "--json", str(run)]) == 0
     assert main(["audit", "--preset", "overfit", "--train-size", "60", "--epochs", "10", "--canaries", "40",
-                 "--quiet", "--json", str(audit)]) == 0
+                 "--executor", "inline", "--quiet", "--json", str(audit)]) == 0
     assert main(["report", str(run), "--out", str(out), "--audit", str(audit),
                  "--sweep", str(ROOT / "assets" / "results" / "sweep.csv")]) == 0
     return out

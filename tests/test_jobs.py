@@ -84,18 +84,18 @@ def test_a_killed_worker_leaves_nothing_and_the_next_job_runs(tmp_path, digits):
 
 @pytest.mark.slow
 def test_the_same_seed_gives_the_same_numbers_on_every_executor(tmp_path, digits):
-    results = {}
-    for executor in ("inline", "local"):
-        runner = JobRunner(tmp_path / executor, executor=executor, workers=1)
-        results[executor] = runner.submit("experiment", experiment(digits, epochs=5)).result(timeout=180)
-        runner.shutdown()
     pytest.importorskip("ray")
     import ray
 
-    try:
-        runner = JobRunner(tmp_path / "ray", executor="ray")
-        results["ray"] = runner.submit("experiment", experiment(digits, epochs=5)).result(timeout=300)
+    runners, jobs = {}, {}
+    try:  # the same job on the three at once
+        for executor, workers in (("local", 1), ("inline", 1), ("ray", None)):
+            runners[executor] = JobRunner(tmp_path / executor, executor=executor, workers=workers)
+            jobs[executor] = runners[executor].submit("experiment", experiment(digits, epochs=5))
+        results = {executor: job.result(timeout=300) for executor, job in jobs.items()}
     finally:
+        for runner in runners.values():
+            runner.shutdown()
         ray.shutdown()
     figures = {name: (r["target"]["test_accuracy"], r["attacks"]["loss"]["auc"], r["attacks"]["shadow"]["auc"])
                for name, r in results.items()}

@@ -109,28 +109,28 @@ def test_a_stored_attacker_is_the_one_training_would_give(tmp_path, digits, smal
                                    err_msg=name)
 
 
-@pytest.mark.slow
-def test_the_service_reuses_the_shipped_attacker_and_keeps_nothing(tmp_path, monkeypatch):
+def test_the_service_reuses_the_shipped_attacker_for_its_configuration_only(tmp_path, monkeypatch):
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
     service = Service(executor="inline")
     try:
         assert service.attacker_for(plant_config()) == "demo-overfit"
         assert service.attacker_for(plant_config(seed=5)) is None  # another seed: the job trains its own
-        result = service.submit_plant(Drawings.of(**sample_drawings(planted=2, kept_out=2))).result(timeout=300)
     finally:
         service.shutdown()
-    assert "demo-overfit" in result["attacker"] and result["data"] == {"planted": 2, "kept_out": 2}
-    assert [d["planted"] for d in result["drawings"]] == [True, True, False, False]
-    # personal: no kept result, no progress file, no model; nothing written anywhere in the store
-    assert [p for p in (tmp_path / "store").rglob("*") if p.is_file()] == []
 
 
 @pytest.mark.slow
-def test_the_command_line_plants_and_reports_each_attacks_auc(tmp_path, capsys):
+def test_the_command_line_plants_reports_each_attacks_auc_and_keeps_nothing(tmp_path, monkeypatch, capsys):
+    """Through the service, on the shipped demo-overfit's attacker."""
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
     digits_file, out = tmp_path / "mine.npz", tmp_path / "plant.json"
     np.savez(digits_file, **sample_drawings(planted=3, kept_out=3))
-    assert main(["plant", "--digits", str(digits_file), "--json", str(out), "--quiet"]) == 0
+    assert main(["plant", "--digits", str(digits_file), "--json", str(out), "--executor", "inline", "--quiet"]) == 0
     result = json.loads(out.read_text())
+    assert "demo-overfit" in result["attacker"] and result["data"] == {"planted": 3, "kept_out": 3}
+    assert [d["planted"] for d in result["drawings"]] == [True] * 3 + [False] * 3
+    # personal: no kept result, no progress file, no model; nothing written anywhere in the store
+    assert [p for p in (tmp_path / "store").rglob("*") if p.is_file()] == []
     assert set(result["attacks"]) >= {"shadow", "loss", "lira_online", "lira_offline", "rmia"}
     assert result["command"].startswith("python -m mia_core plant --digits")
     printed = capsys.readouterr().out

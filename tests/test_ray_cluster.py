@@ -53,10 +53,10 @@ def cluster():
     finally:
         os.killpg(head.pid, signal.SIGTERM)  # the head node's processes: `ray start` and what it started
         try:
-            head.wait(timeout=10)
+            head.wait(timeout=2)
         except subprocess.TimeoutExpired:
             pass
-        with contextlib.suppress(ProcessLookupError):  # any that outlive the signal (Ray's agents ignore it)
+        with contextlib.suppress(ProcessLookupError):  # those that outlive it: `ray start --block` does
             os.killpg(head.pid, signal.SIGKILL)
         shutil.rmtree(temp, ignore_errors=True)
 
@@ -64,7 +64,8 @@ def cluster():
 def run_there(address: str, env: dict, *extra: str) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     return subprocess.run([sys.executable, "-m", "mia_core", "run", "--preset", "overfit", "--epochs", "3",
-                           "--shadows", "2", "--executor", "ray", "--ray-address", address, "--quiet", *extra],
+                           "--shadows", "2", "--attacks", "shadow,loss", "--executor", "ray", "--ray-address", address,
+                           "--quiet", *extra],
                           cwd=ROOT, env={**base, "RAY_USAGE_STATS_ENABLED": "0", **env}, capture_output=True,
                           text=True, timeout=600)
 

@@ -4,9 +4,9 @@ import threading
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from conftest import new_app_server
 from mia_core.workshop.room import Question, Room, check_nickname
 from mia_core.storage.store import ModelStore, private_name, workspace_of
 from ui.join import join_url, qr_png
@@ -120,7 +120,7 @@ def test_no_page_shows_a_server_path(tmp_path, monkeypatch, page, role):
     store = tmp_path / "store-for-path-test"
     monkeypatch.setenv("MIA_STORE_DIR", str(store))
     monkeypatch.setenv("MIA_EXECUTOR", "inline")
-    st.cache_resource.clear()
+    new_app_server()
     at = AppTest.from_file(APP, default_timeout=300)
     if role == "presenter":
         at.query_params["present"] = "1"
@@ -132,12 +132,12 @@ def test_no_page_shows_a_server_path(tmp_path, monkeypatch, page, role):
     assert len(shown) > 200, page  # the page's text was read
     for path in (str(store), str(ROOT), str(Path.home())):
         assert path not in shown, (page, path)
-    st.cache_resource.clear()
+    new_app_server()
 
 
 def test_an_attendees_answer_reaches_the_presenters_tally(monkeypatch, tmp_path):
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
-    st.cache_resource.clear()
+    new_app_server()
     presenter = AppTest.from_file(APP, default_timeout=300)
     presenter.query_params.update({"present": "1", "step": "2"})  # "member or not?": the room is asked
     presenter.run()
@@ -151,7 +151,7 @@ def test_an_attendees_answer_reaches_the_presenters_tally(monkeypatch, tmp_path)
     assert any("**The room:** 1 answer" == m.value for m in presenter.markdown)
     attendee.switch_page("pages/targets.py").run()  # attendees see the research pages unless the server hides them
     assert not attendee.exception
-    st.cache_resource.clear()
+    new_app_server()
 
 
 
@@ -159,7 +159,7 @@ def test_a_sessions_workspace_lives_in_its_address_and_survives_a_reload(monkeyp
     """Each new session gets its own random workspace, written into the URL (`ws=`); a reload (a new session with
     that URL) finds the same one. A URL's `ws` that is no workspace's name is replaced; the presenter has none."""
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
-    st.cache_resource.clear()
+    new_app_server()
     first, second = (AppTest.from_file(APP, default_timeout=300).run() for _ in range(2))
     spaces = [at.query_params["ws"] for at in (first, second)]
     assert spaces[0] != spaces[1] and all(at.session_state["workspace"] == ws for at, ws in zip((first, second), spaces))
@@ -177,4 +177,4 @@ def test_a_sessions_workspace_lives_in_its_address_and_survives_a_reload(monkeyp
     presenter.query_params["present"] = "1"
     presenter.run()
     assert "ws" not in presenter.query_params
-    st.cache_resource.clear()
+    new_app_server()

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import test_browser
-from test_browser import ARTIFACTS, app_server, browser, open_page, wait_ready  # noqa: F401  (browser: a fixture)
+from test_browser import ARTIFACTS, app_server, new_session, open_page, opened_inside_the_app, wait_ready
+from test_browser import browser  # noqa: F401  (a fixture)
 from ui.presenter import SCREENS
 
 pytestmark = [pytest.mark.browser,
@@ -149,10 +150,15 @@ def test_room_pages_fit_a_phone_in_one_column(app_url, browser, path):
 
 def test_two_attendees_train_with_the_default_name_and_neither_sees_a_server_path(tmp_path, browser):
     store = tmp_path / "store"
-    with app_server({"MIA_STORE_DIR": str(store)}) as url:
+    with app_server({"MIA_STORE_DIR": str(store), "MIA_EXECUTOR": "inline"}) as url:  # no worker processes to start
         pages = [browser.new_context(viewport={"width": 1280, "height": 1400}).new_page() for _ in range(2)]
         for page in pages:
             open_page(page, url, "targets")
+        for page in pages:  # the smallest training set for one epoch: this is about names, not training
+            for label, smallest in (("Training-set size", "50"), ("Epochs", "1")):
+                slider = page.locator("[data-testid='stSlider']", has_text=label)
+                slider.get_by_role("slider").press("Home")
+                assert slider.get_by_test_id("stSliderThumbValue").inner_text() == smallest
         for page in pages:  # both press at once, with the name the form offers
             assert page.get_by_label("Save as").first.input_value() == "overfit-seed0"
             page.get_by_role("button", name="Train target").click()
@@ -186,7 +192,11 @@ def nav_titles(page) -> list[str]:
 
 
 def test_attendee_mode_hides_the_research_pages_and_the_presenter_keeps_them(tmp_path, browser):
+    """The presenter hands out the Membership page's link before anyone opened the app: as the server's first
+    request it opens inside the attendee's navigation (the game's link is played as one above)."""
     with app_server({"MIA_STORE_DIR": str(tmp_path / "store"), "MIA_ATTENDEE_MODE": "1"}) as url:
+        opened_inside_the_app(new_session(browser, url, "membership"), "membership", "8-first-request-membership.png",
+                              navigation=["Overview", "Beat the attack", "Membership test", "Defences"])
         attendee = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
         open_page(attendee, url, "game")
         assert nav_titles(attendee) == ["Overview", "Beat the attack", "Membership test", "Defences"]

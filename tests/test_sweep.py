@@ -39,8 +39,8 @@ def test_a_small_sweep_gives_one_row_per_point(digits):
 @pytest.mark.slow
 def test_sweep_command_writes_csv_and_rejects_bad_grids(tmp_path, capsys):
     out = tmp_path / "s.csv"
-    assert main(["sweep", "--grid", "label_smoothing=0,0.3", "--attacks", "loss", "--shadows", "1", "--quiet",
-                 "--out", str(out)]) == 0
+    assert main(["sweep", "--grid", "label_smoothing=0,0.3", "--grid", "epochs=5", "--attacks", "loss", "--shadows",
+                 "1", "--executor", "inline", "--quiet", "--out", str(out)]) == 0
     rows = read_csv(out)
     assert [r["label_smoothing"] for r in rows] == [0.0, 0.3] and "loss_tpr_at_1pct_fpr" in rows[0]
     with pytest.raises(SystemExit) as e:

@@ -7,16 +7,19 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from conftest import new_app_server
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture
 def shipped(tmp_path, monkeypatch):
+    """A new server on the shipped demo models, with a store of its own (empty: nothing trained yet)."""
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("MIA_EXECUTOR", "inline")
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
+    new_app_server()
+    yield tmp_path / "store"
+    new_app_server()
 
 
 def membership(params: dict, *, opened: tuple[str, ...] = ()) -> AppTest:
@@ -74,8 +77,12 @@ def test_every_attacks_figures_stay_in_the_page_below_the_verdict(shipped):
 
 
 @pytest.mark.slow
-def test_planting_the_sample_drawings_shows_each_attacks_auc_beside_its_baseline(shipped):
+def test_planting_the_sample_drawings_shows_each_attacks_auc_beside_its_baseline_and_keeps_nothing(shipped):
+    """The Membership page's second half: the session's drawings, one press, every attack's view of them beside
+    the same drawings on the target trained without them; nothing written to the store, and forgotten on request."""
     at = membership({"mode": "plant"})
+    assert not at.exception and at.info[0].value.startswith("No drawings yet")
+    assert next(b for b in at.button if b.label == "Train a target with my planted digits").disabled  # nothing yet
     next(b for b in at.button if b.label == "Use the sample drawings").click().run()
     drawings = at.session_state["plant_drawings"]
     assert [d["label"] for d in drawings] == [*range(10), *range(10)]  # the same digits on both sides
@@ -84,6 +91,7 @@ def test_planting_the_sample_drawings_shows_each_attacks_auc_beside_its_baseline
     assert not at.exception
     assert list(at.table[0].value.columns)[1:] == ["planted: mean P(member)", "kept out: mean P(member)",
                                                    "AUC, planted vs kept out [95%]"]
+    assert "LiRA offline (Carlini et al.)" in at.table[0].value["attack"].tolist()
     baseline = at.table[1].value
     assert list(baseline.columns) == ["attack", "AUC with your drawings planted [95%]",
                                       "baseline AUC (target without them) [95%]"]
@@ -93,6 +101,10 @@ def test_planting_the_sample_drawings_shows_each_attacks_auc_beside_its_baseline
     assert "corrected for picking the best of" in words
     frame = at.dataframe[0].value
     assert set(frame["verdict (RMIA (Zarifzadeh et al.), 1% FPR)"]) <= {"flagged", "not flagged"}
+    # the drawings and their target stayed in the session: no file anywhere in the store (a progress folder, empty)
+    assert [p for p in shipped.rglob("*") if p.is_file()] == []
+    next(b for b in at.button if b.label == "Forget my drawings").click().run()
+    assert "plant_result" not in at.session_state and not at.table
 
 
 def test_the_defences_page_says_in_a_sentence_what_each_run_changed(shipped):
@@ -126,12 +138,14 @@ def test_the_defences_page_says_in_a_sentence_what_each_run_changed(shipped):
 
 def test_a_digits_verdict_never_waits_on_a_job_and_each_attacker_loads_once_per_server(shipped, monkeypatch):
     """The answer is computed in the session's thread, whatever the job runner has queued: the page submits no
-    job and waits on none. Two sessions (two workspaces) share each shipped target's loaded attacker."""
+    job and waits on none. Two sessions (two workspaces) share each shipped target's loaded attacker, and loading
+    it writes nothing."""
     from mia_core import jobs, service
 
     def no_jobs(*args, **kwargs):
         raise AssertionError("the Membership page's answer went through the job runner")
 
+    st.cache_resource.clear()  # the shipped models as yet unloaded: each load below is counted
     monkeypatch.setattr(jobs.runner.JobRunner, "submit", no_jobs)
     monkeypatch.setattr(jobs.runner.Job, "wait", no_jobs)
     monkeypatch.setattr(jobs.runner.Job, "result", no_jobs)
@@ -144,6 +158,7 @@ def test_a_digits_verdict_never_waits_on_a_job_and_each_attacker_loads_once_per_
     assert len(verdict_lines(first)) == len(verdict_lines(second)) == 2
     assert first.session_state["workspace"] != second.session_state["workspace"]
     assert sorted(loads) == ["demo-defended", "demo-overfit"]
+    assert not shipped.exists()  # nothing written on a fresh clone: not even the model store's folder
 
 
 def test_a_link_names_the_same_digit_on_every_server_and_one_the_page_does_not_have_says_so(shipped):

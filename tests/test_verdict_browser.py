@@ -147,24 +147,3 @@ def test_a_picked_pool_digit_says_whether_the_attack_was_right(app_url, chromium
     assert "reference models with it" in picture.inner_text()  # a pool digit: the models that trained on it too
     picture.screenshot(path=tb.ARTIFACTS / "verdict-lira-picture.png")
     page.close()
-
-
-def test_planting_the_same_digits_planted_and_kept_out_shows_the_baseline(app_url, chromium):
-    _, browser = chromium
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
-    tb.open_page(page, app_url, "membership?mode=plant")
-    page.get_by_role("button", name="Use the sample drawings").click()
-    page.get_by_text("#20: a 9").wait_for(timeout=30_000)  # 0-9 planted, 0-9 kept out
-    tb.wait_ready(page)
-    page.get_by_role("button", name="Train a target with my planted digits").click()
-    page.get_by_text("Your target", exact=True).wait_for(timeout=300_000)
-    tb.wait_ready(page)
-    assert page.locator("[data-testid='stException']").count() == 0
-    assert page.get_by_text("Your target").count() == 1  # as the other browser test's wait needs
-    assert page.get_by_text("baseline AUC (target without them) [95%]").count() == 1
-    assert page.get_by_text("flagged", exact=False).count() >= 1
-    page.get_by_text("LiRA's picture of each drawing").click()
-    tb.wait_ready(page)
-    page.screenshot(path=tb.ARTIFACTS / "verdict-plant.png", full_page=True)
-    assert no_sideways_scroll(page)
-    page.close()
