@@ -5,9 +5,9 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# two pytest-xdist workers, one torch thread each, a test file per worker at a time (tests/conftest.py keeps the
-# browser tests together and the Ray tests together, and hands out the longest first); `make test XDIST=` runs in one
-# process
+# two pytest-xdist workers, one torch thread each, a test file per worker at a time (tests/conftest.py keeps files
+# that share a server, a Ray instance or a fixture's work together, and hands out the longest first); `make test XDIST=`
+# runs in one process
 XDIST ?= -n 2 --dist loadfile
 
 .PHONY: app test test-fast setup setup-dev browser bench reproduce
