@@ -43,7 +43,7 @@ from .storage.weights import WeightsError, members_from_text, read_members, read
 from .training import EpochStats
 from .workshop.game import ROUND_SIZE, deal, playing_attack, score, verdicts
 from .workshop.planting import MAX_DRAWINGS, Drawings, PlantOutcome, plant_config
-from .workshop.room import Question, Room, check_nickname
+from .workshop.room import Question, Room
 
 __all__ = [  # what pages and ui/ use
     "ARCHITECTURES", "ATTACKS", "DEMO", "IN_SAMPLE_NOTE", "LABELS", "MAX_DRAWINGS", "REALISTIC", "SEED_TABLES",
@@ -60,7 +60,7 @@ __all__ = [  # what pages and ui/ use
     "in_words", "is_undefended", "markdown", "membership_report", "preset", "query", "read_csv", "read_sweep",
     "reproduce_rows", "to_mnist", "with_interval",
     # the workshop room: the membership game and the room's shared state
-    "ROUND_SIZE", "Question", "Room", "check_nickname", "check_workspace", "deal", "playing_attack", "score",
+    "ROUND_SIZE", "Question", "Room", "check_workspace", "deal", "playing_attack", "score",
     "verdicts"]
 SAMPLE_DRAWINGS = Path(__file__).resolve().parent.parent / "assets" / "drawings" / "sample.npz"
 

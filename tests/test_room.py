@@ -29,6 +29,15 @@ def test_the_leaderboard_adds_rounds_by_nickname_and_keeps_nicknames_apart():
     room.record("p3", "Ada", human=1, attack=1, digits=10)  # after a reset the nickname is free again
 
 
+def test_a_nickname_is_claimed_when_typed_before_any_round_is_played():
+    room = Room()
+    assert room.claim("p1", " zoe ") == "zoe"
+    assert room.claim("p1", "Zoe") == "Zoe"  # the same player again
+    with pytest.raises(ValueError, match="someone else plays as 'ZOE'"):
+        room.claim("p2", "ZOE")
+    assert room.standings() == []  # claiming plays no round
+
+
 def test_nicknames_are_short_and_plain():
     assert check_nickname("  digit   detective ") == "digit detective"
     for bad in ("", "x" * 21, "<script>", "a@b.com"):

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from mia_core.service import (DEMO, ROUND_SIZE, VERDICT_FPR, Room, StoreError, check_nickname, deal, playing_attack,
+from mia_core.service import (DEMO, ROUND_SIZE, VERDICT_FPR, Room, StoreError, deal, playing_attack,
                               score, verdicts)
 from ui.room import player, presenting, room
 from ui.state import digits, loaded
@@ -143,7 +143,7 @@ def leaderboard() -> None:
         st.caption("No rounds played under a nickname yet.")
     else:
         st.markdown("| | nickname | rounds | right guesses | the attack's |\n|---|---|---|---|---|\n" + "\n".join(
-            f"| {i} | {r.nickname} | {r.rounds} | {r.human}/{r.digits} | {r.attack}/{r.digits} |"
+            f"| {i} | {r.nickname.replace('_', chr(92) + '_')} | {r.rounds} | {r.human}/{r.digits} | {r.attack}/{r.digits} |"
             for i, r in enumerate(rows[:LEADERS], 1)))  # a plain table: cheap to redraw in every browser
     if presenting():
         st.button("Reset the leaderboard", key="reset_leaderboard", on_click=room().reset_leaderboard)
@@ -154,7 +154,7 @@ def nickname_box() -> None:
                          placeholder="e.g. digit-detective")
     if text.strip():
         try:
-            check_nickname(text)
+            room().claim(player(), text)
         except ValueError as err:
             st.error(f"{err}.")
 

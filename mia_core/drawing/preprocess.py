@@ -10,6 +10,7 @@ from PIL import Image
 
 INK_THRESHOLD = 30  # grey level (0-255) above which a pixel counts as ink
 MIN_INK_PIXELS = 20  # fewer inked pixels than this on the canvas is "nothing drawn"
+MIN_EXTENT = 0.15  # ink spanning less than this share of the canvas's longer side is a dot (a tap), not a digit
 
 
 class EmptyDrawing(ValueError):
@@ -41,6 +42,8 @@ def to_mnist(image: np.ndarray | None) -> np.ndarray:
     if mask.sum() < MIN_INK_PIXELS:
         raise EmptyDrawing("draw a digit first: the canvas is (almost) empty")
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 < MIN_EXTENT * max(grey.shape):
+        raise EmptyDrawing("draw a digit first: a dot is not a digit")
     crop = grey[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]  # -> [h, w] around the ink
     h, w = crop.shape
     scale = 20.0 / max(h, w)

@@ -52,13 +52,25 @@ class Room:
 
     # --- the leaderboard
 
+    def claim(self, player: str, nickname: str) -> str:
+        """`nickname` (cleaned) for `player` from now on, as soon as they type it; one that another player claimed
+        first is refused (ValueError), before they play a round under it."""
+        nickname = check_nickname(nickname)
+        with self._lock:
+            self._claimed(player, nickname)
+        return nickname
+
+    def _claimed(self, player: str, nickname: str) -> str:
+        key = nickname.casefold()
+        if self._owners.setdefault(key, player) != player:
+            raise ValueError(f"someone else plays as {nickname!r}: choose another nickname")
+        return key
+
     def record(self, player: str, nickname: str, *, human: int, attack: int, digits: int) -> Standing:
         """Add one round's score under `nickname`; a nickname another player claimed is refused (ValueError)."""
         nickname = check_nickname(nickname)
-        key = nickname.casefold()
         with self._lock:
-            if self._owners.setdefault(key, player) != player:
-                raise ValueError(f"someone else plays as {nickname!r}: choose another nickname")
+            key = self._claimed(player, nickname)
             row = self._standings.setdefault(key, Standing(nickname))
             row.rounds, row.human, row.attack, row.digits = (row.rounds + 1, row.human + human, row.attack + attack,
                                                              row.digits + digits)
