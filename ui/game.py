@@ -134,6 +134,11 @@ def keep_score(points) -> str | None:
     return None
 
 
+def as_markdown(nickname: str) -> str:
+    """A nickname as Markdown text: its underscores shown, not read as italics."""
+    return nickname.replace("_", r"\_")
+
+
 @st.fragment(run_every=10)
 def leaderboard() -> None:
     """The room's standings, redrawn on their own every few seconds."""
@@ -143,7 +148,7 @@ def leaderboard() -> None:
         st.caption("No rounds played under a nickname yet.")
     else:
         st.markdown("| | nickname | rounds | right guesses | the attack's |\n|---|---|---|---|---|\n" + "\n".join(
-            f"| {i} | {r.nickname.replace('_', chr(92) + '_')} | {r.rounds} | {r.human}/{r.digits} | {r.attack}/{r.digits} |"
+            f"| {i} | {as_markdown(r.nickname)} | {r.rounds} | {r.human}/{r.digits} | {r.attack}/{r.digits} |"
             for i, r in enumerate(rows[:LEADERS], 1)))  # a plain table: cheap to redraw in every browser
     if presenting():
         st.button("Reset the leaderboard", key="reset_leaderboard", on_click=room().reset_leaderboard)
