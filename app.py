@@ -5,7 +5,7 @@
 
 import streamlit as st
 
-from ui.join import join_card
+from ui.join import sidebar_join_card
 from ui.room import big_type, presenting, research_hidden
 from ui.state import keep_workspace
 
@@ -27,5 +27,5 @@ keep_workspace()
 if presenter:
     big_type()
     if navigation is not story:
-        join_card(size=140, container=st.sidebar)
+        sidebar_join_card()
 navigation.run()

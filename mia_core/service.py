@@ -22,7 +22,7 @@ from .audit.one_run import canaries
 from .config import ExperimentConfig, TrainConfig, preset
 from .data import DATA_DIR_ENV, load_digits
 from .drawing.preprocess import EmptyDrawing, to_mnist
-from .experiment.membership import MembershipReport, Tally, membership_report, query
+from .experiment.membership import VERDICT_PREFERENCE, MembershipReport, Tally, membership_report, query
 from .experiment.reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
 from .experiment.run import check_feasible, split_for
 from .experiment.sweep import DefenceRun, describe, is_undefended, read_sweep, sweep_plan
@@ -47,7 +47,7 @@ from .workshop.room import Question, Room
 
 __all__ = [  # what pages and ui/ use
     "ARCHITECTURES", "ATTACKS", "DEMO", "IN_SAMPLE_NOTE", "LABELS", "MAX_DRAWINGS", "REALISTIC", "SEED_TABLES",
-    "SHADOW_ATTACKS", "VERDICT_FPR",
+    "SHADOW_ATTACKS", "VERDICT_FPR", "VERDICT_PREFERENCE",
     # typed results and configurations
     "AttackRun", "AuditResult", "BroughtTarget", "DefenceRun", "DemoSummary", "Drawings", "EpochStats",
     "ExperimentConfig", "LoadedTarget", "MembershipReport", "PlantOutcome", "Progress", "StoredTarget", "Tally",

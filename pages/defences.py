@@ -7,7 +7,7 @@ import streamlit as st
 from mia_core.service import LABELS, DefenceRun, ExperimentConfig, preset
 from ui.defences import runs_panel, shipped_sweeps, sweep_panel, trade_off
 from ui.jobs import finished, watch
-from ui.links import to_url, url_choice, url_flag, url_number
+from ui.links import LinkSettings, to_url
 from ui.panels import audit_panel
 from ui.state import inside_the_app, service
 
@@ -25,21 +25,24 @@ st.caption(f"Each run trains a target like the overfitted preset ({BASE.train_si
            f"{', '.join(LABELS[a] for a in BASE.attacks if a != 'seed_in_sample')}. DP-SGD trains with the dp preset's "
            f"recipe instead ({DP.train_size} digits, {DP.train.epochs} epochs, {DP.train.arch}), which gives a usable "
            "model under DP.")
+link = LinkSettings()  # the settings a shared link opens with
+said = st.container()  # what the link gave that the form cannot take, above the form
 with st.form("defend"):
     c1, c2, c3 = st.columns(3)
-    dropout = c1.slider("Dropout", 0.0, 0.8, url_number("dropout", 0.0, 0.8, 0.0, step=0.05), 0.05)
-    weight_decay = c1.select_slider("L2 weight decay", L2_VALUES, url_choice("weight_decay", L2_VALUES, 0.0))
-    smoothing = c2.slider("Label smoothing", 0.0, 0.8, url_number("label_smoothing", 0.0, 0.8, 0.0, step=0.05), 0.05)
-    patience = c2.slider("Early stopping patience (0 = off)", 0, 20, url_number("early_stopping", 0, 20, 0))
-    use_split = c2.toggle("Split-AI ensemble", url_flag("split_ai"), help=f"{SPLIT.train.split_models} sub-models; each member is answered "
+    dropout = c1.slider("Dropout", 0.0, 0.8, link.number("dropout", 0.0, 0.8, 0.0, step=0.05), 0.05)
+    weight_decay = c1.select_slider("L2 weight decay", L2_VALUES, link.choice("weight_decay", L2_VALUES, 0.0))
+    smoothing = c2.slider("Label smoothing", 0.0, 0.8, link.number("label_smoothing", 0.0, 0.8, 0.0, step=0.05), 0.05)
+    patience = c2.slider("Early stopping patience (0 = off)", 0, 20, link.number("early_stopping", 0, 20, 0))
+    use_split = c2.toggle("Split-AI ensemble", link.flag("split_ai"), help=f"{SPLIT.train.split_models} sub-models; each member is answered "
                           f"only by the {SPLIT.train.split_held_out} that never trained on it (Tang et al. 2022). "
                           f"Trains like the split preset: {SPLIT.train.epochs} epochs, {SPLIT.shadows} shadows.")
-    use_dp = c3.toggle("DP-SGD (Opacus)", url_flag("dp"))
-    epsilon = c3.slider("Target epsilon", 0.5, 20.0, url_number("epsilon", 0.5, 20.0, 3.0, step=0.5), 0.5)
-    labels_only = c3.toggle("The API answers with labels only", url_flag("labels_only"), help="Hides the confidences: the attacks that read "
+    use_dp = c3.toggle("DP-SGD (Opacus)", link.flag("dp"))
+    epsilon = c3.slider("Target epsilon", 0.5, 20.0, link.number("epsilon", 0.5, 20.0, 3.0, step=0.5), 0.5)
+    labels_only = c3.toggle("The API answers with labels only", link.flag("labels_only"), help="Hides the confidences: the attacks that read "
                             "them cannot run, and the label-only attacks (Choquette-Choo et al. 2021) try instead.")
-    seed = c3.number_input("Seed", 0, 10_000, url_number("seed", 0, 10_000, 0))
+    seed = c3.number_input("Seed", 0, 10_000, link.number("seed", 0, 10_000, 0))
     submitted = st.form_submit_button("Train and attack", type="primary")
+link.say_what_was_refused(said)
 if submitted:  # the URL now opens these settings: a link to hand out
     to_url(dropout=dropout, weight_decay=weight_decay, label_smoothing=smoothing, early_stopping=patience,
            split_ai=use_split, dp=use_dp, epsilon=epsilon, labels_only=labels_only, seed=int(seed))

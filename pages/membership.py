@@ -8,7 +8,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from mia_core.service import DEMO, EmptyDrawing, StoreError, membership_report
 from ui.digit_pick import picked_digit
-from ui.links import to_url, url_choice, url_names
+from ui.links import LinkSettings, to_url
 from ui.planting import plant_panel
 from ui.state import digits, inside_the_app, loaded, service
 from ui.verdict import all_attacks, drawing_key, phone_layout, verdict_card, why_panel
@@ -16,11 +16,14 @@ from ui.verdict import all_attacks, drawing_key, phone_layout, verdict_card, why
 inside_the_app()
 phone_layout()
 st.title("Membership test")
-MODES = {"test": "Test a digit on the stored targets", "plant": "Plant your own digits in a target"}  # URL word -> option
+link = LinkSettings()
+said = st.container()  # what the link gave that the page cannot show
+MODES = {"test": "Test a digit", "plant": "Plant your own digits"}  # URL word -> option; one line on a phone
 mode = st.radio("What to do", list(MODES.values()), horizontal=True, label_visibility="collapsed",
-                index=list(MODES).index(url_choice("mode", list(MODES), "test")))
+                index=list(MODES).index(link.choice("mode", list(MODES), "test")))
 to_url(mode=next(k for k, v in MODES.items() if v == mode))
 if mode == MODES["plant"]:
+    link.say_what_was_refused(said)
     plant_panel()
     st.stop()
 ready, problems = service().attacked_targets()
@@ -29,7 +32,7 @@ for problem in problems:
 if not ready:
     st.info("No attacked targets yet: build the demo models on the Overview page first.")
     st.stop()
-defaults = url_names("targets", ready)[:3] or [n for n in DEMO if n in ready] or ready[:2]
+defaults = link.names("targets", ready, [n for n in DEMO if n in ready] or ready[:2])[:3]
 targets = st.multiselect("Targets to compare", ready, default=defaults, max_selections=3)
 if not targets:
     st.stop()
@@ -40,8 +43,9 @@ except StoreError as err:
     st.stop()
 
 SOURCES = {"draw": "Draw one", "pick": "Pick an MNIST digit"}  # URL word -> radio option
-source = st.radio("Digit", list(SOURCES.values()), horizontal=True, key="digit_source",
-                  index=list(SOURCES).index(url_choice("digit", list(SOURCES), "draw")))
+source = st.radio("Digit", list(SOURCES.values()), horizontal=True, key="digit_source", label_visibility="collapsed",
+                  index=list(SOURCES).index(link.choice("digit", list(SOURCES), "draw")))
+link.say_what_was_refused(said)
 to_url(targets=targets, digit=next(k for k, v in SOURCES.items() if v == source))
 left, right = st.columns([1, 1])
 box = right.container(key="verdict")  # the answer: beside the canvas, or below it on a phone

@@ -24,6 +24,7 @@ ONE_WORKER = {
     "tests/test_build_demo_models.py": "tests/test_app.py",
     "tests/test_verdict_app.py": "tests/test_app.py",
     "tests/test_room.py": "tests/test_app.py",
+    "tests/test_links.py": "tests/test_app.py",
     **{f"tests/test_{name}.py": "tiny_overfit_run" for name in ("membership", "pipeline", "service", "store", "verdict",
                                                                "weights")},
 }

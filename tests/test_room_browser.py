@@ -66,8 +66,11 @@ def test_every_step_of_the_story_fits_a_projector_with_the_rooms_answers(app_url
         assert page.locator("[data-testid='stException']").count() == 0
         page.screenshot(path=ARTIFACTS / f"room-present-step-{step}.png")
         assert fits_the_screen(page), step
-        qr = page.locator("[data-testid='stSidebar'] .st-key-join img")  # every later screen: the code in the sidebar
-        assert step == 1 or qr.bounding_box()["y"] + qr.bounding_box()["height"] <= 720, step
+        if step > 1:  # every later screen: the whole join card in the sidebar, its code and its note
+            card = page.locator("[data-testid='stSidebar'] .st-key-join")
+            assert card.bounding_box()["y"] + card.bounding_box()["height"] <= 720, step
+            note = card.get_by_text("no sign-up").bounding_box()
+            assert note["y"] + note["height"] <= 720 and card.locator("img").count() == 1, step
         if step < len(SCREENS):
             page.get_by_role("button", name="Next").click()
             page.wait_for_timeout(300)  # the rerun starts

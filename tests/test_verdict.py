@@ -11,7 +11,7 @@ from mia_core.attacks import ATTACKS, ReferenceData, ReferenceQuery, make_attack
 from mia_core.attacks.base import VERDICT_FPR
 from mia_core.attacks.signals import scaled_true_class_confidence
 from mia_core.present.charts import ATTACK_COLOURS, attack_order, lira_figure, member_probabilities
-from mia_core.experiment.membership import MembershipReport, Tally, Verdict, lira_picture, query
+from mia_core.experiment.membership import LiraPicture, MembershipReport, Tally, Verdict, lira_picture, query
 from mia_core.experiment.sweep import DefenceRun
 
 
@@ -133,6 +133,24 @@ def test_lira_picture_of_a_new_digit_estimates_the_member_curve_from_the_learnt_
     fig = lira_figure(picture)
     assert [t.name for t in fig.data if t.mode == "lines"] == ["reference models without it",
                                                                 "what a member would look like (LiRA's estimate)"]
+
+
+@pytest.mark.parametrize("out_spread, in_spread", [(1.0, 1.0), (2.5, 0.4), (0.3, 3.0)])
+def test_lira_picture_shows_both_curves_whole_with_room_above_the_higher_peak(out_spread, in_spread):
+    values = np.array([-1.0, 0.0, 0.5, 1.0])
+    picture = LiraPicture(3, 2.0, values, values + 4, 0.0, 4.0, out_spread, in_spread)
+    fig = lira_figure(picture)
+    low, top = fig.layout.yaxis.range
+    peaks = [max(t.y) for t in fig.data if t.mode == "lines"]
+    assert len(peaks) == 2
+    assert 1.05 * max(peaks) <= top <= 1.2 * max(peaks)  # about 10% above the higher curve: its top is not cut
+    assert low < 0  # the reference models' ticks, drawn at 0, are not cut either
+
+
+def test_the_member_probability_axis_reads_in_quarters():
+    fig = member_probabilities({"a": {"shadow": 0.2, "rmia": 0.9}})
+    assert list(fig.layout.xaxis.tickvals) == [0, 0.25, 0.5, 0.75, 1]
+    assert tuple(fig.layout.xaxis.range) == (0, 1)
 
 
 def test_every_attack_has_its_own_colour_and_the_seeds_fit_comes_last():

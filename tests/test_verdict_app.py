@@ -63,6 +63,16 @@ def test_a_picked_digit_gets_a_verdict_per_target_that_says_right_or_wrong(shipp
     assert "of 2 non-members;" in next(c.value for c in at.caption if c.value.startswith("This session, demo-overfit"))
 
 
+def test_the_card_says_why_the_attack_that_decides_differs_from_target_to_target(shipped):
+    at = membership({"digit": "pick", "pool": "0", "which": "0"})  # a member of demo-overfit, in reference models
+    assert not at.exception
+    lines = verdict_lines(at)
+    assert "by LiRA online" in lines[0] and "by RMIA" in lines[1]  # 48 reference models; 2
+    rule = [c.value for c in at.caption if c.value.startswith("The attack that decides follows a fixed rule")]
+    assert rule == ["The attack that decides follows a fixed rule: LiRA online with 4 or more reference models, some "
+                    "trained on the digit (none on a drawing), else RMIA (demo-overfit has 48, demo-defended has 2)."]
+
+
 def test_every_attacks_figures_stay_in_the_page_below_the_verdict(shipped):
     at = membership({"digit": "pick", "pool": "0", "which": "0"})
     assert not at.exception

@@ -1,6 +1,8 @@
-"""The verdict as a room sees it: on a 1280x720 projector a drawn digit's verdict card appears within 20 s beside the
-canvas; on an iPhone 13 with touch, a line per target stays at the foot of the screen, clear of the canvas and its
-toolbar; no sideways scroll; a picked pool digit's verdict says right or wrong.
+"""The verdict as a room sees it: on a 1280x720 projector the canvas, and a drawn digit's verdict card beside it
+within 20 s, lie above the fold; on a phone with touch (390x664, an iPhone 13) the whole canvas is in view as the
+page opens, and after a stroke a line per target stays at the foot of the screen, clear of the canvas and its
+toolbar; every attack's chart keeps its legend clear of a table's toolbar; no sideways scroll; a picked pool digit's
+verdict says right or wrong.
 
 Screenshots (the visible screen, not the whole page) land in test-artifacts/."""
 
@@ -15,6 +17,9 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(tb.CHROMIUM is None, reason="Debian's chromium is not installed")]
 VERDICT = ".st-key-verdict"
 PIN = ".st-key-verdict_pin"  # a phone's one line per target, kept in view
+CANVAS = "canvas.upper-canvas"  # the layer of the drawing canvas that takes the strokes
+PHONES = {"390x664": dict(viewport={"width": 390, "height": 664}, has_touch=True, is_mobile=True),
+          "iphone13": "iPhone 13"}  # a small phone's screen under its browser's bars; a Playwright device
 SAID = ("flagged as a member", "not flagged")
 
 
@@ -48,10 +53,17 @@ def on_first_screen(page, selector: str) -> bool:
     return box is not None and 0 <= box["y"] and box["y"] + min(box["height"], 60) <= height
 
 
-def scroll_to_the_canvas(page) -> None:
-    top = page.get_by_role("button", name="Undo").first.bounding_box()["y"]
-    page.locator("[data-testid='stMain']").evaluate("(main, top) => { main.scrollTop += top - 110; }", top)
-    page.wait_for_timeout(300)
+def box(page, selector: str) -> dict:
+    return page.locator(selector).first.bounding_box()
+
+
+def bottom(b: dict) -> float:
+    return b["y"] + b["height"]
+
+
+def wholly_in_view(page, selector: str) -> bool:
+    b = box(page, selector)
+    return b is not None and 0 <= b["y"] and bottom(b) <= page.viewport_size["height"]
 
 
 def touch_stroke(context, page, path: list[tuple[float, float]]) -> None:
@@ -68,15 +80,16 @@ def touch_stroke(context, page, path: list[tuple[float, float]]) -> None:
 def test_projector_a_drawn_digit_gets_its_verdict_above_the_fold(app_url, chromium):
     _, browser = chromium
     page = browser.new_page(viewport={"width": 1280, "height": 720})
-    tb.open_page(page, app_url, "membership")
+    tb.open_page(page, app_url, "membership?digit=draw")
     assert "Draw a digit" in page.locator(VERDICT).inner_text()  # the card is there before any drawing
+    assert wholly_in_view(page, CANVAS)  # the whole canvas above the fold, before any scrolling
     tb.draw(page, pen_path(3, seed=0))
     text = wait_for_verdict(page)
     tb.wait_ready(page)
     page.screenshot(path=tb.ARTIFACTS / "verdict-1280x720.png")
     assert all(target in text for target in ("demo-overfit", "demo-defended")), text
     assert "RIGHT" in text or "WRONG" in text  # a drawing is a non-member of every model: the truth is known
-    assert on_first_screen(page, VERDICT)
+    assert wholly_in_view(page, VERDICT) and wholly_in_view(page, CANVAS)  # the canvas and the whole card
     assert page.locator(PIN).is_hidden()  # the card beside the canvas says it all
     assert no_sideways_scroll(page)
     assert page.locator("[data-testid='stException']").count() == 0
@@ -91,30 +104,51 @@ def uncovered(page, selector: str, points: list[tuple[float, float]]) -> bool:
     })""", [list(p) for p in points])
 
 
-def test_phone_a_touch_drawn_digit_gets_its_verdict_in_view(app_url, chromium):
+def toolbars_in_view(page) -> list[dict]:
+    """The boxes of Streamlit's element toolbars (a table's: search, download...) that are shown."""
+    return page.locator("[data-testid='stElementToolbar']").evaluate_all(
+        """(bars) => bars.filter(b => parseFloat(getComputedStyle(b).opacity) > 0 && b.offsetParent)
+                         .map(b => { const r = b.getBoundingClientRect();
+                                     return {x: r.left, y: r.top, width: r.width, height: r.height}; })""")
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and a["y"] < bottom(b)
+            and b["y"] < bottom(a))
+
+
+@pytest.mark.parametrize("phone", PHONES)
+def test_phone_a_touch_drawn_digit_gets_its_verdict_with_the_whole_canvas_in_view(app_url, chromium, phone):
     p, browser = chromium
-    context = browser.new_context(**p.devices["iPhone 13"])
+    device = PHONES[phone]
+    context = browser.new_context(**(p.devices[device] if isinstance(device, str) else device))
     page = context.new_page()
-    tb.open_page(page, app_url, "membership")
-    scroll_to_the_canvas(page)  # as a thumb would: its toolbar just below the app's header
+    tb.open_page(page, app_url, "membership?digit=draw")
+    page.wait_for_function("""() => [...document.querySelectorAll('.st-key-drawing *')].some(h => h.shadowRoot
+        && h.shadowRoot.querySelector('canvas.upper-canvas')
+        && h.shadowRoot.querySelector('canvas.upper-canvas').getBoundingClientRect().width <= 240)""",
+                           timeout=20_000)  # a phone's smaller canvas, once the page's styles reach it
+    assert wholly_in_view(page, CANVAS)  # as the page opens, without a scroll
     touch_stroke(context, page, pen_path(7, seed=1))
     text = wait_for_verdict(page)
     tb.wait_ready(page)
-    page.screenshot(path=tb.ARTIFACTS / "verdict-iphone13.png")
+    page.screenshot(path=tb.ARTIFACTS / f"verdict-phone-{phone}.png")
     assert "demo-overfit" in text, text
     pin = page.locator(PIN)  # right after drawing, without scrolling: one line per target at the screen's foot
     assert on_first_screen(page, PIN) and pin.bounding_box()["height"] <= 0.25 * page.viewport_size["height"]
     lines = pin.inner_text().strip().splitlines()
     assert len(lines) == 3 and all(("MEMBER" in line) != ("not flagged" in line) for line in lines[1:]), lines
     pin_top = pin.bounding_box()["y"]
+    canvas = box(page, CANVAS)  # the whole canvas in view and clear of the pin: the next digit needs no scroll
+    assert 0 <= canvas["y"] and bottom(canvas) <= pin_top, (canvas, pin_top)
     for name in ("Undo", "Reset canvas & history"):  # clear and undo visible, above the pin, without a hover
         button = page.get_by_role("button", name=name).first
-        box = button.bounding_box()
-        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= pin_top, (name, box, pin_top)
+        b = button.bounding_box()
+        assert b is not None and 0 <= b["y"] and bottom(b) <= pin_top, (name, b, pin_top)
         assert button.evaluate("(b) => getComputedStyle(b.closest('.dc-toolbar')).opacity") == "1"
-    corners = [(0.05, 0.05), (0.95, 0.05), (0.5, 0.5), (0.05, 0.95), (0.95, 0.95)]
-    assert uncovered(page, "canvas.upper-canvas", corners)  # the whole canvas takes the next stroke
-    assert page.locator(VERDICT).bounding_box()["y"] > page.locator("canvas.upper-canvas").bounding_box()["y"]
+    corners = [(0.02, 0.02), (0.98, 0.02), (0.5, 0.5), (0.02, 0.98), (0.98, 0.98)]
+    assert uncovered(page, CANVAS, corners)  # the whole canvas takes the next stroke
+    assert box(page, VERDICT)["y"] > canvas["y"]
     assert no_sideways_scroll(page)
     for title, charts in (("Why this verdict", 1), ("Member probability", 3)):  # built when opened; one column
         page.get_by_text(title).first.click()
@@ -123,8 +157,19 @@ def test_phone_a_touch_drawn_digit_gets_its_verdict_in_view(app_url, chromium):
     assert page.locator(".js-plotly-plot").count() >= 3  # LiRA's picture per target, every attack, the classes
     widths = page.locator(".js-plotly-plot").evaluate_all("(plots) => plots.map(p => p.getBoundingClientRect().right)")
     assert max(widths) <= page.viewport_size["width"]
+    every_attack = page.locator(".js-plotly-plot").nth(2)
+    every_attack.scroll_into_view_if_needed()
+    b = every_attack.bounding_box()
+    page.touchscreen.tap(b["x"] + b["width"] / 2, b["y"] + b["height"] / 3)  # a thumb on the chart
+    page.wait_for_timeout(500)
+    legend = every_attack.locator("g.legend").bounding_box()
+    assert not any(overlap(legend, bar) for bar in toolbars_in_view(page)), legend  # every attack's name readable
+    assert every_attack.locator(".modebar").count() == 0  # no chart toolbar to cover it either
+    ticks = every_attack.locator(".xtick text").evaluate_all(
+        "(ticks) => ticks.filter(t => getComputedStyle(t).display !== 'none').map(t => t.textContent)")
+    assert ticks == ["0", "0.25", "0.5", "0.75", "1"], ticks  # the member probability's axis, end to end
     for i, name in ((0, "lira"), (2, "attacks")):
-        page.locator(".js-plotly-plot").nth(i).screenshot(path=tb.ARTIFACTS / f"verdict-iphone13-{name}.png")
+        page.locator(".js-plotly-plot").nth(i).screenshot(path=tb.ARTIFACTS / f"verdict-phone-{phone}-{name}.png")
     assert no_sideways_scroll(page)
     context.close()
 

@@ -4,7 +4,7 @@ the page's URL (`pool`, `which`), and every target's answer on that digit."""
 import streamlit as st
 
 from mia_core.service import LoadedTarget, MembershipReport, query
-from ui.links import to_url, url_number, url_refused
+from ui.links import LinkSettings, to_url
 from ui.state import digits
 
 
@@ -22,10 +22,11 @@ def picked_digit(models: dict[str, LoadedTarget]) -> tuple[dict[str, MembershipR
     pools = target.target.pick_pools()
     names = pool_names(first, target)
     shown = list(names.values())
-    pool = st.selectbox("From", shown, index=url_number("pool", 0, len(shown) - 1, 0))
+    link = LinkSettings()
+    pool = st.selectbox("From", shown, index=link.number("pool", 0, len(shown) - 1, 0))
     part = pools[next(k for k, v in names.items() if v == pool)]
-    i = st.slider("Which one", 0, len(part) - 1, url_number("which", 0, len(part) - 1, 0))
-    if url_refused("pool", 0, len(shown) - 1) or url_refused("which", 0, len(part) - 1):
+    i = st.slider("Which one", 0, len(part) - 1, link.number("which", 0, len(part) - 1, 0))
+    if link.refused:
         st.info(f"The link asked for a digit this page does not have: showing {pool}, number {i} "
                 f"(0 to {len(part) - 1}).")
     to_url(pool=shown.index(pool), which=i)

@@ -11,6 +11,8 @@ import streamlit as st
 JOIN_URL_ENV = "MIA_JOIN_URL"  # the address the room should open, when the server sits behind another name
 WILDCARD = ("", "0.0.0.0", "::")
 NO_SIGN_UP = "no sign-up: you choose a nickname to play"
+SIDEBAR_NOTE = "no sign-up: just a nickname"  # NO_SIGN_UP in one line of the sidebar
+SIDEBAR_CODE = 140  # px: the sidebar's QR code, under the page links
 
 
 def lan_address() -> str | None:
@@ -56,11 +58,16 @@ def qr_png(text: str, *, scale: int = 8) -> bytes:
     return buffer.getvalue()
 
 
+def room_link() -> tuple[str, bool]:
+    """The link for the room from this server's settings and $MIA_JOIN_URL, and whether the room can reach it."""
+    return join_url(st.get_option("server.address"), int(st.get_option("server.port")), lan=lan_address(),
+                    override=os.environ.get(JOIN_URL_ENV))
+
+
 def join_card(*, size: int = 300, container=st, beside: bool = False) -> str:
     """The keyed card (`st-key-join`) with the QR code and the link; returns the link. `beside`: the words to the
     right of the code, for a wide, short screen; else above and below it."""
-    url, reachable = join_url(st.get_option("server.address"), int(st.get_option("server.port")),
-                              lan=lan_address(), override=os.environ.get(JOIN_URL_ENV))
+    url, reachable = room_link()
     with container.container(key="join", border=True):
         code, words = st.columns([1, 2], vertical_alignment="center") if beside else (st, st)
         words.markdown("**Join the room:** scan the code, or open")
@@ -71,4 +78,16 @@ def join_card(*, size: int = 300, container=st, beside: bool = False) -> str:
         if not reachable:
             words.warning("This server listens on this computer only, so the room cannot open the link. Start it "
                           "with `streamlit run app.py --server.address 0.0.0.0` (on the room's network).")
+    return url
+
+
+def sidebar_join_card() -> str:
+    """The join card (`st-key-join`) in the sidebar, under the page links: the link, a code of SIDEBAR_CODE px and
+    SIDEBAR_NOTE, one line each, so that the whole card fits a 1280x720 projector. Whether the room can reach the
+    link is the first screen's card's to say (`join_card`); returns the link."""
+    url, _ = room_link()
+    with st.sidebar.container(key="join", border=True):
+        st.markdown(f"**Join:** [{url.split('://', 1)[1]}]({url})")
+        st.image(qr_png(url), width=SIDEBAR_CODE)
+        st.caption(SIDEBAR_NOTE)
     return url

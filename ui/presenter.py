@@ -8,8 +8,8 @@ import streamlit as st
 from mia_core.service import (DEMO, Question, StoreError, deal, describe, is_undefended, read_sweep, verdicts,
                               with_interval)
 from ui.game import GAME_TARGET, big, leaderboard
-from ui.join import join_card
-from ui.links import url_number
+from ui.join import join_card, sidebar_join_card
+from ui.links import LinkSettings
 from ui.room import room
 from ui.state import digits, loaded, service, shipped_results
 
@@ -155,7 +155,11 @@ def tally() -> None:
 def story() -> None:
     """The current screen (from the URL's `step`, else this session's), with Back and Next."""
     st.html(STORY_CSS)
-    step = st.session_state.setdefault("story_step", url_number("step", 0, len(SCREENS) - 1, 0))
+    if "story_step" not in st.session_state:  # the link's step opens the story once; Next and Back move it on
+        link = LinkSettings()
+        st.session_state["story_step"] = link.number("step", 0, len(SCREENS) - 1, 0)
+        link.say_what_was_refused()
+    step = st.session_state["story_step"]
     screen = SCREENS[step]
     if screen.question:
         room().ask(screen.question)
@@ -172,7 +176,7 @@ def story() -> None:
     if screen.text:
         st.markdown(screen.text)
     if screen.show != "join":
-        join_card(size=140, container=st.sidebar)
+        sidebar_join_card()
     if screen.show:
         SHOWN[screen.show]()
 

@@ -3,47 +3,67 @@ is known, the session's tally), LiRA's picture of the digit, and every attack's 
 
 import streamlit as st
 
-from mia_core.service import LABELS, VERDICT_FPR, MembershipReport, Tally, charts
+from mia_core.service import LABELS, VERDICT_FPR, VERDICT_PREFERENCE, MembershipReport, Tally, charts
 
-# On wider screens the card sits beside the canvas. On a phone it falls below the canvas, and a one-line-per-target
-# summary (`verdict_pin`) stays in view at the bottom of the screen, short enough to leave the canvas and its toolbar
-# free; the page's own bottom padding keeps the last widgets reachable above it.
-# The canvas's toolbar floats above the canvas: the drawing's container leaves it room, and it stays visible.
+# On wider screens the card sits beside the canvas, and the page starts higher than Streamlit's pages, so that on a
+# 1280x720 projector the canvas and the card lie above the fold. On a phone the card falls below the canvas, and a
+# one-line-per-target summary (`verdict_pin`) stays in view at the bottom of the screen; the controls above the
+# canvas take one line each and the canvas is shown at PHONE_CANVAS px, so that on a 390x664 screen the whole canvas
+# lies above the summary without scrolling. The page's own bottom padding, as tall as the summary can grow, lets any
+# widget be scrolled clear of it. The component that pins the canvas's toolbar takes no room. The canvas's toolbar
+# floats above the canvas: the drawing's container leaves it room. A table's toolbar, which a touch screen keeps
+# shown, floats above the table: on a phone the table of every attack leaves it room below the chart's legend.
+PHONE_CANVAS = 240  # px on screen; the canvas keeps its 280 x 280 pixels, so a drawing reads the same on every screen
 PHONE_CSS = """<style>
 .st-key-drawing { padding-top: 2.4rem; }
+div.st-key-pin_canvas_toolbar { display: none; }
 div.st-key-verdict_pin { display: none; }
+@media (min-width: 641px) {
+  [data-testid="stMainBlockContainer"] { padding-top: 4rem; }
+  h1 { padding-top: 0 !important; }
+}
 @media (max-width: 640px) {
   div.st-key-verdict_pin { display: block; position: fixed; left: 0; right: 0; bottom: 0; z-index: 999990;
     max-height: 25vh; overflow-y: auto; background-color: #ffffff; border-top: 3px solid #444;
     padding: 0.3rem 0.8rem 0.35rem 0.8rem; box-shadow: 0 -4px 12px rgba(0,0,0,0.15); }
   .st-key-verdict_pin p { font-size: 0.95rem; line-height: 1.4; }
   [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; padding-bottom: calc(25vh + 1rem); }
-  h1 { font-size: 1.8rem !important; }
+  h1 { font-size: 1.5rem !important; padding: 0 !important; }
+  .st-key-attack_table { padding-top: 2.5rem; }
 }
 </style>"""
 
 
 # The canvas component keeps its styles in its own shadow root, where the page's CSS cannot reach: this pins its
-# toolbar (clear, undo) open there, as it is while one hovers over the canvas with a mouse.
+# toolbar (clear, undo) open there, as it is while one hovers over the canvas with a mouse, and on a phone shows the
+# canvas at PHONE_CANVAS px (the drawing library maps a finger's position through the canvas's shown size).
 PIN_TOOLBAR_JS = """
 export default function () {
-  const pin = () => {
+  const watched = new WeakSet();  // the page and each shadow root: a canvas fills its own root after it is attached
+  const watch = new MutationObserver(() => requestAnimationFrame(pin));
+  function pin() {
     for (const host of document.querySelectorAll('*')) {
       const root = host.shadowRoot;
-      if (root && root.querySelector('.dc-toolbar') && !root.querySelector('style[data-pin-toolbar]')) {
+      if (!root) continue;
+      if (!watched.has(root)) {
+        watched.add(root);
+        watch.observe(root, { childList: true, subtree: true });
+      }
+      if (root.querySelector('.dc-toolbar') && !root.querySelector('style[data-pin-toolbar]')) {
         const style = document.createElement('style');
         style.dataset.pinToolbar = '1';
-        style.textContent = '.dc-toolbar { opacity: 1 !important; top: -2.65rem !important; }';
+        style.textContent = '.dc-toolbar { opacity: 1 !important; top: -2.65rem !important; } '
+          + '@media (max-width: 640px) { .dc-container, .dc-container .canvas-container, .dc-container canvas '
+          + '{ width: PHONE_CANVASpx !important; height: PHONE_CANVASpx !important; } }';
         root.appendChild(style);
       }
     }
-  };
-  pin();
-  const watch = new MutationObserver(() => requestAnimationFrame(pin));
+  }
   watch.observe(document.body, { childList: true, subtree: true });
+  pin();
   return () => watch.disconnect();
 }
-"""
+""".replace("PHONE_CANVAS", str(PHONE_CANVAS))
 
 
 def phone_layout() -> None:
@@ -107,6 +127,15 @@ def verdict_card(box, reports: dict[str, MembershipReport], truth: dict[str, boo
             tally = _tally(target)
             if tally.members + tally.non_members:
                 st.caption(f"This session, {target}: {tally.sentence()}.")
+        st.caption(deciding_rule(reports))
+
+
+def deciding_rule(reports: dict[str, MembershipReport]) -> str:
+    """Why the attack that decides can differ from target to target and digit to digit: `VERDICT_PREFERENCE`'s
+    fixed rule, and each target's count of reference models."""
+    counts = ", ".join(f"{target} has {report.references}" for target, report in reports.items())
+    return (f"The attack that decides follows a fixed rule: LiRA online with {VERDICT_PREFERENCE['lira_online']} "
+            f"or more reference models, some trained on the digit (none on a drawing), else RMIA ({counts}).")
 
 
 def verdict_pin(reports: dict[str, MembershipReport], truth: dict[str, bool | None]) -> None:
@@ -150,7 +179,8 @@ def all_attacks(reports: dict[str, MembershipReport]) -> None:
                     ", ".join(f"class {r.label} for {n}" for n, r in reports.items()) + ")")
         st.plotly_chart(charts.member_probabilities({n: r.member_probability for n, r in reports.items()}),
                         width="stretch", config={"displayModeBar": False})
-        st.dataframe([{"attack": LABELS.get(a, a), **{n: round(r.member_probability[a], 3) for n, r in reports.items()}}
-                      for a in charts.attack_order(some.member_probability)], hide_index=True)
+        st.container(key="attack_table").dataframe(  # on a phone, room above it for its toolbar
+            [{"attack": LABELS.get(a, a), **{n: round(r.member_probability[a], 3) for n, r in reports.items()}}
+             for a in charts.attack_order(some.member_probability)], hide_index=True)
         st.plotly_chart(charts.class_probabilities({n: r.probabilities for n, r in reports.items()}),
                         width="stretch", config={"displayModeBar": False})

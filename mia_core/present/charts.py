@@ -17,6 +17,8 @@ ATTACK_COLOURS = dict(zip([a for a in ATTACKS if a != "seed_in_sample"],
                           ["#1f77b4", "#ff7f0e", "#2ca02c", "#8c564b", "#e377c2", "#d62728", "#9467bd", "#17becf",
                            "#bcbd22", "#393b79"])) | {"seed_in_sample": "#7f7f7f"}
 LOG_TICKS = dict(tickvals=[0.001, 0.01, 0.1, 1], ticktext=["0.001", "0.01", "0.1", "1"])
+PROBABILITY_TICKS = [0, 0.25, 0.5, 0.75, 1]  # a probability axis's ticks, on a phone's narrow chart too
+HEADROOM = 1.1  # a chart's top, as a multiple of the highest curve's top
 
 
 def attack_colour(name: str) -> str:
@@ -122,9 +124,10 @@ def member_probabilities(by_target: dict[str, dict[str, float]]) -> go.Figure:
         fig.add_bar(y=targets, x=[by_target[t].get(attack) for t in targets], name=LABELS.get(attack, attack),
                     orientation="h", marker_color=attack_colour(attack))
     fig.add_vline(x=0.5, line_dash="dot", line_color="grey")
-    fig.update_xaxes(range=[0, 1], title="member probability")
+    fig.update_xaxes(range=[0, 1], title="member probability", tickvals=PROBABILITY_TICKS)
     fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=targets[::-1])  # the first target on top
-    fig.update_layout(barmode="group", height=120 + 22 * len(attacks) * len(targets), margin=dict(t=40, b=10, l=10),
+    fig.update_layout(barmode="group", height=120 + 22 * len(attacks) * len(targets),
+                      margin=dict(t=40, b=10, l=10, r=20),  # r: room for the "1" under the axis's end
                       legend=dict(orientation="h", y=-0.25, traceorder="reversed"))
     return fig
 
@@ -141,6 +144,7 @@ def lira_figure(picture, *, title: str = "", target: str = "the target", also: d
     low, high = min(values) - 2.5 * widest, max(values) + 2.5 * widest
     grid = np.linspace(low, high, 400)
     fig = go.Figure()
+    highest = 0.0
     for centre, spread, name, colour, values, dash in (
             (picture.out_centre, picture.out_spread, "reference models without it", NON_MEMBER, picture.out_values,
              "solid"),
@@ -148,6 +152,7 @@ def lira_figure(picture, *, title: str = "", target: str = "the target", also: d
              "what a member would look like (LiRA's estimate)", MEMBER, picture.in_values,
              "solid" if len(picture.in_values) else "dash")):
         density = np.exp(-0.5 * ((grid - centre) / spread) ** 2) / (spread * np.sqrt(2 * np.pi))
+        highest = max(highest, 1 / (spread * np.sqrt(2 * np.pi)))  # the curve's peak, on the grid or between
         fig.add_scatter(x=grid, y=density, mode="lines", name=name, line=dict(color=colour, dash=dash),
                         legendgroup=name)
         if len(values):
@@ -160,7 +165,8 @@ def lira_figure(picture, *, title: str = "", target: str = "the target", also: d
         fig.add_vline(x=value, line_color="grey", line_width=2, line_dash="dash", annotation_text=name,
                       annotation_position="bottom")
     fig.update_xaxes(title="log(p / (1 − p)) on its class", automargin=True)
-    fig.update_yaxes(showticklabels=False, title="", rangemode="tozero")
+    # From the curves' peaks, with room above them; below 0, room for the reference models' ticks, drawn at 0.
+    fig.update_yaxes(showticklabels=False, title="", range=[-0.08 * highest, HEADROOM * highest])
     fig.update_layout(height=320, margin=dict(t=50 if title else 30, b=10, l=10, r=10), title=title or None,
                       legend=dict(orientation="h", y=-0.3, yanchor="top"))
     return fig
