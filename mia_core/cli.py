@@ -214,7 +214,7 @@ def service_for(args, *, one_job: bool = False) -> Service:
 
 def wait(job: Job, progress, *, what: str) -> dict:
     """A job's result, its progress on stderr; a kept result from an identical earlier run is said to be one."""
-    if job.done():
+    if job.kept:
         print(f"{what}: the kept result of an identical earlier run ({job.runner.result_path(job.key)})",
               file=sys.stderr)
     return job.wait(progress)

@@ -35,11 +35,12 @@ def test_identical_requests_share_one_job_and_its_kept_result(tmp_path, digits):
     first, second = runner.submit("experiment", experiment(digits)), runner.submit("experiment", experiment(digits))
     assert first is second  # two sessions asking for the same run wait on the same job
     result = first.result(timeout=120)
+    assert not first.kept  # it ran: finished, but not a kept result
     assert runner.result_path(first.key).is_file()
     runner.shutdown()
 
     again = JobRunner(tmp_path, executor="inline").submit("experiment", experiment(digits))
-    assert again.done() and again.result() == result  # answered at once from the kept result, by a new runner
+    assert again.kept and again.result() == result  # answered at once from the kept result, by a new runner
 
 
 def test_jobs_wait_their_turn_and_say_where_they_stand(tmp_path, digits):

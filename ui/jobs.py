@@ -59,7 +59,7 @@ def watch(key: str, jobs: Job | list[Job], labels: str | list[str], *, about=Non
     jobs = [jobs] if isinstance(jobs, Job) else list(jobs)
     labels = [labels] * len(jobs) if isinstance(labels, str) else list(labels)
     shared = any(not j.done() and time.time() - j.submitted > 1 for j in jobs)
-    kept = all(j.done() and j.future.exception() is None for j in jobs)
+    kept = all(j.kept for j in jobs)
     st.session_state.setdefault(WAITING, {})[key] = Waiting(jobs, labels, about, on_progress, shared, kept)
 
 

@@ -45,6 +45,7 @@ class Job:
     runner: "JobRunner"
     future: Future = field(default_factory=Future)  # resolves to the result dict, or raises JobFailed
     submitted: float = field(default_factory=time.time)
+    kept: bool = False  # answered at once from the kept result of an identical earlier run
 
     def done(self) -> bool:
         return self.future.done()
@@ -122,6 +123,7 @@ class JobRunner:
             job = Job(key, task, self)
             kept = read_json(self.result_path(key)) if cache else None
             if kept is not None:
+                job.kept = True
                 job.future.set_result(kept)
                 return job
             self._running[key] = job
