@@ -2,10 +2,10 @@
 
 A subclass defines `signal(...)`, the per-record value read off one model's outputs, and `compare(...)`: a
 membership statistic from the target's signals (higher = member), given reference models' signals on the same
-records; `raw(...)` is the two together on outputs. Each reference model's signals are read once per fit. `fit` learns the map from that statistic
-to a member probability by treating each reference model in turn as a pretend target whose
-membership is known (the others serve as its references), with a monotone calibration: the
-probability never reorders what the statistic says.
+records; `raw(...)` is the two together on outputs. `fit` learns the map from that statistic to a member
+probability by treating each reference model in turn as a pretend target whose membership is known (the others
+serve as its references), with a monotone calibration: the probability never reorders what the statistic says.
+Each reference model's signals are read once per fit.
 
 With few reference models, a record can have no "out" (or no "in") model among the others: with
 2 references the only other model is the pretend target's complement. `raw` then estimates the
@@ -33,7 +33,7 @@ class ReferenceAttack(MembershipAttack):
     def compare(self, x: np.ndarray, ref_x: np.ndarray, ref_keep: np.ndarray, z: np.ndarray,
                 ref_z: np.ndarray) -> np.ndarray:
         """Higher means member. The target's signal x [N] on the records, the reference models' ref_x [R, N] and
-        ref_keep [R, N]; the target's signal z [Z] on the population samples, and the reference models' ref_z [R, Z]."""
+        ref_keep [R, N]; the target's signal z [Z] on the population samples, the reference models' ref_z [R, Z]."""
 
     @abstractmethod
     def _prepare(self, signals: np.ndarray, keep: np.ndarray) -> None:
