@@ -93,14 +93,19 @@ def wait_ready(page, timeout_s: float = 240) -> None:
 
 
 def settled(page, quiet_ms: int = 250, most_ms: int = 3000) -> None:
-    """Once the page's DOM has not changed for `quiet_ms` (charts, images and components draw after the script
-    has finished), or after `most_ms` at most (a job's status redraws while it runs)."""
+    """Once the page's DOM (and each open shadow root's) has not changed for `quiet_ms` (charts, images and
+    components draw after the script has finished), or after `most_ms` at most (a job's status redraws while it
+    runs)."""
     page.evaluate("""([quiet, most]) => new Promise(resolve => {
         const done = () => { observer.disconnect(); clearTimeout(timer); clearTimeout(cap); resolve(); };
         const observer = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, quiet); });
         let timer = setTimeout(done, quiet);
         const cap = setTimeout(done, most);
-        observer.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+        const what = {subtree: true, childList: true, attributes: true, characterData: true};
+        observer.observe(document.body, what);
+        for (const el of document.querySelectorAll("*")) {  // components draw inside their own shadow roots
+            if (el.shadowRoot) observer.observe(el.shadowRoot, what);
+        }
     })""", [quiet_ms, most_ms])
 
 
