@@ -5,12 +5,10 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# pytest-xdist workers, one torch thread each, a test file per worker at a time (tests/conftest.py keeps files that
-# share a server, a Ray instance or a fixture's work together, and hands out the longest first). `make test` runs three
-# on 2 cores: the browser tests mostly wait on the served app and Chromium, and a third worker trains meanwhile;
-# `make test-fast`, all training, runs two. `make test XDIST=` runs in one process
-XDIST ?= -n 3 --dist loadfile
-XDIST_FAST ?= -n 2 --dist loadfile
+# two pytest-xdist workers, one torch thread each, a test file per worker at a time (tests/conftest.py keeps files
+# that share a server, a Ray instance or a fixture's work together, and hands out the longest first); `make test XDIST=`
+# runs in one process
+XDIST ?= -n 2 --dist loadfile
 
 .PHONY: app test test-fast setup setup-dev browser bench reproduce
 
@@ -33,7 +31,7 @@ test: setup-dev browser
 	$(BIN)/python -m pytest -q tests $(XDIST)
 
 test-fast: setup-dev
-	$(BIN)/python -m pytest -q tests -m "not browser and not slow" $(XDIST_FAST)
+	$(BIN)/python -m pytest -q tests -m "not browser and not slow" $(XDIST)
 
 bench: setup
 	$(BIN)/pip install -q -r requirements-bench.txt

@@ -10,7 +10,7 @@ from mia_core.config import ExperimentConfig, TrainConfig
 from mia_core.data import load_embedded
 
 
-# With `pytest -n 3 --dist loadfile` (pytest-xdist) each test file runs on one worker, and these tests and files
+# With `pytest -n 2 --dist loadfile` (pytest-xdist) each test file runs on one worker, and these tests and files
 # run on one worker together: the tests that start Ray (one Ray instance at a time), the browser files (one served app,
 # `app_url`, for all of them), and the AppTest files (the shipped demo models loaded once per process, see
 # `new_app_server`) with the other file that uses the small demo build (`small_demo`), and the files that use
@@ -64,8 +64,8 @@ def own_model_store(tmp_path_factory):
 
 @pytest.fixture(scope="session", autouse=True)
 def one_torch_thread():
-    """Each test process trains on one torch thread, as the job runner's workers do (each pytest-xdist worker then
-    keeps at most one core busy). Worker processes a test starts set their own."""
+    """Each test process trains on one torch thread, as the job runner's workers do (two pytest-xdist workers
+    then keep two cores busy without contending for them). Worker processes a test starts set their own."""
     torch.set_num_threads(1)
 
 
