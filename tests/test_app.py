@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import new_app_server
 from mia_core.attacks import LABELS
 from mia_core.cli import main as cli
+from mia_core.storage.targets import demo_configs
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/targets.py", "pages/attack.py", "pages/membership.py", "pages/defences.py", "pages/experiments.py"]
@@ -77,11 +78,22 @@ def test_the_shipped_demo_models_answer_at_once(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_build_demo_then_membership_and_attack(app_env):
+def test_build_demo_then_membership_and_attack(app_env, small_demo, monkeypatch):
+    asked = []
+
+    def small_demo_build(store, digits, *, configs, **_):
+        """What the button's job builds with MIA_DEMO_SMALL=1, the small demo, is `small_demo`'s build (the same
+        `build_demo` on the same configurations): its copy."""
+        asked.append(configs)
+        shutil.copytree(small_demo.folder, store.root, dirs_exist_ok=True)
+        return small_demo.results
+
+    monkeypatch.setattr("mia_core.jobs.tasks.build_demo", small_demo_build)
     at = open_app()
     at.button[0].click().run()
     assert not at.exception
     assert "ready" in at.success[0].value
+    assert asked == [demo_configs(small=True)]
     assert {"demo-overfit", "demo-defended"} <= {p.name for p in (app_env / "store").iterdir()}
 
     at.switch_page("pages/membership.py").run()
@@ -160,7 +172,9 @@ def test_impossible_training_config_is_an_error_message(app_env):
 
 def demo_with_a_corrupt_file(app_env, small_demo, model: str, file: str) -> AppTest:
     """The small demo in the store (as the Overview page's button builds it: test_build_demo_then_membership_and_attack),
-    one stored file overwritten with junk (as a crash or a user might)."""
+    one stored file overwritten with junk (as a crash or a user might), opened by a server that has loaded no model
+    yet (another test may have loaded the small demo's, stamp and all)."""
+    st.cache_resource.clear()
     shutil.copytree(small_demo.folder, app_env / "store")
     (app_env / "store" / model / file).write_bytes(b"junk")
     return open_app()

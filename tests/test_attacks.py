@@ -7,7 +7,7 @@ from mia_core.attacks import ATTACKS, AttackData, ReferenceData, ReferenceQuery,
 from mia_core.attacks.label_only import QUERY_COUNT
 from mia_core.attacks.shadow import features
 from mia_core.attacks.signals import (neg_entropy, neg_log_loss, neg_modified_entropy, scaled_confidence,
-                                     scaled_true_class_confidence)
+                                     scaled_true_class_confidence, true_class_probability)
 from mia_core.training.many import balanced_keep
 from mia_core.metrics import roc
 
@@ -35,6 +35,20 @@ def test_signals_match_a_direct_reference_implementation():
         terms = [-(1 - row[y]) * np.log(row[y])] + [-row[i] * np.log(1 - row[i]) for i in range(3) if i != y]
         mentr.append(sum(terms))
     assert np.allclose(neg_modified_entropy(logits, labels), -np.array(mentr))
+
+
+def test_the_true_class_signals_of_many_models_at_once_are_each_models_own():
+    """logits [R, N, C] of R models on the same records: each model's row, bit for bit (the reference attacks read
+    all their models' signals this way)."""
+    rng = np.random.default_rng(0)
+    logits, labels = rng.normal(0, 3, (4, 50, 10)), rng.integers(0, 10, 50)
+    for signal in (scaled_true_class_confidence, true_class_probability):
+        together = signal(logits, labels)
+        assert together.shape == (4, 50)
+        assert all(np.array_equal(together[r], signal(logits[r], labels)) for r in range(4))
+    p = softmax(logits[0], axis=1)[np.arange(50), labels]
+    assert np.allclose(scaled_true_class_confidence(logits[0], labels), np.log(p / (1 - p)))
+    assert np.allclose(true_class_probability(logits[0], labels), p)
 
 
 @pytest.mark.parametrize("name", SHADOW_BASED)

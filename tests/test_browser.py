@@ -89,7 +89,24 @@ def wait_ready(page, timeout_s: float = 240) -> None:
                 && app.dataset.testScriptState === 'notRunning'
                 && !document.querySelector("[data-testid='stSkeleton']");
         }""", timeout=timeout_s * 1000, polling=100)  # every 100 ms, not every frame: it stays cheap
-    page.wait_for_timeout(500)
+    settled(page)
+
+
+def settled(page, quiet_ms: int = 250, most_ms: int = 3000) -> None:
+    """Once the page's DOM (and each open shadow root's) has not changed for `quiet_ms` (charts, images and
+    components draw after the script has finished), or after `most_ms` at most (a job's status redraws while it
+    runs)."""
+    page.evaluate("""([quiet, most]) => new Promise(resolve => {
+        const done = () => { observer.disconnect(); clearTimeout(timer); clearTimeout(cap); resolve(); };
+        const observer = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, quiet); });
+        let timer = setTimeout(done, quiet);
+        const cap = setTimeout(done, most);
+        const what = {subtree: true, childList: true, attributes: true, characterData: true};
+        observer.observe(document.body, what);
+        for (const el of document.querySelectorAll("*")) {  // components draw inside their own shadow roots
+            if (el.shadowRoot) observer.observe(el.shadowRoot, what);
+        }
+    })""", [quiet_ms, most_ms])
 
 
 def open_page(page, url: str, path: str = "") -> None:

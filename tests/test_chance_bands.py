@@ -5,15 +5,24 @@ import math
 import numpy as np
 import pytest
 
-from mia_core.metrics import advantage_chance_band, batch_tpr_at_fpr, roc, tpr_chance_band
+from mia_core.metrics import advantage_chance_band, batch_tpr_at_fpr, counted_advantage, roc, tpr_chance_band
 from mia_core.present.tables import chance_lines
 
 
 def null_advantages(members: int, non_members: int, runs: int, seed: int = 0) -> np.ndarray:
-    """max(TPR - FPR) of `runs` coin-flip attacks: members and non-members score alike."""
+    """max(TPR - FPR) of `runs` coin-flip attacks: members and non-members score alike. Each attack's records in
+    the order of its scores, counted (tests/test_metrics.py checks these counted forms against sklearn's ROC)."""
     rng = np.random.default_rng(seed)
     is_member = np.r_[np.ones(members, bool), np.zeros(non_members, bool)]
-    return np.array([roc(rng.random(members + non_members), is_member).advantage for _ in range(runs)])
+    ranked = is_member[np.argsort(rng.random((runs, members + non_members)), axis=-1)].astype(int)  # ascending
+    return counted_advantage(ranked, 1 - ranked)
+
+
+def test_the_counted_advantage_of_a_coin_flip_is_its_roc_curves():
+    rng = np.random.default_rng(0)
+    scores, is_member = rng.random(300), np.r_[np.ones(100, bool), np.zeros(200, bool)]
+    ranked = is_member[np.argsort(scores)].astype(int)
+    assert counted_advantage(ranked, 1 - ranked) == roc(scores, is_member).advantage
 
 
 @pytest.mark.parametrize("members, non_members", [(200, 200), (100, 400)])

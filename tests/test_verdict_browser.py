@@ -33,13 +33,15 @@ def chromium():
 
 
 def wait_for_verdict(page, timeout_s: float = 20) -> str:
-    """The card's text once it holds a verdict for every target."""
+    """The card's text once it holds a verdict (within `timeout_s`) and the run that wrote it has finished (a stroke
+    the canvas sends late reruns the page, and the card is written anew)."""
     page.wait_for_function(
         """(said) => {
             const card = document.querySelector('.st-key-verdict');
             return card && said.some(s => card.innerText.includes(s))
                 && !card.innerText.includes('Draw a digit');
         }""", arg=list(SAID), timeout=timeout_s * 1000, polling=100)
+    tb.wait_ready(page)
     return page.locator(VERDICT).inner_text()
 
 

@@ -28,7 +28,6 @@ drawing the target is surer of than the guessed centre a non-member.
 
 import numpy as np
 
-from .base import ReferenceData
 from .reference import ReferenceAttack
 from .signals import scaled_true_class_confidence
 
@@ -60,12 +59,14 @@ class LiRA(ReferenceAttack):
         self.online, self.fixed_variance = online, fixed_variance
         self.name = "lira_online" if online else "lira_offline"
 
-    def _prepare(self, data: ReferenceData) -> None:
-        conf = np.stack([scaled_true_class_confidence(lg, data.labels) for lg in data.logits])  # -> [R, P]
-        self.in_std_ = pooled_spread(conf, data.keep)
-        self.out_std_ = pooled_spread(conf, ~data.keep)
-        mu_in, n_in = masked_mean(conf, data.keep)
-        mu_out, n_out = masked_mean(conf, ~data.keep)
+    def signal(self, logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        return scaled_true_class_confidence(logits, labels)
+
+    def _prepare(self, signals: np.ndarray, keep: np.ndarray) -> None:
+        self.in_std_ = pooled_spread(signals, keep)
+        self.out_std_ = pooled_spread(signals, ~keep)
+        mu_in, n_in = masked_mean(signals, keep)
+        mu_out, n_out = masked_mean(signals, ~keep)
         both = (n_in > 0) & (n_out > 0)
         if not both.any():
             raise ValueError("LiRA needs records that some reference models trained on and others did not")
@@ -93,13 +94,11 @@ class LiRA(ReferenceAttack):
         sd_in = np.where(n_in == 0, np.hypot(sd_in, self.shift_spread_), sd_in)
         return mu_in, sd_in, mu_out, sd_out
 
-    def raw(self, logits, labels, ref_logits, ref_keep, target_population_logits, ref_population_logits,
-            population_labels) -> np.ndarray:
+    def compare(self, x, ref_x, ref_keep, z, ref_z) -> np.ndarray:
+        """x [N]: the target's logit-scaled confidence; the population samples (z) play no part."""
         from scipy.stats import norm
 
-        conf = scaled_true_class_confidence(logits, labels)  # -> [N]
-        ref_conf = np.stack([scaled_true_class_confidence(lg, labels) for lg in ref_logits])  # -> [R, N]
-        mu_in, sd_in, mu_out, sd_out = self.gaussians(ref_conf, ref_keep)
+        mu_in, sd_in, mu_out, sd_out = self.gaussians(ref_x, ref_keep)
         if not self.online:
-            return norm.logcdf(conf, mu_out, sd_out)  # one-sided: how unusually high for a non-member
-        return norm.logpdf(conf, mu_in, sd_in) - norm.logpdf(conf, mu_out, sd_out)
+            return norm.logcdf(x, mu_out, sd_out)  # one-sided: how unusually high for a non-member
+        return norm.logpdf(x, mu_in, sd_in) - norm.logpdf(x, mu_out, sd_out)

@@ -14,7 +14,6 @@ gamma, LR(x) / LR(z) > gamma. Strong with 1 to 4 reference models.
 
 import numpy as np
 
-from .base import ReferenceData
 from .reference import ReferenceAttack
 from .signals import true_class_probability
 
@@ -32,10 +31,12 @@ class RMIA(ReferenceAttack):
     def __init__(self, *, gamma: float = 1.0):
         self.gamma = gamma
 
-    def _prepare(self, data: ReferenceData) -> None:
-        probs = np.stack([true_class_probability(lg, data.labels) for lg in data.logits])  # -> [R, P]
-        p_in, n_in = _group_means(probs, data.keep)
-        p_out, n_out = _group_means(probs, ~data.keep)
+    def signal(self, logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        return true_class_probability(logits, labels)
+
+    def _prepare(self, signals: np.ndarray, keep: np.ndarray) -> None:
+        p_in, n_in = _group_means(signals, keep)
+        p_out, n_out = _group_means(signals, ~keep)
         both = (n_in > 0) & (n_out > 0)
         if not both.any():
             raise ValueError("RMIA needs records that some reference models trained on and others did not")
@@ -52,12 +53,8 @@ class RMIA(ReferenceAttack):
         both = np.where(n_out == 0, 0.5 * (p_in + p_out_from_in), 0.5 * (p_in + p_out))
         return np.maximum(np.where(n_in == 0, offline, both), 1e-300)  # a probability can underflow to 0
 
-    def raw(self, logits, labels, ref_logits, ref_keep, target_population_logits, ref_population_logits,
-            population_labels) -> np.ndarray:
-        ref_x = np.stack([true_class_probability(lg, labels) for lg in ref_logits])  # -> [R, N]
-        ref_z = np.stack([true_class_probability(lg, population_labels) for lg in ref_population_logits])  # [R, Z]
-        ratio_x = true_class_probability(logits, labels) / self.marginal(ref_x, ref_keep)
-        ratio_z = true_class_probability(target_population_logits, population_labels) / self.marginal(
-            ref_z, np.zeros_like(ref_z, bool))
+    def compare(self, x, ref_x, ref_keep, z, ref_z) -> np.ndarray:
+        ratio_x = x / self.marginal(ref_x, ref_keep)  # x, z: the target's probability of the true class
+        ratio_z = z / self.marginal(ref_z, np.zeros_like(ref_z, bool))
         beaten = np.searchsorted(np.sort(ratio_z), ratio_x / self.gamma, side="left")
         return beaten / len(ratio_z)  # -> [N], the fraction of the population x beats

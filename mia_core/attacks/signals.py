@@ -10,11 +10,21 @@ EPS = 1e-12
 
 
 def log_probs(logits: np.ndarray) -> np.ndarray:
-    return log_softmax(np.asarray(logits, dtype=np.float64), axis=1)
+    return log_softmax(np.asarray(logits, dtype=np.float64), axis=-1)
 
 
 def true_class_log_prob(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    return log_probs(logits)[np.arange(len(labels)), labels]
+    """logits [..., N, C] (one model's, or [R, N, C] many models' on the same records), labels [N] -> [..., N]."""
+    return _true_class(log_probs(logits), labels)
+
+
+def _true_class(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """values [..., N, C] at each record's class labels [N] -> [..., N]."""
+    return np.take_along_axis(values, _label_index(values, labels), axis=-1)[..., 0]
+
+
+def _label_index(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return np.broadcast_to(np.asarray(labels)[:, None], values.shape[:-1] + (1,))
 
 
 def neg_log_loss(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -57,13 +67,14 @@ SIGNALS = {
 
 
 def scaled_true_class_confidence(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """LiRA's statistic: log(p_y / (1 - p_y)) for the true class y, computed without cancellation."""
+    """LiRA's statistic: log(p_y / (1 - p_y)) for the true class y, computed without cancellation.
+    logits [..., N, C], labels [N] -> [..., N]."""
     lp = log_probs(logits)
-    rows = np.arange(len(labels))
     others = lp.copy()
-    others[rows, labels] = -np.inf
-    return lp[rows, labels] - np.logaddexp.reduce(others, axis=1)
+    np.put_along_axis(others, _label_index(lp, labels), -np.inf, axis=-1)
+    return _true_class(lp, labels) - np.logaddexp.reduce(others, axis=-1)
 
 
 def true_class_probability(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """logits [..., N, C], labels [N] -> [..., N]."""
     return np.exp(true_class_log_prob(logits, labels))

@@ -73,7 +73,7 @@ def lira_picture(attack: MembershipAttack, logits: np.ndarray, label: int, refer
     this one record (logits [R, 1, C], keep [R, 1])."""
     labels = np.array([label])
     target = float(scaled_true_class_confidence(logits[None], labels)[0])
-    values = np.array([scaled_true_class_confidence(lg, labels)[0] for lg in reference.logits])  # -> [R]
+    values = scaled_true_class_confidence(reference.logits, labels)[:, 0]  # -> [R]
     keep = reference.keep[:, 0]
     mu_in, sd_in, mu_out, sd_out = (float(v[0]) for v in attack.gaussians(values[:, None], keep[:, None]))
     return LiraPicture(int(label), target, values[~keep], values[keep], mu_out, mu_in, sd_out, sd_in)
