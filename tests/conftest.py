@@ -18,7 +18,6 @@ from mia_core.data import load_embedded
 ONE_WORKER = {
     "tests/test_ray_cluster.py": "ray",
     "tests/test_jobs.py::test_the_same_seed_gives_the_same_numbers_on_every_executor": "ray",
-    "tests/test_cli.py::test_a_sweep_on_ray_matches_the_same_sweep_in_one_process": "ray",
     "tests/test_room_browser.py": "tests/test_browser.py",
     "tests/test_verdict_browser.py": "tests/test_browser.py",
     "tests/test_build_demo_models.py": "tests/test_app.py",

@@ -206,19 +206,3 @@ def test_progress_in_a_log_file_is_one_line_per_stage(tmp_path):
                        stdout=subprocess.DEVNULL, check=True)  # each stage's line as the worker processes report it
     text = log.read_text()
     assert "\r" not in text and "target: done" in text and "shadow 1/1: done" in text
-
-
-@pytest.mark.slow
-def test_a_sweep_on_ray_matches_the_same_sweep_in_one_process(tmp_path):
-    """The same points on a local Ray instance and in the command's own process (test_jobs checks that one process
-    and worker processes give the same numbers): the same rows."""
-    pytest.importorskip("ray")
-    sweeps = {executor: subprocess.Popen(  # both at once; each computes its own (its own jobs folder)
-        [sys.executable, "-m", "mia_core", "sweep", "--grid", "dropout=0,0.5", "--grid", "epochs=3", "--grid",
-         "train_size=60", "--shadows", "1", "--attacks", "loss", "--out", str(tmp_path / f"{executor}.csv"),
-         "--executor", executor, "--quiet"], env={**os.environ, "MIA_JOBS_DIR": str(tmp_path / executor)},
-        stdout=subprocess.DEVNULL) for executor in ("ray", "inline")}
-    assert [sweep.wait(timeout=600) for sweep in sweeps.values()] == [0, 0]
-    rows = {executor: [{k: r[k] for k in ("dropout", "test_accuracy", "loss_auc")}
-                       for r in read_csv(tmp_path / f"{executor}.csv")] for executor in sweeps}
-    assert rows["ray"] == rows["inline"] and len(rows["ray"]) == 2
