@@ -22,9 +22,8 @@ def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_presenter_mode_shows_the_join_card_with_a_qr_code_and_a_link(app_url, browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
-    open_page(page, app_url, "?present=1")
+def shows_the_join_card(page) -> None:
+    """The presenter's first screen: the join card with its QR code and the http link attendees open."""
     card = page.locator(".st-key-join")
     assert card.count() == 1
     assert card.locator("img").count() == 1 and card.locator("img").bounding_box()["width"] >= 150  # the QR code
@@ -34,7 +33,6 @@ def test_presenter_mode_shows_the_join_card_with_a_qr_code_and_a_link(app_url, b
     assert card.locator("a[href^='#']").count() == 0  # the link is a heading without an anchor to copy
     assert page.locator("h1").first.inner_text().strip() == "Join the room"
     page.screenshot(path=ARTIFACTS / "room-1-present-join.png")
-    page.close()
 
 
 def fits_the_screen(page) -> bool:
@@ -49,10 +47,11 @@ def answer_on_a_phone(phone, url: str) -> None:
     wait_ready(phone)
 
 
-def test_every_step_of_the_story_fits_a_projector_with_the_rooms_answers(app_url, browser):
+def test_presenter_mode_shows_the_join_card_then_every_step_fits_a_projector_with_the_rooms_answers(app_url, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     phone = browser.new_context(viewport={"width": 390, "height": 664}, is_mobile=True, has_touch=True).new_page()
     open_page(page, app_url, "?present=1")
+    shows_the_join_card(page)
     for step, screen in enumerate(SCREENS, 1):
         if screen.question:  # one attendee answers it
             answer_on_a_phone(phone, app_url)
@@ -93,27 +92,36 @@ def play_a_round(page) -> float:
     return sent_at
 
 
-def test_the_game_as_a_fresh_servers_first_request_plays_a_round_to_a_score(tmp_path, browser):
-    with app_server({"MIA_STORE_DIR": str(tmp_path / "store")}) as url:
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
-        page.goto(f"{url}/game")
-        page.locator("h1", has_text="Beat the attack").first.wait_for(timeout=60_000)
-        wait_ready(page)
-        assert page.locator("[data-testid='stSidebarNavLink']").count() >= 4  # inside the app's navigation
-        assert page.get_by_text("Salem et al. 2023").count() == 1
-        page.get_by_label("Your nickname").fill("ada")
-        page.get_by_label("Your nickname").press("Enter")
-        wait_ready(page)
-        assert page.locator("[data-testid='stRadio']").count() == 10
-        page.screenshot(path=ARTIFACTS / "room-8-game-round.png", full_page=True)
-        play_a_round(page)
-        metrics = page.locator("[data-testid='stMetric']")
-        you, attack = metrics.nth(0).inner_text(), metrics.nth(1).inner_text()
-        assert "/ 10" in you and "/ 10" in attack and "Attack:" in attack
-        assert page.locator("[data-testid='stException']").count() == 0
-        page.get_by_role("cell", name="ada", exact=True).wait_for()  # on the room's leaderboard
-        page.screenshot(path=ARTIFACTS / "room-9-game-score.png", full_page=True)
-        page.close()
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory):
+    """A server of this file's own on an empty store, running jobs in its own process (no worker processes to
+    start): its URL and store. Its first request is the game's, the first test below that uses it."""
+    store = tmp_path_factory.mktemp("fresh_store")
+    with app_server({"MIA_STORE_DIR": str(store), "MIA_EXECUTOR": "inline"}) as url:
+        yield url, store
+
+
+def test_the_game_as_a_fresh_servers_first_request_plays_a_round_to_a_score(fresh_server, browser):
+    url, _ = fresh_server
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{url}/game")
+    page.locator("h1", has_text="Beat the attack").first.wait_for(timeout=60_000)
+    wait_ready(page)
+    assert page.locator("[data-testid='stSidebarNavLink']").count() >= 4  # inside the app's navigation
+    assert page.get_by_text("Salem et al. 2023").count() == 1
+    page.get_by_label("Your nickname").fill("ada")
+    page.get_by_label("Your nickname").press("Enter")
+    wait_ready(page)
+    assert page.locator("[data-testid='stRadio']").count() == 10
+    page.screenshot(path=ARTIFACTS / "room-8-game-round.png", full_page=True)
+    play_a_round(page)
+    metrics = page.locator("[data-testid='stMetric']")
+    you, attack = metrics.nth(0).inner_text(), metrics.nth(1).inner_text()
+    assert "/ 10" in you and "/ 10" in attack and "Attack:" in attack
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.get_by_role("cell", name="ada", exact=True).wait_for()  # on the room's leaderboard
+    page.screenshot(path=ARTIFACTS / "room-9-game-score.png", full_page=True)
+    page.close()
 
 
 def in_view(page, selector: str) -> bool:
@@ -151,42 +159,41 @@ def test_room_pages_fit_a_phone_in_one_column(app_url, browser, path):
     context.close()
 
 
-def test_two_attendees_train_with_the_default_name_and_neither_sees_a_server_path(tmp_path, browser):
-    store = tmp_path / "store"
-    with app_server({"MIA_STORE_DIR": str(store), "MIA_EXECUTOR": "inline"}) as url:  # no worker processes to start
-        pages = [browser.new_context(viewport={"width": 1280, "height": 1400}).new_page() for _ in range(2)]
-        for page in pages:
-            open_page(page, url, "targets")
-        for page in pages:  # the smallest training set for one epoch: this is about names, not training
-            for label, smallest in (("Training-set size", "50"), ("Epochs", "1")):
-                slider = page.locator("[data-testid='stSlider']", has_text=label)
-                slider.get_by_role("slider").press("Home")
-                assert slider.get_by_test_id("stSliderThumbValue").inner_text() == smallest
-        for page in pages:  # both press at once, with the name the form offers
-            assert page.get_by_label("Save as").first.input_value() == "overfit-seed0"
-            page.get_by_role("button", name="Train target").click()
-        for i, page in enumerate(pages):
-            page.get_by_text("overfit-seed0: train accuracy").wait_for(timeout=300_000)
-            wait_ready(page)
-            text = page.locator("[data-testid='stMain']").inner_text()
-            assert "already stored" not in text and "Cannot train" not in text
-            for path in (str(store), str(test_browser.ROOT), str(Path.home())):
-                assert path not in text
-            page.screenshot(path=ARTIFACTS / f"room-10-attendee-{i + 1}-trained.png", full_page=True)
-        stored = sorted(p.name for p in store.iterdir() if not p.name.startswith("."))
-        assert len(stored) == 2 and all(name.startswith("overfit-seed0--by-") for name in stored)
-        # Each keeps its workspace in the page's address: on another page, and after a reload, its model is listed.
-        workspaces = [page.url.split("ws=")[1].split("&")[0] for page in pages]
-        assert len(set(workspaces)) == 2 and sorted(f"overfit-seed0--by-{w}" for w in workspaces) == stored
-        for page, ws in zip(pages, workspaces):
-            page.locator("[data-testid='stSidebarNavLink']", has_text="Overview").click()
-            page.get_by_text("Stored models:").wait_for()
-            page.reload()
-            wait_ready(page)
-            assert f"ws={ws}" in page.url
-            assert "overfit-seed0" in page.get_by_text("Stored models:").inner_text()
-        for page in pages:
-            page.context.close()
+def test_two_attendees_train_with_the_default_name_and_neither_sees_a_server_path(fresh_server, browser):
+    url, store = fresh_server
+    pages = [browser.new_context(viewport={"width": 1280, "height": 1400}).new_page() for _ in range(2)]
+    for page in pages:
+        open_page(page, url, "targets")
+    for page in pages:  # the smallest training set for one epoch: this is about names, not training
+        for label, smallest in (("Training-set size", "50"), ("Epochs", "1")):
+            slider = page.locator("[data-testid='stSlider']", has_text=label)
+            slider.get_by_role("slider").press("Home")
+            assert slider.get_by_test_id("stSliderThumbValue").inner_text() == smallest
+    for page in pages:  # both press at once, with the name the form offers
+        assert page.get_by_label("Save as").first.input_value() == "overfit-seed0"
+        page.get_by_role("button", name="Train target").click()
+    for i, page in enumerate(pages):
+        page.get_by_text("overfit-seed0: train accuracy").wait_for(timeout=300_000)
+        wait_ready(page)
+        text = page.locator("[data-testid='stMain']").inner_text()
+        assert "already stored" not in text and "Cannot train" not in text
+        for path in (str(store), str(test_browser.ROOT), str(Path.home())):
+            assert path not in text
+        page.screenshot(path=ARTIFACTS / f"room-10-attendee-{i + 1}-trained.png", full_page=True)
+    stored = sorted(p.name for p in store.iterdir() if not p.name.startswith("."))
+    assert len(stored) == 2 and all(name.startswith("overfit-seed0--by-") for name in stored)
+    # Each keeps its workspace in the page's address: on another page, and after a reload, its model is listed.
+    workspaces = [page.url.split("ws=")[1].split("&")[0] for page in pages]
+    assert len(set(workspaces)) == 2 and sorted(f"overfit-seed0--by-{w}" for w in workspaces) == stored
+    for page, ws in zip(pages, workspaces):
+        page.locator("[data-testid='stSidebarNavLink']", has_text="Overview").click()
+        page.get_by_text("Stored models:").wait_for()
+        page.reload()
+        wait_ready(page)
+        assert f"ws={ws}" in page.url
+        assert "overfit-seed0" in page.get_by_text("Stored models:").inner_text()
+    for page in pages:
+        page.context.close()
 
 
 def nav_titles(page) -> list[str]:
