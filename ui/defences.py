@@ -126,7 +126,8 @@ def trade_off(runs: list[DefenceRun], base: ExperimentConfig, shipped: dict[str,
     st.plotly_chart(charts.privacy_utility(series, baseline=undefended, seed_accuracies=SEED_ACCURACIES,
                                            chance_auc=chance_band(base.eval_members, base.non_members)),
                     width="stretch")
-    st.caption("Up and to the left is better: accuracy kept, attack pushed to chance (dotted lines; the grey band is "
+    st.caption("The panels: the best attack's AUC, its TPR at 1% FPR, and its accuracy. "
+               "Up and to the left is better: accuracy kept, attack pushed to chance (dotted lines; the grey band is "
                "where a coin flip's AUC falls). Dashed lines: the seed project's published attack accuracies (its "
                "91.67% was an in-sample figure). Error bars: the best attack's 95% AUC interval. The shipped sweeps "
                "come from `python -m mia_core sweep` (commands in the README); each session sees its own sweeps and "
