@@ -187,3 +187,24 @@ def test_a_sessions_workspace_lives_in_its_address_and_survives_a_reload(monkeyp
     presenter.run()
     assert "ws" not in presenter.query_params
     new_app_server()
+
+
+def test_a_reload_plays_on_as_the_same_player_under_its_nickname(monkeypatch, tmp_path):
+    """The player is the workspace the URL names: a reload (a new session at the same link) keeps the nickname it
+    claimed; a session with another workspace is still refused it."""
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
+    new_app_server()
+
+    def claims(ws: str) -> list[str]:
+        at = AppTest.from_file(APP, default_timeout=300)
+        at.query_params["ws"] = ws
+        at.run()
+        at.switch_page("pages/game.py").run()
+        at.text_input(key="nickname").input("reload-tester").run()
+        assert not at.exception
+        return [e.value for e in at.error]
+
+    assert claims("abc123") == []
+    assert claims("abc123") == []  # the reload
+    assert claims("xyz789") == ["someone else plays as 'reload-tester': choose another nickname."]
+    new_app_server()
