@@ -3,7 +3,8 @@ is known, the session's tally), LiRA's picture of the digit, and every attack's 
 
 import streamlit as st
 
-from mia_core.service import LABELS, VERDICT_FPR, VERDICT_PREFERENCE, MembershipReport, Tally, charts
+from mia_core.service import (LABELS, VERDICT_FPR, VERDICT_PREFERENCE, DotDrawing, EmptyDrawing, MembershipReport,
+                              Tally, charts)
 
 # On wider screens the card sits beside the canvas, and the page starts higher than Streamlit's pages, so that on a
 # 1280x720 projector the canvas and the card lie above the fold. On a phone the card falls below the canvas, and a
@@ -88,6 +89,14 @@ def _count(target: str, record: str, member: bool | None, flagged: bool) -> None
     later strokes replace its earlier verdict."""
     if member is not None:
         st.session_state.setdefault("verdicts_seen", {})[(target, record)] = (member, flagged)
+
+
+def canvas_hint(err: EmptyDrawing) -> str:
+    """What the verdict's place says while the canvas holds no digit: how to draw one, or that a tap's dot is none."""
+    if isinstance(err, DotDrawing):
+        return ("A dot is not a digit: draw a whole digit, as large as the black square allows. "
+                "The verdict appears here.")
+    return "Draw a digit in the black square: white strokes, as in MNIST. The verdict appears here."
 
 
 def drawing_key(drawn: bool) -> str:
