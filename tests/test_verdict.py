@@ -6,6 +6,7 @@ import dataclasses
 import numpy as np
 from scipy.stats import norm
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from mia_core.attacks import ATTACKS, ReferenceData, ReferenceQuery, make_attack
 from mia_core.attacks.base import VERDICT_FPR
@@ -183,6 +184,24 @@ def test_a_defence_run_is_one_sentence_that_says_whether_the_change_is_outside_t
     assert "a change at the edge" in edge and "down" in edge
     assert "useless" not in said
     assert "**This model is useless**" in run_sentence(5, defence_run(0.5, 0.46, 0.54, 0.105, dp_epsilon=3.0), first)
+
+
+def headlines(runs: list[DefenceRun]):
+    """The Defences page's headline figures for this session's `runs`."""
+    def page(runs):
+        from ui.defences import headline
+
+        headline(runs)
+
+    return AppTest.from_function(page, args=(runs,), default_timeout=30).run().metric
+
+
+def test_the_first_defence_run_shows_its_figures_without_a_change_against_itself():
+    first = defence_run(0.642, 0.6, 0.68, 0.9)
+    alone = headlines([first])
+    assert [m.value for m in alone] == ["90.0%", "+10.0%", "0.642", "0.020"] and all(not m.delta for m in alone)
+    second = headlines([first, defence_run(0.6, 0.56, 0.64, 0.93, dropout=0.5)])
+    assert [m.delta for m in second] == ["+3.0%", "-3.0%", "-0.042", "+0.000"]
 
 
 def test_the_trade_off_chart_fits_a_phone_and_names_each_points_defences_on_hover():
