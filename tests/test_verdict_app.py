@@ -199,3 +199,19 @@ def test_the_verdicts_place_says_why_a_tap_gets_no_verdict():
     ys, xs = np.indices((280, 280))
     canvas[(ys - 140) ** 2 + (xs - 140) ** 2 <= 9 ** 2] = 255  # one tap of the 18 px pen
     assert hint(canvas).startswith("A dot is not a digit")
+
+
+def test_why_this_verdict_names_the_attack_that_decided_and_its_threshold():
+    from mia_core.service import LABELS, MembershipReport
+    from ui.verdict import who_decided
+
+    def drawing_report(references: int) -> MembershipReport:  # RMIA's score 1.0 under its threshold 2.0
+        return MembershipReport(image=np.zeros((28, 28), np.uint8), probabilities=np.full(10, 0.1), label=3,
+                                member_probability={"rmia": 0.8, "lira_online": 0.9}, references=references,
+                                statistic={"rmia": 1.0, "lira_online": 5.0}, threshold={"rmia": 2.0, "lira_online": 4.0},
+                                unseen=True)  # a drawing: online LiRA has no "in" models for it
+
+    said = who_decided({"demo-overfit": drawing_report(8), "demo-defended": drawing_report(2)})
+    assert said.startswith(f"The verdict's attack: for demo-overfit, {LABELS['rmia']}, not LiRA; for demo-defended, "
+                           f"{LABELS['rmia']}, not LiRA.")
+    assert "threshold at 1% FPR, not when a member probability passes 0.5" in said
