@@ -21,7 +21,7 @@ from .audit.guesses import AuditResult
 from .audit.one_run import canaries
 from .config import ExperimentConfig, TrainConfig, preset
 from .data import DATA_DIR_ENV, load_digits
-from .drawing.preprocess import EmptyDrawing, to_mnist
+from .drawing.preprocess import DotDrawing, EmptyDrawing, to_mnist
 from .experiment.membership import VERDICT_PREFERENCE, MembershipReport, Tally, membership_report, query
 from .experiment.reproduce import SEED_TABLES, csv_text, markdown, read_csv, reproduce_plan, reproduce_rows
 from .experiment.run import check_feasible, split_for
@@ -53,7 +53,7 @@ __all__ = [  # what pages and ui/ use
     "ExperimentConfig", "LoadedTarget", "MembershipReport", "PlantOutcome", "Progress", "StoredTarget", "Tally",
     "TrainConfig", "TrainedTarget",
     # errors a page shows
-    "EmptyDrawing", "Job", "JobFailed", "StoreError",
+    "DotDrawing", "EmptyDrawing", "Job", "JobFailed", "StoreError",
     "Service",
     # presentation and reading results
     "audit_trade_off_chart", "build_report", "chance_band", "charts", "csv_text", "describe", "describe_plant",

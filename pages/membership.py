@@ -11,7 +11,7 @@ from ui.digit_pick import picked_digit
 from ui.links import LinkSettings, to_url
 from ui.planting import plant_panel
 from ui.state import digits, inside_the_app, loaded, service
-from ui.verdict import all_attacks, drawing_key, phone_layout, verdict_card, why_panel
+from ui.verdict import all_attacks, canvas_hint, drawing_key, phone_layout, verdict_card, why_panel
 
 inside_the_app()
 phone_layout()
@@ -60,9 +60,9 @@ with left:
             reports = {n: membership_report(canvas.image_data, m.target.model, m.attacks, label=label,
                                             reference_of=lambda img, m=m: m.reference_query(digits(), image=img))
                        for n, m in models.items()}
-        except EmptyDrawing:
+        except EmptyDrawing as err:
             drawing_key(drawn=False)
-            box.info("Draw a digit in the black square: white strokes, as in MNIST. The verdict appears here.")
+            box.info(canvas_hint(err))
             st.stop()
         truth = {n: False for n in models}  # a drawing is in no model's training set
         record = drawing_key(drawn=True)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mia_core.drawing.preprocess import EmptyDrawing, to_mnist
+from mia_core.drawing.preprocess import DotDrawing, EmptyDrawing, to_mnist
 
 
 def canvas(size=280):
@@ -62,7 +62,7 @@ def test_a_tap_with_the_apps_pen_is_a_dot_not_a_digit():
     c = canvas()
     ys, xs = np.indices((280, 280))
     c[(ys - 140) ** 2 + (xs - 140) ** 2 <= 9 ** 2, :3] = 255  # one tap: a disc as wide as the 18 px pen
-    with pytest.raises(EmptyDrawing, match="a dot is not a digit"):
+    with pytest.raises(DotDrawing, match="a dot is not a digit"):
         to_mnist(c)
     c[140:190, 131:150, :3] = 255  # the tap drawn on into a short stroke
     assert to_mnist(c).max() > 200

@@ -148,7 +148,7 @@ def test_an_attendees_answer_reaches_the_presenters_tally(monkeypatch, tmp_path)
     monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
     new_app_server()
     presenter = AppTest.from_file(APP, default_timeout=300)
-    presenter.query_params.update({"present": "1", "step": "2"})  # "member or not?": the room is asked
+    presenter.query_params.update({"present": "1", "step": "3"})  # "member or not?": the room is asked
     presenter.run()
     assert not presenter.exception and presenter.title[0].value == "Your turn: member or not?"
     attendee = AppTest.from_file(APP, default_timeout=300).run()
@@ -186,4 +186,40 @@ def test_a_sessions_workspace_lives_in_its_address_and_survives_a_reload(monkeyp
     presenter.query_params["present"] = "1"
     presenter.run()
     assert "ws" not in presenter.query_params
+    new_app_server()
+
+
+def test_a_reload_plays_on_as_the_same_player_under_its_nickname(monkeypatch, tmp_path):
+    """The player is the workspace the URL names: a reload (a new session at the same link) keeps the nickname it
+    claimed; a session with another workspace is still refused it."""
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
+    new_app_server()
+
+    def claims(ws: str) -> list[str]:
+        at = AppTest.from_file(APP, default_timeout=300)
+        at.query_params["ws"] = ws
+        at.run()
+        at.switch_page("pages/game.py").run()
+        at.text_input(key="nickname").input("reload-tester").run()
+        assert not at.exception
+        return [e.value for e in at.error]
+
+    assert claims("abc123") == []
+    assert claims("abc123") == []  # the reload
+    assert claims("xyz789") == ["someone else plays as 'reload-tester': choose another nickname."]
+    new_app_server()
+
+
+def test_the_presenters_link_counts_screens_from_one_as_the_screen_does(monkeypatch, tmp_path):
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
+    new_app_server()
+    presenter = AppTest.from_file(APP, default_timeout=300)
+    presenter.query_params.update({"present": "1", "step": "99"})
+    presenter.run()
+    assert [i.value for i in presenter.info] == ["This page did not understand the link's `step=99`: it uses step 1 "
+                                                 "instead."]
+    assert presenter.title[0].value == "Join the room"
+    next(b for b in presenter.button if b.label == "Next").click().run()
+    assert presenter.title[0].value == "Was your record in the training data?"
+    assert presenter.query_params["step"] == "2"  # "2 of 7"
     new_app_server()

@@ -6,6 +6,7 @@ import dataclasses
 import numpy as np
 from scipy.stats import norm
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from mia_core.attacks import ATTACKS, ReferenceData, ReferenceQuery, make_attack
 from mia_core.attacks.base import VERDICT_FPR
@@ -185,13 +186,33 @@ def test_a_defence_run_is_one_sentence_that_says_whether_the_change_is_outside_t
     assert "**This model is useless**" in run_sentence(5, defence_run(0.5, 0.46, 0.54, 0.105, dp_epsilon=3.0), first)
 
 
-def test_the_trade_off_chart_prints_each_points_defences_beside_it():
-    from mia_core.present.charts import privacy_utility, short_label
+def headlines(runs: list[DefenceRun]):
+    """The Defences page's headline figures for this session's `runs`."""
+    def page(runs):
+        from ui.defences import headline
+
+        headline(runs)
+
+    return AppTest.from_function(page, args=(runs,), default_timeout=30).run().metric
+
+
+def test_the_first_defence_run_shows_its_figures_without_a_change_against_itself():
+    first = defence_run(0.642, 0.6, 0.68, 0.9)
+    alone = headlines([first])
+    assert [m.value for m in alone] == ["90.0%", "+10.0%", "0.642", "0.020"] and all(not m.delta for m in alone)
+    second = headlines([first, defence_run(0.6, 0.56, 0.64, 0.93, dropout=0.5)])
+    assert [m.delta for m in second] == ["+3.0%", "-3.0%", "-0.042", "+0.000"]
+
+
+def test_the_trade_off_chart_fits_a_phone_and_names_each_points_defences_on_hover():
+    from mia_core.present.charts import privacy_utility
 
     runs = [defence_run(0.642, 0.6, 0.68, 0.9), defence_run(0.6, 0.56, 0.64, 0.93, dropout=0.5, weight_decay=1e-3)]
-    assert [short_label(r.settings) for r in runs] == ["none", "drop 0.5, L2 0.001"]
     fig = privacy_utility({"this session's runs": runs})
-    assert fig.data[0].mode == "markers+text" and list(fig.data[0].texttemplate) == ["none", "drop 0.5, L2 0.001"]
-    assert list(fig.data[0].text) == ["dropout=0, weight_decay=0", "dropout=0.5, weight_decay=0.001"]  # on hover
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y < 0  # across, below the panels
+    assert not fig.layout.annotations  # no titles above the panels to overlap each other
+    assert [fig.layout[f"xaxis{n}"].title.text for n in ("", 2, 3)] == ["AUC", "TPR @ 1% FPR", "accuracy"]
+    assert fig.data[0].mode == "markers"  # no printed labels to overlap: the settings show on hover
+    assert list(fig.data[0].text) == ["dropout=0, weight_decay=0", "dropout=0.5, weight_decay=0.001"]
     bars = fig.data[0].error_x  # the best attack's 95% AUC interval
     assert list(bars.arrayminus) == pytest.approx([0.042, 0.04]) and list(bars.array) == pytest.approx([0.038, 0.04])

@@ -3,6 +3,7 @@ target, right or wrong against its known membership, and the session's tally cou
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -181,3 +182,36 @@ def test_a_link_names_the_same_digit_on_every_server_and_one_the_page_does_not_h
         assert not at.exception
         assert any("asked for a digit this page does not have" in i.value for i in at.info), which
         assert at.query_params["which"] in ("0", ["0"])
+
+
+def test_the_verdicts_place_says_why_a_tap_gets_no_verdict():
+    from mia_core.drawing.preprocess import to_mnist
+    from mia_core.service import EmptyDrawing
+    from ui.verdict import canvas_hint
+
+    def hint(canvas) -> str:
+        with pytest.raises(EmptyDrawing) as refused:
+            to_mnist(canvas)
+        return canvas_hint(refused.value)
+
+    canvas = np.zeros((280, 280, 4), dtype=np.uint8)
+    assert hint(canvas).startswith("Draw a digit in the black square")  # nothing drawn yet
+    ys, xs = np.indices((280, 280))
+    canvas[(ys - 140) ** 2 + (xs - 140) ** 2 <= 9 ** 2] = 255  # one tap of the 18 px pen
+    assert hint(canvas).startswith("A dot is not a digit")
+
+
+def test_why_this_verdict_names_the_attack_that_decided_and_its_threshold():
+    from mia_core.service import LABELS, MembershipReport
+    from ui.verdict import who_decided
+
+    def drawing_report(references: int) -> MembershipReport:  # RMIA's score 1.0 under its threshold 2.0
+        return MembershipReport(image=np.zeros((28, 28), np.uint8), probabilities=np.full(10, 0.1), label=3,
+                                member_probability={"rmia": 0.8, "lira_online": 0.9}, references=references,
+                                statistic={"rmia": 1.0, "lira_online": 5.0}, threshold={"rmia": 2.0, "lira_online": 4.0},
+                                unseen=True)  # a drawing: online LiRA has no "in" models for it
+
+    said = who_decided({"demo-overfit": drawing_report(8), "demo-defended": drawing_report(2)})
+    assert said.startswith(f"The verdict's attack: for demo-overfit, {LABELS['rmia']}, not LiRA; for demo-defended, "
+                           f"{LABELS['rmia']}, not LiRA.")
+    assert "threshold at 1% FPR, not when a member probability passes 0.5" in said

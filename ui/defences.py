@@ -59,10 +59,12 @@ def shipped_sweeps() -> dict[str, list[DefenceRun]]:
     return {label: read_sweep(path) for label, name in SHIPPED_SWEEPS.items() if (path := shipped_results(name))}
 
 
-def headline(last: DefenceRun, first: DefenceRun) -> None:
-    """The last run's figures, each with its change against the session's first run."""
+def headline(runs: list[DefenceRun]) -> None:
+    """The last run's figures, each with its change against the session's first run; no change while the first run
+    is the only one."""
+    last, first = runs[-1], runs[0] if len(runs) > 1 else None
     for col, (label, name, fmt, colour) in zip(st.columns(4), SHOWN_METRICS):
-        value, before = getattr(last, name), getattr(first, name)
+        value, before = getattr(last, name), None if first is None else getattr(first, name)
         if value is None:  # a TPR the non-members cannot resolve
             col.metric(label, "n/a")
             continue
@@ -74,8 +76,9 @@ def runs_panel(runs: list[DefenceRun], base: ExperimentConfig, shipped: dict[str
     """This session's runs against its first, in figures, in words and in a table; the last run's report."""
     last, first = runs[-1], runs[0]
     low, high = chance_band(base.eval_members, base.non_members)
-    headline(last, first)
-    st.caption(f"Changes are against this session's first run. An AUC from {low:.3f} to {high:.3f} is what "
+    headline(runs)
+    st.caption(("Changes are against this session's first run. " if len(runs) > 1 else "") +
+               f"An AUC from {low:.3f} to {high:.3f} is what "
                f"a coin flip scores 95% of the time on {base.eval_members} members + {base.non_members} non-members. "
                f"Last run's best attack: {LABELS.get(last.best_attack, last.best_attack)}, AUC {last.best_auc:.3f} "
                f"[{last.best_auc_ci[0]:.3f}, {last.best_auc_ci[1]:.3f}] (95% interval). " +
@@ -126,7 +129,8 @@ def trade_off(runs: list[DefenceRun], base: ExperimentConfig, shipped: dict[str,
     st.plotly_chart(charts.privacy_utility(series, baseline=undefended, seed_accuracies=SEED_ACCURACIES,
                                            chance_auc=chance_band(base.eval_members, base.non_members)),
                     width="stretch")
-    st.caption("Up and to the left is better: accuracy kept, attack pushed to chance (dotted lines; the grey band is "
+    st.caption("The panels: the best attack's AUC, its TPR at 1% FPR, and its accuracy. "
+               "Up and to the left is better: accuracy kept, attack pushed to chance (dotted lines; the grey band is "
                "where a coin flip's AUC falls). Dashed lines: the seed project's published attack accuracies (its "
                "91.67% was an in-sample figure). Error bars: the best attack's 95% AUC interval. The shipped sweeps "
                "come from `python -m mia_core sweep` (commands in the README); each session sees its own sweeps and "

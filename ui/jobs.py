@@ -111,17 +111,19 @@ def _status(key: str, title: str) -> None:
     done = sum(j.done() for j in jobs)
     current = next(i for i, j in enumerate(jobs) if not j.done())
     job = jobs[current]
-    with st.status(title if len(jobs) == 1 else f"{title}: {done} of {len(jobs)} done", expanded=True):
-        if entry.shared:
-            st.caption("Someone asked for this same run a moment ago: you share their job.")
-        if len(jobs) > 1:
-            st.caption(entry.labels[current])
-        place = job.place()
-        st.caption(f"In the queue: number {place}, behind jobs of other sessions (every worker is busy)." if place
-                   else f"Running on the {job.runner.executor_name} executor.")
-        progress = job.progress()
-        st.progress(0.0 if progress is None else min(progress.step / progress.total, 1.0),
-                    text="starting…" if progress is None else in_words(progress))
+    # Not a `with` block: leaving one marks the box complete (a check mark) while the jobs still run.
+    box = st.status(title if len(jobs) == 1 else f"{title}: {done} of {len(jobs)} done", expanded=True,
+                    state="running")
+    if entry.shared:
+        box.caption("Someone asked for this same run a moment ago: you share their job.")
+    if len(jobs) > 1:
+        box.caption(entry.labels[current])
+    place = job.place()
+    box.caption(f"In the queue: number {place}, behind jobs of other sessions (every worker is busy)." if place
+                else f"Running on the {job.runner.executor_name} executor.")
+    progress = job.progress()
+    box.progress(0.0 if progress is None else min(progress.step / progress.total, 1.0),
+                 text="starting…" if progress is None else in_words(progress))
     if entry.on_progress and current == 0 and progress is not None:
         entry.on_progress(progress)
     if not _served():

@@ -153,11 +153,12 @@ def tally() -> None:
 
 
 def story() -> None:
-    """The current screen (from the URL's `step`, else this session's), with Back and Next."""
+    """The current screen (from the URL's `step`, else this session's), with Back and Next. The link counts screens
+    as the screen does, from 1: `step=3` is "3 of 7"."""
     st.html(STORY_CSS)
     if "story_step" not in st.session_state:  # the link's step opens the story once; Next and Back move it on
         link = LinkSettings()
-        st.session_state["story_step"] = link.number("step", 0, len(SCREENS) - 1, 0)
+        st.session_state["story_step"] = link.number("step", 1, len(SCREENS), 1) - 1
         link.say_what_was_refused()
     step = st.session_state["story_step"]
     screen = SCREENS[step]
@@ -183,5 +184,5 @@ def story() -> None:
 
 def move(by: int) -> None:
     st.session_state["story_step"] += by
-    st.query_params["step"] = str(st.session_state["story_step"])
+    st.query_params["step"] = str(st.session_state["story_step"] + 1)
     st.rerun()

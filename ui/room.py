@@ -12,12 +12,13 @@ import sys
 
 import streamlit as st
 
-from mia_core.service import Room
+from mia_core.service import Room, check_workspace
 
 PRESENTER_CODE_ENV = "MIA_PRESENTER_CODE"
 ATTENDEE_ENV = "MIA_ATTENDEE_MODE"
 ATTENDEE_FLAG = "--attendees"
 ON = ("1", "true", "on", "yes")
+WORKSPACE_PARAM = "ws"  # the page's URL keeps the session's workspace: a reload finds its models again
 # Large type for the room; the sidebar's page links and join card (for the presenter, and a phone's camera) in
 # ordinary type, so that the card's code stays on a 720-pixel-high screen under the links.
 BIG_TYPE = """<style>
@@ -40,8 +41,15 @@ def room() -> Room:
 
 
 def player() -> str:
-    """This browser session's anonymous id (the room counts one answer per id)."""
-    return st.session_state.setdefault("player", secrets.token_hex(4))
+    """This session's anonymous id in the room (the owner of its nickname; one answer per id): the workspace its
+    URL names, so that a reload, or the same link opened again, is the same player; else a random one (which
+    then names the session's workspace, in its URL)."""
+    if "player" not in st.session_state:
+        try:
+            st.session_state["player"] = check_workspace(st.query_params.get(WORKSPACE_PARAM, ""))
+        except ValueError:  # none, or not a workspace's name
+            st.session_state["player"] = secrets.token_hex(4)
+    return st.session_state["player"]
 
 
 def presenting() -> bool:

@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from mia_core.service import LoadedTarget, Service, check_workspace
-from ui.room import player, presenting
+from ui.room import WORKSPACE_PARAM, player, presenting
 
 SHIPPED_RESULTS = Path(__file__).resolve().parent.parent / "assets" / "results"
 
@@ -40,9 +40,6 @@ def server() -> Service:
     """One per server: every session shares its data, its model store and its job runner (settings:
     $MIA_EXECUTOR, $MIA_WORKERS, $MIA_RAY_ADDRESS, $MIA_DATA_DIR, $MIA_STORE_DIR)."""
     return Service()
-
-
-WORKSPACE_PARAM = "ws"  # the page's URL keeps the session's workspace: a reload finds its models again
 
 
 def workspace() -> str:

@@ -3,7 +3,8 @@ is known, the session's tally), LiRA's picture of the digit, and every attack's 
 
 import streamlit as st
 
-from mia_core.service import LABELS, VERDICT_FPR, VERDICT_PREFERENCE, MembershipReport, Tally, charts
+from mia_core.service import (LABELS, VERDICT_FPR, VERDICT_PREFERENCE, DotDrawing, EmptyDrawing, MembershipReport,
+                              Tally, charts)
 
 # On wider screens the card sits beside the canvas, and the page starts higher than Streamlit's pages, so that on a
 # 1280x720 projector the canvas and the card lie above the fold. On a phone the card falls below the canvas, and a
@@ -90,6 +91,14 @@ def _count(target: str, record: str, member: bool | None, flagged: bool) -> None
         st.session_state.setdefault("verdicts_seen", {})[(target, record)] = (member, flagged)
 
 
+def canvas_hint(err: EmptyDrawing) -> str:
+    """What the verdict's place says while the canvas holds no digit: how to draw one, or that a tap's dot is none."""
+    if isinstance(err, DotDrawing):
+        return ("A dot is not a digit: draw a whole digit, as large as the black square allows. "
+                "The verdict appears here.")
+    return "Draw a digit in the black square: white strokes, as in MNIST. The verdict appears here."
+
+
 def drawing_key(drawn: bool) -> str:
     """The tally's name for the drawing on the canvas: one per drawing from a clear canvas to the next, so its
     strokes count once. `drawn`: the canvas holds strokes now."""
@@ -152,6 +161,22 @@ def verdict_pin(reports: dict[str, MembershipReport], truth: dict[str, bool | No
     st.container(key="verdict_pin").markdown("  \n".join(lines))
 
 
+def who_decided(reports: dict[str, MembershipReport]) -> str:
+    """Which attack made each target's verdict, and that its flag is the attack's score above its own threshold at
+    `VERDICT_FPR`, not a member probability above 0.5: said beside LiRA's picture, which is not always the decider."""
+    said = []
+    for target, report in reports.items():
+        verdict = report.verdict
+        if verdict is not None:
+            said.append(f"for {target}, {LABELS.get(verdict.attack, verdict.attack)}"
+                        f"{'' if verdict.attack.startswith('lira') else ', not LiRA'}")
+    if not said:
+        return "No attack could set a threshold here: LiRA's picture shows the digit, with no verdict."
+    return (f"The verdict's attack: {'; '.join(said)}. It flags a digit when its score passes its own threshold at "
+            f"{VERDICT_FPR:.0%} FPR, not when a member probability passes 0.5. LiRA's picture is one attack's view "
+            "of the digit.")
+
+
 def why_panel(reports: dict[str, MembershipReport]) -> None:
     """LiRA's picture per target: where the target's confidence on this digit falls among its reference models'."""
     pictures = {t: r.lira for t, r in reports.items() if r.lira is not None}
@@ -160,6 +185,7 @@ def why_panel(reports: dict[str, MembershipReport]) -> None:
     with st.expander("Why this verdict: LiRA's picture of this digit", key="why_verdict", on_change="rerun") as why:
         if not why.open:  # built when opened: a drawn digit's answer draws no chart nobody looks at
             return
+        st.caption(who_decided(reports))
         st.caption("Each tick is one reference model the attacker trained itself: blue ones never saw this digit, red "
                    "ones trained on it. The curves are the Gaussians LiRA fits to them; the black line is the "
                    "target. Far to the right of the blue curve, and the digit looks like a member.")
@@ -179,6 +205,8 @@ def all_attacks(reports: dict[str, MembershipReport]) -> None:
                     ", ".join(f"class {r.label} for {n}" for n, r in reports.items()) + ")")
         st.plotly_chart(charts.member_probabilities({n: r.member_probability for n, r in reports.items()}),
                         width="stretch", config={"displayModeBar": False})
+        st.caption(f"The dotted line at 0.5 is not the verdict's: an attack flags a digit at its own threshold at "
+                   f"{VERDICT_FPR:.0%} FPR.")
         st.container(key="attack_table").dataframe(  # on a phone, room above it for its toolbar
             [{"attack": LABELS.get(a, a), **{n: round(r.member_probability[a], 3) for n, r in reports.items()}}
              for a in charts.attack_order(some.member_probability)], hide_index=True)

@@ -17,6 +17,10 @@ class EmptyDrawing(ValueError):
     """The canvas holds no digit to classify."""
 
 
+class DotDrawing(EmptyDrawing):
+    """The canvas holds ink, but too little of the canvas to be a digit: a tap or a dot."""
+
+
 def ink(image: np.ndarray) -> np.ndarray:
     """Grey ink in [0, 255] from a canvas: RGBA [H, W, 4], RGB [H, W, 3] or grey [H, W].
 
@@ -43,7 +47,7 @@ def to_mnist(image: np.ndarray | None) -> np.ndarray:
         raise EmptyDrawing("draw a digit first: the canvas is (almost) empty")
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 < MIN_EXTENT * max(grey.shape):
-        raise EmptyDrawing("draw a digit first: a dot is not a digit")
+        raise DotDrawing("draw a digit first: a dot is not a digit")
     crop = grey[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]  # -> [h, w] around the ink
     h, w = crop.shape
     scale = 20.0 / max(h, w)

@@ -214,16 +214,7 @@ def exposed_digits(images: np.ndarray, scores: np.ndarray) -> go.Figure:
     return fig
 
 
-SHORT = {"dropout": "drop", "weight_decay": "L2", "label_smoothing": "smooth", "early_stopping": "stop",
-         "dp_epsilon": "ε", "dp_noise": "σ", "split_models": "split"}
-
-
-def short_label(settings: dict) -> str:
-    """A point's defences in a few characters, to print beside it on a chart: "drop 0.5, L2 0.001"."""
-    parts = [f"{short} {settings[key]:g}" if isinstance(settings[key], (int, float)) else f"{short} {settings[key]}"
-             for key, short in SHORT.items() if settings.get(key) not in (None, 0, 0.0)]
-    parts += ["labels only"] if settings.get("labels_only") in (True, "True", 1.0) else []
-    return ", ".join(parts) or "none"
+PANELS = ("AUC", "TPR @ 1% FPR", "accuracy")  # the best attack's, one panel each: short enough for a phone
 
 
 def privacy_utility(series: dict[str, list[DefenceRun]], *, baseline: DefenceRun | None = None,
@@ -232,9 +223,10 @@ def privacy_utility(series: dict[str, list[DefenceRun]], *, baseline: DefenceRun
     """Test accuracy against the strongest realistic attack, one marker per trained target.
 
     series: a name (a sweep, this session's runs) -> its runs, each series its own colour; a run's settings in
-    words are its hover text. chance_auc: the AUC band a coin flip falls in, shaded."""
-    fig = make_subplots(rows=1, cols=3, shared_yaxes=True,
-                        subplot_titles=("best attack AUC", "best attack TPR @ 1% FPR", "best attack accuracy"))
+    words are its hover text. chance_auc: the AUC band a coin flip falls in, shaded. Laid out for a phone too:
+    each panel's short name is its x-axis title, the legend runs across below the panels, and the points carry no
+    printed labels (neighbours' labels overlap): their settings show on hover."""
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04)
     colours = px.colors.qualitative.D3
     for col, key in enumerate(("best_auc", "best_tpr", "best_accuracy"), 1):
         for i, (name, runs) in enumerate(series.items()):
@@ -242,9 +234,7 @@ def privacy_utility(series: dict[str, list[DefenceRun]], *, baseline: DefenceRun
             auc_bars = dict(type="data", symmetric=False, array=[r.best_auc_ci[1] - r.best_auc for r in runs],
                             arrayminus=[r.best_auc - r.best_auc_ci[0] for r in runs])
             fig.add_scatter(x=[getattr(r, key) for r in runs], y=[r.test_accuracy for r in runs],
-                            mode="markers+text" if col == 1 else "markers", text=[describe(r.settings) for r in runs],
-                            texttemplate=[short_label(r.settings) for r in runs] if col == 1 else None,
-                            textposition="top center", textfont=dict(size=9),
+                            mode="markers", text=[describe(r.settings) for r in runs],
                             error_x=auc_bars if key == "best_auc" else None,
                             hovertemplate="%{text}<br>attack %{x:.3f}<br>test accuracy %{y:.3f}",
                             marker=dict(size=10, color=colours[i % len(colours)]), name=name,
@@ -259,7 +249,10 @@ def privacy_utility(series: dict[str, list[DefenceRun]], *, baseline: DefenceRun
         fig.add_vline(x=x, line_dash="dot", line_color="grey", row=1, col=col)
     for name, acc in (seed_accuracies or {}).items():  # the seed's published attack accuracies
         fig.add_vline(x=acc, line_dash="dash", line_color="black", annotation_text=name,
-                      annotation_textangle=-90, row=1, col=3)
+                      annotation_textangle=-90, annotation_font_size=9, row=1, col=3)
+    for col, title in enumerate(PANELS, 1):
+        fig.update_xaxes(title_text=title, nticks=4, row=1, col=col)
     fig.update_yaxes(title_text="target test accuracy", row=1, col=1)
-    fig.update_layout(height=380, margin=dict(t=40, b=10))
+    fig.update_layout(height=440, margin=dict(t=20, b=10, l=10, r=10),
+                      legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0))
     return fig
