@@ -107,12 +107,12 @@ def test_the_report_opens_offline_and_every_chart_renders(report):
 
         page.route("**/*", only_the_file)
         page.goto(report.as_uri())
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0")
-        plots = page.locator(".js-plotly-plot")
         figures = report.read_text().count('class="plotly-graph-div"')
-        assert plots.count() == figures == 3  # ROC, exposed digits, privacy-utility: every one drawn
-        for i in range(plots.count()):
-            assert plots.nth(i).locator(".main-svg").count() >= 1
+        assert figures == 3  # ROC, exposed digits, privacy-utility
+        page.wait_for_function("""(n) => {  // every one drawn: each its own SVG
+            const plots = [...document.querySelectorAll('.js-plotly-plot')];
+            return plots.length === n && plots.every(p => p.querySelector('.main-svg'));
+        }""", arg=figures, timeout=60_000)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "7-report.png"), full_page=True)
         browser.close()

@@ -151,7 +151,7 @@ def test_phone_a_touch_drawn_digit_gets_its_verdict_with_the_whole_canvas_in_vie
     assert box(page, VERDICT)["y"] > canvas["y"]
     assert no_sideways_scroll(page)
     for title, charts in (("Why this verdict", 1), ("Member probability", 3)):  # built when opened; one column
-        page.get_by_text(title).first.click()
+        page.locator("[data-testid='stExpander'] summary", has_text=title).first.click()  # its header, not a caption
         page.locator(".js-plotly-plot").nth(charts).wait_for(timeout=60_000)
         tb.wait_ready(page)
     assert page.locator(".js-plotly-plot").count() >= 3  # LiRA's picture per target, every attack, the classes
