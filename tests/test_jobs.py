@@ -144,3 +144,23 @@ def test_a_model_worker_runs_every_thread_pool_on_one_thread(digits):
         assert {api for api, _ in pools} >= {"openblas", "openmp"}, pools
         assert all(count == 1 for _, count in pools), pools
         assert threads == 1
+
+
+def test_a_worker_does_not_run_the_callers_main_script(tmp_path, monkeypatch):
+    """In a Streamlit server `__main__` is the page being run: a worker process must not run it again."""
+    import multiprocessing
+    import sys
+    import types
+
+    from mia_core.jobs.executors import WorkerPool
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)  # as a page run as a script leaves `__main__`: a file, no spec
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    with WorkerPool(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert pool.submit(os.getpid).result(timeout=60) != os.getpid()
+    assert not marker.exists()
+    assert sys.modules["__main__"] is page  # the caller's own, back

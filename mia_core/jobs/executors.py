@@ -16,6 +16,7 @@ import os
 import socket
 import sys
 import threading
+import types
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -95,6 +96,32 @@ def start_model_worker_server() -> None:
     multiprocessing.forkserver.ensure_running()
 
 
+@contextmanager
+def without_the_callers_script() -> Iterator[None]:
+    """Processes started inside do not run this process's `__main__` script first. A spawned process (and the
+    forkserver) runs the file of its parent's `__main__` module before any task; in a Streamlit server that module is
+    the page being run (in a test, AppTest's script), which would run again, outside its session, in every worker.
+    The tasks are importable by name (`execute`, the model workers' own), so a worker needs nothing from it."""
+    main = sys.modules["__main__"]
+    if getattr(main, "__spec__", None) is not None or getattr(main, "__file__", None) is None:
+        yield  # `python -m ...`, or no file: a new process runs no script
+        return
+    bare = sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if sys.modules["__main__"] is bare:  # a page run may have set its own meanwhile
+            sys.modules["__main__"] = main
+
+
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool whose processes, started as tasks are submitted, skip the caller's `__main__` script."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        with without_the_callers_script():
+            return super().submit(fn, *args, **kwargs)
+
+
 class InlineExecutor:
     capacity = 1
 
@@ -122,8 +149,7 @@ class LocalExecutor:
         threading._register_atexit(self.shutdown)
 
     def new_slot(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=worker_setup)
+        pool = WorkerPool(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=worker_setup)
         self._pools.append(pool)
         return pool
 

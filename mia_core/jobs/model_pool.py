@@ -5,12 +5,12 @@ the same specs."""
 
 import resource
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import replace
 
 from ..progress import Progress, ProgressFn, no_progress
 from ..training.pool import ArrivalFn, ModelSpec, TrainedModel, model_from_state, tasks, train_task
-from .executors import model_worker_context, worker_setup
+from .executors import WorkerPool, model_worker_context, worker_setup
 from .inputs import digits_for
 
 
@@ -33,8 +33,7 @@ class ProcessPool:
     def __init__(self, workers: int, data: dict):
         self.workers, self.data = workers, data
         self.peak_rss_mb = 0.0  # the largest peak resident memory any of its workers reported
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=model_worker_context(),
-                                         initializer=worker_setup)
+        self._pool = WorkerPool(max_workers=workers, mp_context=model_worker_context(), initializer=worker_setup)
 
     def train(self, specs: list[ModelSpec], digits, progress: ProgressFn = no_progress, *,
               on_arrival: ArrivalFn | None = None) -> list[TrainedModel]:
