@@ -91,6 +91,17 @@ def new_app_server() -> None:
     room.clear()
 
 
+@pytest.fixture
+def shipped(tmp_path, monkeypatch):
+    """A new server on the shipped demo models, with a store of its own (empty: nothing trained yet), running jobs in
+    its own process."""
+    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("MIA_EXECUTOR", "inline")
+    new_app_server()
+    yield tmp_path / "store"
+    new_app_server()
+
+
 @dataclass(frozen=True)
 class SmallDemo:
     folder: Path  # the model store it was built into

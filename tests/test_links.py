@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import new_app_server
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -63,31 +62,24 @@ def test_a_hand_edited_value_is_shown_safely_and_short():
     assert len(text) < 120
 
 
-@pytest.fixture
-def shipped(tmp_path, monkeypatch):
-    """A new server on the shipped demo, with a store of its own."""
-    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
-    monkeypatch.setenv("MIA_EXECUTOR", "inline")
-    new_app_server()
-    yield tmp_path / "store"
-    new_app_server()
+def page_at(page: str, params: dict) -> AppTest:
+    """The app's `page` opened at a link with `params`, run once, without an exception."""
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params.update(params)
+    at.switch_page(page).run()
+    assert not at.exception
+    return at
 
 
 def test_the_defences_page_says_which_value_of_its_link_it_did_not_understand(shipped):
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.query_params.update({"dropout": "abc", "seed": "3"})
-    at.switch_page("pages/defences.py").run()
-    assert not at.exception
+    at = page_at("pages/defences.py", {"dropout": "abc", "seed": "3"})
     assert [i.value for i in at.info if "link" in i.value] == [
         "This page did not understand the link's `dropout=abc`: it uses dropout 0 instead."]
     assert at.slider[0].value == 0.0 and at.number_input[0].value == 3  # the rest of the link is taken
 
 
 def test_the_membership_page_says_which_value_of_its_link_it_did_not_understand(shipped):
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.query_params.update({"digit": "scribble", "targets": "demo-overfit,gone"})
-    at.switch_page("pages/membership.py").run()
-    assert not at.exception
+    at = page_at("pages/membership.py", {"digit": "scribble", "targets": "demo-overfit,gone"})
     assert [i.value for i in at.info if "link" in i.value] == [
         "This page did not understand the link's `targets=demo-overfit,gone`, `digit=scribble`: it uses targets "
         "demo-overfit, digit draw instead."]

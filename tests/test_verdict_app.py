@@ -8,19 +8,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from conftest import new_app_server
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-@pytest.fixture
-def shipped(tmp_path, monkeypatch):
-    """A new server on the shipped demo models, with a store of its own (empty: nothing trained yet)."""
-    monkeypatch.setenv("MIA_STORE_DIR", str(tmp_path / "store"))
-    monkeypatch.setenv("MIA_EXECUTOR", "inline")
-    new_app_server()
-    yield tmp_path / "store"
-    new_app_server()
 
 
 def membership(params: dict, *, opened: tuple[str, ...] = ()) -> AppTest:
@@ -69,9 +58,11 @@ def test_the_card_says_why_the_attack_that_decides_differs_from_target_to_target
     assert not at.exception
     lines = verdict_lines(at)
     assert "by LiRA online" in lines[0] and "by RMIA" in lines[1]  # 48 reference models; 2
-    rule = [c.value for c in at.caption if c.value.startswith("The attack that decides follows a fixed rule")]
-    assert rule == ["The attack that decides follows a fixed rule: LiRA online with 4 or more reference models, some "
-                    "trained on the digit (none on a drawing), else RMIA (demo-overfit has 48, demo-defended has 2)."]
+    rule = [c.value for c in at.caption if c.value.startswith("The attack that decides")]
+    assert rule == ["The attack that decides is the first of these that can set its threshold: LiRA online (4 or more "
+                    "reference models; not for a drawing), RMIA (2 or more reference models), LiRA offline (2 or more "
+                    "reference models), Shadow models, Loss threshold. Reference models: demo-overfit has 48, "
+                    "demo-defended has 2."]
 
 
 def test_every_attacks_figures_stay_in_the_page_below_the_verdict(shipped):
@@ -208,8 +199,8 @@ def test_why_this_verdict_names_the_attack_that_decided_and_its_threshold():
     def drawing_report(references: int) -> MembershipReport:  # RMIA's score 1.0 under its threshold 2.0
         return MembershipReport(image=np.zeros((28, 28), np.uint8), probabilities=np.full(10, 0.1), label=3,
                                 member_probability={"rmia": 0.8, "lira_online": 0.9}, references=references,
-                                statistic={"rmia": 1.0, "lira_online": 5.0}, threshold={"rmia": 2.0, "lira_online": 4.0},
-                                unseen=True)  # a drawing: online LiRA has no "in" models for it
+                                statistic={"rmia": 1.0, "lira_online": 5.0},
+                                threshold={"rmia": 2.0, "lira_online": 4.0}, unseen=True)  # a drawing: online LiRA has no "in" models for it
 
     said = who_decided({"demo-overfit": drawing_report(8), "demo-defended": drawing_report(2)})
     assert said.startswith(f"The verdict's attack: for demo-overfit, {LABELS['rmia']}, not LiRA; for demo-defended, "
