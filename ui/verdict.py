@@ -143,14 +143,13 @@ def deciding_rule(reports: dict[str, MembershipReport]) -> str:
     """Why the attack that decides can differ from target to target and digit to digit: `VERDICT_PREFERENCE`'s
     order, in words, and each target's count of reference models."""
     def condition(attack: str, least: int) -> str:
-        needs = [f"{least} or more reference models"] if least else []
-        needs += ["not for a drawing"] if attack == "lira_online" else []  # `verdict_attack`'s `unseen`
-        return f" ({'; '.join(needs)})" if needs else ""
+        needs = [f"{least}+ reference models" if attack == "lira_online" else f"{least}+"] if least else []
+        needs += ["not a drawing"] if attack == "lira_online" else []  # `verdict_attack`'s `unseen`
+        return f" ({', '.join(needs)})" if needs else ""
 
     order = ", ".join(LABELS.get(a, a).split(" (")[0] + condition(a, least) for a, least in VERDICT_PREFERENCE.items())
-    counts = ", ".join(f"{target} has {report.references}" for target, report in reports.items())
-    return (f"The attack that decides is the first of these that can set its threshold: {order}. Reference models: "
-            f"{counts}.")
+    counts = ", ".join(f"{target} {report.references}" for target, report in reports.items())
+    return f"Decided by the first that can set its threshold: {order}. Reference models: {counts}."
 
 
 def verdict_pin(reports: dict[str, MembershipReport], truth: dict[str, bool | None]) -> None:
